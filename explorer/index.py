@@ -1,0 +1,248 @@
+"""Nearest-neighbour search: a thin hnswlib wrapper with an exact fallback.
+
+Labels in the index are row numbers of the space, so the id ↔ label map is the
+space's own row order (saved with it). Scores are similarities, higher is closer:
+cosine similarity under ``cosine``, the dot product under ``ip`` and minus the
+Euclidean distance under ``l2``.
+
+Build once, then share read-only: hnswlib queries are not safe alongside adds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import hnswlib
+import numpy as np
+
+from .errors import InputError
+from .space import Metric, Space
+from .store import atomic_write_json
+from .validate import check_query
+
+__all__ = ["IndexParams", "VectorIndex", "exact_search", "knn_graph", "build_index"]
+
+Progress = Callable[[float, str], None]
+
+# hnswlib space per metric. Cosine vectors are already unit length, so the cheaper
+# inner product gives the same order (distance = 1 - cos).
+_HNSW_SPACE = {"cosine": "ip", "ip": "ip", "l2": "l2"}
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """hnswlib settings. `exact_below`: spaces with fewer indexed rows use exact search."""
+
+    M: int = 16
+    ef_construction: int = 100
+    ef_search: int = 64
+    exact_below: int = 5000
+    seed: int = 100
+
+
+def _scores_from_hnsw(dist: np.ndarray, metric: Metric) -> np.ndarray:
+    if metric == "l2":
+        return -np.sqrt(np.maximum(dist, 0.0))
+    return 1.0 - dist
+
+
+def exact_search(
+    data: np.ndarray, queries: np.ndarray, k: int, metric: Metric, chunk: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
+    """Brute-force top-k. Returns (positions (m, k) int64, scores (m, k) float32), best first."""
+    k = min(k, data.shape[0])
+    out_i = np.empty((queries.shape[0], k), dtype=np.int64)
+    out_s = np.empty((queries.shape[0], k), dtype=np.float32)
+    sq = (data.astype(np.float32) ** 2).sum(1) if metric == "l2" else None
+    for start in range(0, queries.shape[0], chunk):
+        q = queries[start : start + chunk]
+        sims = q @ data.T
+        if sq is not None:
+            # -||q - x||² up to a per-query constant keeps the order; fixed below.
+            sims = 2 * sims - sq[None, :]
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < data.shape[0] else (
+            np.tile(np.arange(data.shape[0]), (q.shape[0], 1))
+        )
+        top_s = np.take_along_axis(sims, top, 1)
+        order = np.argsort(-top_s, axis=1, kind="stable")
+        top = np.take_along_axis(top, order, 1)
+        top_s = np.take_along_axis(top_s, order, 1)
+        if sq is not None:
+            qq = (q.astype(np.float32) ** 2).sum(1, keepdims=True)
+            top_s = -np.sqrt(np.maximum(qq - top_s, 0.0))
+        out_i[start : start + chunk] = top
+        out_s[start : start + chunk] = top_s
+    return out_i, out_s
+
+
+class VectorIndex:
+    """Search over the indexable rows of a space (zero vectors under cosine are left out)."""
+
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        metric: Metric,
+        rows: np.ndarray,
+        params: IndexParams,
+        hnsw: hnswlib.Index | None,
+    ) -> None:
+        self.vectors = vectors
+        self.metric = metric
+        self.rows = rows  # (n_indexed,) row numbers in the space
+        self.params = params
+        self._hnsw = hnsw
+
+    @property
+    def exact(self) -> bool:
+        return self._hnsw is None
+
+    @property
+    def size(self) -> int:
+        return int(self.rows.size)
+
+    def search(
+        self,
+        queries: np.ndarray,
+        k: int,
+        exclude: np.ndarray | list[list[int]] | None = None,
+        exact: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows and scores for each query.
+
+        Args:
+            queries: (m, d) float32; under cosine they are normalised here.
+            k: wanted neighbours; clamped to what can be returned.
+            exclude: (m, e) rows never returned per query (e.g. the item itself);
+                pad with -1. Lists of lists are accepted.
+            exact: force brute force (the reference for recall).
+
+        Returns:
+            rows (m, k') int64 and scores (m, k') float32, best first; k' ≤ k.
+        """
+        q = check_query(queries, self.vectors.shape[1])
+        if self.metric == "cosine":
+            norms = np.linalg.norm(q, axis=1, keepdims=True)
+            if (norms == 0).any():
+                raise InputError("A zero query vector has no direction under cosine.")
+            q = q / norms
+        if k < 1:
+            raise InputError(f"k must be at least 1 (got {k}).")
+        ex = _pad_exclude(exclude, q.shape[0])
+        want = min(k + ex.shape[1], self.size)
+        if want < 1:
+            raise InputError("The index is empty: no row has a usable vector.")
+        found, scores = self._raw_search(q, want, exact)
+        keep = ~(found[:, :, None] == ex[:, None, :]).any(-1)
+        k_out = min(k, int(keep.sum(1).min()))
+        # Stable sort on "excluded?" moves kept hits first and keeps their order.
+        order = np.argsort(~keep, axis=1, kind="stable")[:, :k_out]
+        return np.take_along_axis(found, order, 1), np.take_along_axis(scores, order, 1)
+
+    def _raw_search(self, q: np.ndarray, k: int, exact: bool) -> tuple[np.ndarray, np.ndarray]:
+        if not (exact or self._hnsw is None):
+            self._hnsw.set_ef(max(self.params.ef_search, k + 1))
+            try:
+                labels, dist = self._hnsw.knn_query(q, k=k)
+                return labels.astype(np.int64), _scores_from_hnsw(dist, self.metric).astype(
+                    np.float32
+                )
+            except RuntimeError:
+                pass  # hnswlib could not fill k results; the exact path can.
+        pos, scores = exact_search(self.vectors[self.rows], q, k, self.metric)
+        return self.rows[pos], scores
+
+    def save(self, folder: Path, fingerprint: str) -> None:
+        """Write index.bin (hnswlib) and index.json (parameters, rows, fingerprint)."""
+        folder = Path(folder)
+        meta = {"params": asdict(self.params), "metric": self.metric, "exact": self.exact,
+                "size": self.size, "fingerprint": fingerprint}
+        if self._hnsw is not None:
+            tmp = folder / ".index.bin.tmp"
+            self._hnsw.save_index(str(tmp))
+            tmp.replace(folder / "index.bin")
+        np.save(folder / "index_rows.npy", self.rows, allow_pickle=False)
+        atomic_write_json(folder / "index.json", meta)
+
+    @classmethod
+    def load(cls, folder: Path, space: Space) -> VectorIndex | None:
+        """Reopen an index this program saved for `space`; None if absent or stale.
+
+        Only indexes inside our own space folders are read, never user uploads.
+        """
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / "index.json").read_text())
+            rows = np.load(folder / "index_rows.npy", allow_pickle=False)
+        except (FileNotFoundError, ValueError):
+            return None
+        if meta.get("fingerprint") != space.fingerprint or meta.get("metric") != space.metric:
+            return None
+        params = IndexParams(**meta["params"])
+        hnsw = None
+        if not meta["exact"]:
+            if not (folder / "index.bin").is_file():
+                return None
+            hnsw = hnswlib.Index(space=_HNSW_SPACE[space.metric], dim=space.dim)
+            hnsw.load_index(str(folder / "index.bin"))
+            # ef is not saved by hnswlib: set it again.
+            hnsw.set_ef(params.ef_search)
+        return cls(space.vectors, space.metric, rows, params, hnsw)
+
+
+def _pad_exclude(exclude: np.ndarray | list[list[int]] | None, m: int) -> np.ndarray:
+    if exclude is None:
+        return np.full((m, 0), -1, dtype=np.int64)
+    if isinstance(exclude, np.ndarray):
+        return exclude.astype(np.int64).reshape(m, -1)
+    width = max((len(e) for e in exclude), default=0)
+    out = np.full((m, width), -1, dtype=np.int64)
+    for i, e in enumerate(exclude):
+        out[i, : len(e)] = list(e)
+    return out
+
+
+def build_index(
+    vectors: np.ndarray,
+    metric: Metric,
+    rows: np.ndarray | None = None,
+    params: IndexParams | None = None,
+    progress: Progress | None = None,
+    num_threads: int = -1,
+) -> VectorIndex:
+    """Index `vectors[rows]` (all rows by default); exact when there are few."""
+    params = params or IndexParams()
+    rows = np.arange(vectors.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
+    if rows.size < max(params.exact_below, 2):
+        return VectorIndex(vectors, metric, rows, params, None)
+    hnsw = hnswlib.Index(space=_HNSW_SPACE[metric], dim=vectors.shape[1])
+    hnsw.init_index(max_elements=rows.size, ef_construction=params.ef_construction,
+                    M=params.M, random_seed=params.seed)
+    step = max(10_000, rows.size // 20)
+    for start in range(0, rows.size, step):
+        chunk = rows[start : start + step]
+        hnsw.add_items(np.asarray(vectors[chunk], dtype=np.float32), chunk, num_threads=num_threads)
+        if progress:
+            progress(min(1.0, (start + chunk.size) / rows.size),
+                     f"Indexed {start + chunk.size:,} of {rows.size:,} vectors")
+    hnsw.set_ef(params.ef_search)
+    return VectorIndex(vectors, metric, rows, params, hnsw)
+
+
+def knn_graph(
+    index: VectorIndex, k: int, rows: np.ndarray | None = None, exact: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k nearest other rows of each of `rows` (default: all indexed rows).
+
+    Returns (neighbours (m, k) int64 row numbers, distances (m, k) float32), where
+    distance is 1 - cos (cosine), 1 - dot (ip) or Euclidean (l2). k is clamped to n - 1.
+    """
+    rows = index.rows if rows is None else np.asarray(rows, dtype=np.int64)
+    k = min(k, index.size - 1)
+    if k < 1:
+        raise InputError("A neighbour graph needs at least two items with usable vectors.")
+    nbr, sims = index.search(index.vectors[rows], k, exclude=rows[:, None], exact=exact)
+    dist = -sims if index.metric == "l2" else 1.0 - sims
+    return nbr, np.maximum(dist, 0.0).astype(np.float32)
