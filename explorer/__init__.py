@@ -6,4 +6,11 @@ Importable without Streamlit; the app's caching lives in ``explorer.ui_cache`` a
 from .errors import ExplorerError, IncompleteSpaceError, InputError, ModelError
 from .space import Space, make_space
 
-__all__ = ["ExplorerError", "IncompleteSpaceError", "InputError", "ModelError", "Space", "make_space"]
+__all__ = [
+    "ExplorerError",
+    "IncompleteSpaceError",
+    "InputError",
+    "ModelError",
+    "Space",
+    "make_space",
+]

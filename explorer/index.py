@@ -63,16 +63,21 @@ def exact_search(
         if sq is not None:
             # -||q - x||² up to a per-query constant keeps the order; fixed below.
             sims = 2 * sims - sq[None, :]
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < data.shape[0] else (
-            np.tile(np.arange(data.shape[0]), (q.shape[0], 1))
+        top = (
+            np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            if k < data.shape[0]
+            else (np.tile(np.arange(data.shape[0]), (q.shape[0], 1)))
         )
         top_s = np.take_along_axis(sims, top, 1)
         order = np.argsort(-top_s, axis=1, kind="stable")
         top = np.take_along_axis(top, order, 1)
         top_s = np.take_along_axis(top_s, order, 1)
         if sq is not None:
-            qq = (q.astype(np.float32) ** 2).sum(1, keepdims=True)
-            top_s = -np.sqrt(np.maximum(qq - top_s, 0.0))
+            # Recompute the winners' distances directly: the expanded form above
+            # loses precision for near-identical points.
+            for j in range(0, q.shape[0], 64):
+                diff = q[j : j + 64, None, :] - data[top[j : j + 64]]
+                top_s[j : j + 64] = -np.sqrt((diff.astype(np.float32) ** 2).sum(-1))
         out_i[start : start + chunk] = top
         out_s[start : start + chunk] = top_s
     return out_i, out_s
@@ -157,8 +162,13 @@ class VectorIndex:
     def save(self, folder: Path, fingerprint: str) -> None:
         """Write index.bin (hnswlib) and index.json (parameters, rows, fingerprint)."""
         folder = Path(folder)
-        meta = {"params": asdict(self.params), "metric": self.metric, "exact": self.exact,
-                "size": self.size, "fingerprint": fingerprint}
+        meta = {
+            "params": asdict(self.params),
+            "metric": self.metric,
+            "exact": self.exact,
+            "size": self.size,
+            "fingerprint": fingerprint,
+        }
         if self._hnsw is not None:
             tmp = folder / ".index.bin.tmp"
             self._hnsw.save_index(str(tmp))
@@ -218,15 +228,21 @@ def build_index(
     if rows.size < max(params.exact_below, 2):
         return VectorIndex(vectors, metric, rows, params, None)
     hnsw = hnswlib.Index(space=_HNSW_SPACE[metric], dim=vectors.shape[1])
-    hnsw.init_index(max_elements=rows.size, ef_construction=params.ef_construction,
-                    M=params.M, random_seed=params.seed)
+    hnsw.init_index(
+        max_elements=rows.size,
+        ef_construction=params.ef_construction,
+        M=params.M,
+        random_seed=params.seed,
+    )
     step = max(10_000, rows.size // 20)
     for start in range(0, rows.size, step):
         chunk = rows[start : start + step]
         hnsw.add_items(np.asarray(vectors[chunk], dtype=np.float32), chunk, num_threads=num_threads)
         if progress:
-            progress(min(1.0, (start + chunk.size) / rows.size),
-                     f"Indexed {start + chunk.size:,} of {rows.size:,} vectors")
+            progress(
+                min(1.0, (start + chunk.size) / rows.size),
+                f"Indexed {start + chunk.size:,} of {rows.size:,} vectors",
+            )
     hnsw.set_ef(params.ef_search)
     return VectorIndex(vectors, metric, rows, params, hnsw)
 

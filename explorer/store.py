@@ -197,8 +197,7 @@ def open_space(folder: Path) -> Space:
     man = read_manifest(folder)
     if not man.get("complete") or man.get("schema") != SCHEMA_VERSION:
         raise IncompleteSpaceError(
-            f"{folder} is not a complete space (interrupted build or old format). "
-            "Build it again."
+            f"{folder} is not a complete space (interrupted build or old format). Build it again."
         )
     for name, size in man.get("files", {}).items():
         path = folder / name
@@ -252,7 +251,9 @@ def save_step(
     update_manifest(folder, steps={f"{kind}-{key}": dict(params)})
 
 
-def load_step(folder: Path, kind: str, key: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+def load_step(
+    folder: Path, kind: str, key: str
+) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
     """The arrays and parameters of a stored step, or None if not stored (or damaged)."""
     base = Path(folder) / "steps" / f"{kind}-{key}"
     try:

@@ -66,9 +66,7 @@ def zero_rows(vectors: np.ndarray) -> np.ndarray:
     return np.flatnonzero(~vectors.any(axis=1))
 
 
-def dedupe_ids(
-    ids: Sequence[str], policy: Literal["reject", "first"] = "reject"
-) -> np.ndarray:
+def dedupe_ids(ids: Sequence[str], policy: Literal["reject", "first"] = "reject") -> np.ndarray:
     """Rows to keep given duplicate ids.
 
     `policy="reject"` raises InputError naming the duplicates; `"first"` keeps the

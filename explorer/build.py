@@ -1,0 +1,225 @@
+"""The build pipeline: source → (embed) → validated space → saved folder → index.
+
+Each stage reports progress as (fraction of the whole build 0..1, message).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .index import IndexParams, VectorIndex, build_index
+from .models import Precision, embed_texts, resolve_model
+from .samples import load_sample
+from .space import Metric, Space, make_space
+from .store import open_space, save_space, update_manifest
+
+__all__ = ["BuildSummary", "build_space", "build_from_file", "build_sample", "open_index"]
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class BuildSummary:
+    """What a build did, for the end-of-build message and the manifest."""
+
+    folder: str
+    n: int
+    dim: int
+    metric: str
+    model: str | None
+    n_truncated: int = 0
+    n_cached: int = 0
+    notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    index: str = ""
+
+    def lines(self) -> list[str]:
+        """Human summary, one fact per line."""
+        out = [f"{self.n:,} items × {self.dim} dimensions, metric {self.metric}"]
+        if self.model:
+            out.append(f"Embedded with {self.model}; {self.n_cached:,} texts came from the cache")
+            out.append(
+                f"{self.n_truncated:,} text(s) were longer than the model reads and were truncated"
+                if self.n_truncated
+                else "No text was truncated"
+            )
+        out.append(f"Index: {self.index}")
+        out.extend(self.notes)
+        out.append("Took " + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items()))
+        return out
+
+
+def _stage(progress: Progress | None, lo: float, hi: float) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda f, msg: progress(lo + (hi - lo) * max(0.0, min(1.0, f)), msg)
+
+
+def open_index(
+    folder: Path,
+    space: Space,
+    params: IndexParams | None = None,
+    progress: Progress | None = None,
+) -> VectorIndex:
+    """The space's saved index, or a new one built, saved and returned."""
+    index = VectorIndex.load(folder, space)
+    if index is not None and (params is None or index.params == params):
+        return index
+    index = build_index(
+        space.vectors,
+        space.metric,
+        rows=np.flatnonzero(space.indexable),
+        params=params,
+        progress=progress,
+    )
+    index.save(folder, space.fingerprint)
+    return index
+
+
+def build_space(
+    items: pd.DataFrame,
+    vectors: np.ndarray | None,
+    out: Path,
+    *,
+    model: str | None = None,
+    metric: Metric | None = None,
+    map_rows: int | None = None,
+    source: Mapping[str, Any] | None = None,
+    notes: Sequence[str] = (),
+    precision: Precision = "fp32",
+    index_params: IndexParams | None = None,
+    duplicates: Literal["reject", "first"] = "reject",
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> tuple[Space, VectorIndex, BuildSummary]:
+    """Build and save a space in `out`; embeds `items.text` when `vectors` is None.
+
+    Returns the opened space, its index and a summary. Nothing is written to `out`
+    unless every stage succeeds (the folder is renamed into place at the end).
+    """
+    seconds: dict[str, float] = {}
+    notes = list(notes)
+    n_trunc = n_cached = 0
+    model_name = None
+    if len(items) == 0:
+        raise InputError("No rows: the input is empty, so there is nothing to build.")
+    if vectors is None:
+        if "text" not in items.columns:
+            raise InputError("There are no vectors and no text column to embed.")
+        t = time.perf_counter()
+        info = resolve_model(model)
+        enc = embed_texts(
+            items["text"].astype(str).tolist(),
+            model,
+            precision=precision,
+            cache_dir=cache_dir,
+            progress=_stage(progress, 0.0, 0.75),
+        )
+        vectors, n_trunc, n_cached, model_name = (
+            enc.vectors,
+            enc.n_truncated,
+            enc.n_cached,
+            info.spec,
+        )
+        seconds["embed"] = time.perf_counter() - t
+    mat = np.asarray(vectors)
+    if metric is None:
+        # 2-D/3-D inputs are coordinates: normalising them would destroy the picture.
+        metric = "l2" if mat.ndim == 2 and mat.shape[1] <= 3 else "cosine"
+    t = time.perf_counter()
+    space = make_space(
+        items,
+        mat,
+        metric=metric,
+        model=model_name,
+        source=source,
+        map_rows=map_rows,
+        duplicates=duplicates,
+        notes=notes,
+    )
+    if progress:
+        progress(0.78, f"Saving {space.n:,} items")
+    folder = save_space(space, out, extra=extra)
+    seconds["save"] = time.perf_counter() - t
+    t = time.perf_counter()
+    space = open_space(folder)
+    index = open_index(folder, space, index_params, _stage(progress, 0.8, 0.99))
+    seconds["index"] = time.perf_counter() - t
+    summary = BuildSummary(
+        folder=str(folder),
+        n=space.n,
+        dim=space.dim,
+        metric=space.metric,
+        model=model_name,
+        n_truncated=n_trunc,
+        n_cached=n_cached,
+        notes=list(space.notes),
+        seconds=seconds,
+        index=(
+            "exact search"
+            if index.exact
+            else f"hnswlib (M={index.params.M}, ef_construction={index.params.ef_construction})"
+        ),
+    )
+    update_manifest(
+        folder,
+        build={
+            "n_truncated": n_trunc,
+            "n_cached": n_cached,
+            "seconds": seconds,
+            "index": summary.index,
+        },
+    )
+    if progress:
+        progress(1.0, f"Built {space.n:,} items in {sum(seconds.values()):.1f} s")
+    return space, index, summary
+
+
+def build_from_file(
+    path: Path,
+    out: Path,
+    *,
+    read_kwargs: Mapping[str, Any] | None = None,
+    **build_kwargs: Any,
+) -> tuple[Space, VectorIndex, BuildSummary]:
+    """Read a user's file with explorer.sources and build a space from it."""
+    from .sources import read_source
+
+    loaded = read_source(path, **dict(read_kwargs or {}))
+    source = {**loaded.source, "format": loaded.fmt, "kind": loaded.kind}
+    return build_space(
+        loaded.items,
+        loaded.vectors,
+        out,
+        source=source,
+        notes=[*loaded.notes, *build_kwargs.pop("notes", [])],
+        **build_kwargs,
+    )
+
+
+def build_sample(
+    name: str, out: Path, *, progress: Progress | None = None, **build_kwargs: Any
+) -> tuple[Space, VectorIndex, BuildSummary]:
+    """Build a built-in sample (see explorer.samples.SAMPLES) into `out`."""
+    sample, data = load_sample(name)
+    return build_space(
+        data.items,
+        data.vectors,
+        out,
+        model=sample.model,
+        metric=data.metric,
+        map_rows=data.map_rows,
+        source={"sample": name, "title": sample.title},
+        progress=progress,
+        extra={"sample": name, "title": sample.title, "description": sample.description},
+        **build_kwargs,
+    )

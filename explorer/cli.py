@@ -1,0 +1,345 @@
+"""Command line over the engine: ``python -m explorer COMMAND ...``.
+
+Every command takes ``--json`` for machine-readable output. Errors print one
+line to stderr and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ExplorerError, InputError
+
+__all__ = ["main"]
+
+
+def _out(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    print(json.dumps(data, default=_jsonable) if args.json else text)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+def _progress(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    if args.json or not sys.stderr.isatty():
+        return None
+    return lambda f, msg: print(f"\r[{f * 100:5.1f}%] {msg:<70}", end="", file=sys.stderr)
+
+
+def _open(folder: str):  # type: ignore[no-untyped-def]
+    from .build import open_index
+    from .store import open_space
+
+    space = open_space(Path(folder))
+    return space, open_index(Path(folder), space)
+
+
+def cmd_samples(args: argparse.Namespace) -> None:
+    from .samples import SAMPLES
+
+    rows = [
+        {
+            "name": s.name,
+            "title": s.title,
+            "size": s.size,
+            "model": s.model,
+            "kind": s.kind,
+            "description": s.description,
+        }
+        for s in SAMPLES.values()
+    ]
+    _out(
+        args,
+        {"samples": rows},
+        "\n".join(f"{r['name']:<14} {r['size']:<14} {r['description']}" for r in rows),
+    )
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    from .build import build_from_file, build_sample
+
+    common: dict[str, Any] = {"progress": _progress(args)}
+    if args.metric:
+        common["metric"] = args.metric
+    if args.sample:
+        if args.input:
+            raise InputError("Give either INPUT or --sample, not both.")
+        _, _, summary = build_sample(args.sample, Path(args.out), **common)
+    else:
+        if not args.input:
+            raise InputError("Give an INPUT file to build from, or --sample NAME.")
+        read = {
+            "fmt": args.format,
+            "text_col": args.text_col,
+            "id_col": args.id_col,
+            "limit": args.limit,
+            "metadata_path": args.metadata,
+        }
+        _, _, summary = build_from_file(
+            Path(args.input),
+            Path(args.out),
+            read_kwargs={k: v for k, v in read.items() if v},
+            model=args.model,
+            **common,
+        )
+    if common["progress"]:
+        print(file=sys.stderr)
+    _out(args, asdict(summary), f"Built {summary.folder}\n  " + "\n  ".join(summary.lines()))
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    from .store import open_space, read_manifest
+
+    open_space(Path(args.dir))  # refuses a half-written folder
+    man = read_manifest(Path(args.dir))
+    info = {
+        k: man.get(k)
+        for k in (
+            "n",
+            "dim",
+            "metric",
+            "model",
+            "map_rows",
+            "fingerprint",
+            "source",
+            "notes",
+            "columns",
+            "build",
+        )
+    }
+    info["steps"] = man.get("steps", {})
+    lines = [
+        f"{man['n']:,} items × {man['dim']} dims, metric {man['metric']}, "
+        f"model {man.get('model') or '(given vectors)'}",
+        f"columns: {', '.join(man.get('columns', []))}",
+        f"steps done: {len(info['steps'])}",
+    ]
+    lines += [
+        f"  {k}: {json.dumps(v.get('params', v), sort_keys=True)}" for k, v in info["steps"].items()
+    ]
+    _out(args, info, "\n".join(lines))
+
+
+def cmd_neighbours(args: argparse.Namespace) -> None:
+    from .probes import neighbours
+    from .query import text_vector
+
+    space, index = _open(args.dir)
+    if args.id is not None:
+        row = int(space.rows([args.id])[0])
+        hits = neighbours(space, index, row=row, k=args.k)
+        query = args.id
+    elif args.text is not None:
+        vec, _ = text_vector(space, args.text)
+        hits = neighbours(space, index, vector=vec, k=args.k)
+        query = args.text
+    else:
+        raise InputError("Give --id ID or --text TEXT.")
+    rows = [{"id": h.id, "text": h.text, "score": round(float(h.score), 6)} for h in hits]
+    _out(
+        args,
+        {"query": query, "neighbours": rows},
+        "\n".join(f"{r['score']:.4f}  {r['id']}  {r['text'][:80]}" for r in rows),
+    )
+
+
+def cmd_analogy(args: argparse.Namespace) -> None:
+    from .probes import analogy
+
+    space, _ = _open(args.dir)
+    res = analogy(space, args.plus, args.minus or [], k=args.k, method=args.method)
+    rows = [{"id": h.id, "score": round(float(h.score), 6)} for h in res.hits]
+    _out(
+        args,
+        {"query": res.name, "method": args.method, "results": rows},
+        res.name + "\n" + "\n".join(f"{r['score']:.4f}  {r['id']}" for r in rows),
+    )
+
+
+def cmd_project(args: argparse.Namespace) -> None:
+    from .metrics import trustworthiness
+    from .project import ProjectionParams, project_space
+
+    space, index = _open(args.dir)
+    params = ProjectionParams(
+        method=args.method,
+        dims=args.dims,
+        n_neighbors=args.n_neighbors,
+        min_dist=args.min_dist,
+        perplexity=args.perplexity,
+        seed=args.seed,
+    )
+    proj = project_space(
+        space, params, folder=Path(args.dir), index=index, progress=_progress(args)
+    )
+    ok = ~np.isnan(proj.coords).any(axis=1)
+    high = np.asarray(space.vectors[: space.n_map])[ok]
+    trust = trustworthiness(
+        high,
+        proj.coords[ok],
+        k=min(10, max(1, ok.sum() // 2 - 1)),
+        metric="euclidean" if space.metric == "l2" else "cosine",
+    )
+    data = {
+        "method": proj.method,
+        "dims": int(proj.coords.shape[1]),
+        "n": int(ok.sum()),
+        "trustworthiness": round(float(trust), 4),
+        "seconds": round(proj.seconds, 2),
+        "notes": proj.notes,
+    }
+    _out(
+        args,
+        data,
+        f"{proj.method} map of {data['n']:,} points in {data['seconds']} s; "
+        f"trustworthiness (k=10) {data['trustworthiness']}"
+        + "".join(f"\n  {n}" for n in proj.notes),
+    )
+
+
+def cmd_cluster(args: argparse.Namespace) -> None:
+    from .cluster import ClusterParams, cluster_space
+
+    space, index = _open(args.dir)
+    params = ClusterParams(
+        algorithm=args.method,
+        space=args.space,
+        n_clusters=args.k,
+        min_cluster_size=args.min_cluster_size,
+        seed=args.seed,
+    )
+    res = cluster_space(space, params, folder=Path(args.dir), index=index)
+    rows = [
+        {
+            "cluster": c.cluster,
+            "size": c.size,
+            "terms": c.terms,
+            "exemplars": [str(space.ids[r]) for r in c.exemplars],
+        }
+        for c in res.clusters
+    ]
+    noise = int((res.labels == -1).sum())
+    _out(
+        args,
+        {"space_used": res.space_used, "clusters": rows, "noise": noise, "notes": res.notes},
+        f"{len(rows)} clusters ({res.space_used}); {noise} unclustered\n"
+        + "\n".join(f"{r['cluster']:>4} {r['size']:>7,}  {' · '.join(r['terms'])}" for r in rows),
+    )
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from .probes import evaluate_analogies, evaluate_similarity
+
+    space, _ = _open(args.dir)
+    if args.analogies:
+        res = evaluate_analogies(space, Path(args.analogies), restrict_vocab=args.restrict_vocab)
+        sections = {k: asdict(v) for k, v in res.sections.items()}
+        _out(
+            args,
+            {
+                "accuracy": res.accuracy,
+                "sections": sections,
+                "oov": res.oov,
+                "questions": res.questions,
+            },
+            f"accuracy {res.accuracy:.4f} ({res.oov} of {res.questions} questions skipped "
+            "as out of vocabulary)\n"
+            + "\n".join(
+                f"  {k:<30} {v['accuracy']:.3f} ({v['correct']}/{v['total']})"
+                for k, v in sections.items()
+            ),
+        )
+    elif args.similarity:
+        sim = evaluate_similarity(space, Path(args.similarity))
+        _out(
+            args,
+            {"spearman": sim.spearman, "pairs_used": sim.pairs_used, "pairs_oov": sim.pairs_oov},
+            f"Spearman {sim.spearman:.4f} on {sim.pairs_used} pairs "
+            f"({sim.pairs_oov} out of vocabulary)",
+        )
+    else:
+        raise InputError("Give --analogies FILE or --similarity FILE.")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m explorer", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name: str, fn: Any, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help)
+        sp.add_argument("--json", action="store_true", help="machine-readable output")
+        sp.set_defaults(fn=fn)
+        return sp
+
+    b = add("build", cmd_build, "build a space from a file or a sample")
+    b.add_argument("input", nargs="?")
+    b.add_argument("--sample")
+    b.add_argument("--out", required=True)
+    b.add_argument("--model")
+    b.add_argument("--text-col")
+    b.add_argument("--id-col")
+    b.add_argument("--format")
+    b.add_argument("--metadata", help="metadata table for a vectors file")
+    b.add_argument("--limit", type=int)
+    b.add_argument("--metric", choices=["cosine", "ip", "l2"])
+    add("samples", cmd_samples, "list the built-in samples")
+    i = add("info", cmd_info, "counts, dimension, model and steps of a space")
+    i.add_argument("dir")
+    n = add("neighbours", cmd_neighbours, "nearest items to an item or a text")
+    n.add_argument("dir")
+    n.add_argument("--id")
+    n.add_argument("--text")
+    n.add_argument("-k", type=int, default=10)
+    a = add("analogy", cmd_analogy, "a - b + c style probes")
+    a.add_argument("dir")
+    a.add_argument("--plus", nargs="+", required=True)
+    a.add_argument("--minus", nargs="*", default=[])
+    a.add_argument("-k", type=int, default=10)
+    a.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd")
+    pr = add("project", cmd_project, "compute and store a 2-D/3-D map")
+    pr.add_argument("dir")
+    pr.add_argument("--method", choices=["umap", "pca", "tsne"], default="umap")
+    pr.add_argument("--dims", type=int, choices=[2, 3], default=2)
+    pr.add_argument("--n-neighbors", type=int, default=15)
+    pr.add_argument("--min-dist", type=float, default=0.1)
+    pr.add_argument("--perplexity", type=float, default=30.0)
+    pr.add_argument("--seed", type=int, default=42)
+    c = add("cluster", cmd_cluster, "cluster a space")
+    c.add_argument("dir")
+    c.add_argument("--method", choices=["kmeans", "hdbscan", "agglomerative"], default="kmeans")
+    c.add_argument("--space", choices=["full", "pca50", "umap5", "map"])
+    c.add_argument("-k", "--n-clusters", dest="k", type=int, default=8)
+    c.add_argument("--min-cluster-size", type=int, default=10)
+    c.add_argument("--seed", type=int, default=42)
+    e = add("evaluate", cmd_evaluate, "analogy accuracy or word-similarity correlation")
+    e.add_argument("dir")
+    e.add_argument("--analogies")
+    e.add_argument("--similarity")
+    e.add_argument("--restrict-vocab", type=int, default=300_000)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.fn(args)
+    except ExplorerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, KeyError, RuntimeError, MemoryError) as exc:
+        # Anything else the engine did not foresee still gets one line, not a traceback.
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    return 0

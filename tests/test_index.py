@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explorer.build import open_index
+from explorer.errors import InputError
+from explorer.index import IndexParams, VectorIndex, build_index, exact_search, knn_graph
+from explorer.space import make_space
+from explorer.store import open_space, save_space
+
+
+def _recall(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean([len(set(x) & set(y)) / len(y) for x, y in zip(a, b, strict=True)]))
+
+
+def _clustered(n: int, d: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(20, d))
+    return (centres[rng.integers(0, 20, n)] + 0.5 * rng.normal(size=(n, d))).astype(np.float32)
+
+
+def _space(x: np.ndarray, metric: str = "cosine"):  # type: ignore[no-untyped-def]
+    items = pd.DataFrame({"id": [f"i{i}" for i in range(len(x))]})
+    return make_space(items, x, metric=metric)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("metric", ["cosine", "ip", "l2"])
+def test_hnsw_matches_exact_search(metric: str) -> None:
+    s = _space(_clustered(6000, 32), metric)
+    idx = build_index(s.vectors, s.metric, params=IndexParams(exact_below=0))
+    assert not idx.exact
+    q = s.vectors[:300]
+    approx, a_scores = idx.search(q, 10)
+    exact, e_scores = idx.search(q, 10, exact=True)
+    assert _recall(approx, exact) >= 0.95
+    # Scores are similarities (higher first) and agree between the two paths.
+    assert (np.diff(e_scores, axis=1) <= 1e-5).all()
+    same = approx[:, 0] == exact[:, 0]
+    np.testing.assert_allclose(a_scores[same, 0], e_scores[same, 0], atol=1e-4)
+
+
+def test_exact_search_scores_by_metric() -> None:
+    data = np.array([[1, 0], [0, 1], [3, 4]], dtype=np.float32)
+    q = np.array([[1, 0]], dtype=np.float32)
+    _, s_ip = exact_search(data, q, 3, "ip")
+    assert s_ip[0].tolist() == [3.0, 1.0, 0.0]
+    r_l2, s_l2 = exact_search(data, q, 3, "l2")
+    assert r_l2[0].tolist() == [0, 1, 2]
+    np.testing.assert_allclose(s_l2[0], [0.0, -np.sqrt(2), -np.sqrt(20)], atol=1e-5)
+
+
+def test_small_spaces_use_exact_and_k_is_clamped() -> None:
+    s = _space(_clustered(50, 8))
+    idx = build_index(s.vectors, s.metric)
+    assert idx.exact
+    rows, _ = idx.search(s.vectors[:1], 500, exclude=np.array([[0]]))
+    assert rows.shape == (1, 49) and 0 not in rows[0]
+    nbr, dist = knn_graph(idx, 100)
+    assert nbr.shape == (50, 49)
+    assert not (nbr == np.arange(50)[:, None]).any()  # never its own neighbour
+    assert (dist >= 0).all()
+
+
+def test_zero_vectors_are_not_indexed() -> None:
+    x = _clustered(40, 8)
+    x[5] = 0
+    s = _space(x)
+    idx = build_index(s.vectors, s.metric, rows=np.flatnonzero(s.indexable))
+    rows, _ = idx.search(s.vectors[10:20], 39)
+    assert 5 not in rows
+
+
+def test_knn_graph_matches_exact() -> None:
+    s = _space(_clustered(6000, 16))
+    idx = build_index(s.vectors, s.metric, params=IndexParams(exact_below=0))
+    nbr, _ = knn_graph(idx, 10)
+    ref, _ = knn_graph(idx, 10, exact=True)
+    assert _recall(nbr, ref) >= 0.95
+
+
+def test_save_and_reopen_gives_identical_neighbours(tmp_path: Path) -> None:
+    s = _space(_clustered(6000, 16))
+    folder = save_space(s, tmp_path / "s")
+    s = open_space(folder)
+    params = IndexParams(exact_below=0, ef_search=80)
+    idx = open_index(folder, s, params)
+    before = idx.search(s.vectors[:200], 10)
+    again = open_space(folder)
+    loaded = VectorIndex.load(folder, again)
+    assert loaded is not None and not loaded.exact
+    assert loaded.params.ef_search == 80  # ef is restored, not left at hnswlib's default
+    after = loaded.search(again.vectors[:200], 10)
+    np.testing.assert_array_equal(before[0], after[0])
+    np.testing.assert_allclose(before[1], after[1])
+
+
+def test_stale_index_is_not_loaded(tmp_path: Path) -> None:
+    s = _space(_clustered(100, 8))
+    folder = save_space(s, tmp_path / "s")
+    open_index(folder, open_space(folder))
+    other = _space(_clustered(100, 8, seed=1))
+    assert VectorIndex.load(folder, other) is None
+
+
+def test_query_errors() -> None:
+    s = _space(_clustered(20, 8))
+    idx = build_index(s.vectors, s.metric)
+    with pytest.raises(InputError, match="dimension 4.*dimension 8"):
+        idx.search(np.ones((1, 4)), 3)
+    with pytest.raises(InputError, match="zero query"):
+        idx.search(np.zeros((1, 8)), 3)
+    with pytest.raises(InputError, match="at least 1"):
+        idx.search(np.ones((1, 8)), 0)

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.manifold import trustworthiness
+
+from explorer.errors import InputError
+from explorer.index import IndexParams, build_index
+from explorer.project import ProjectionParams, project, project_space
+from explorer.space import make_space
+from explorer.store import load_step, open_space, save_space, step_key
+
+
+@pytest.fixture(scope="module")
+def iris() -> np.ndarray:
+    return load_iris().data.astype(np.float32)
+
+
+def test_umap_on_iris_is_trustworthy(iris: np.ndarray) -> None:
+    proj = project(iris, ProjectionParams(method="umap"), metric="l2")
+    assert proj.method == "umap" and proj.coords.shape == (150, 2)
+    assert trustworthiness(iris, proj.coords, n_neighbors=10) >= 0.97
+
+
+def test_umap_reuses_the_index_graph(iris_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import umap
+
+    seen: dict[str, object] = {}
+    real = umap.UMAP
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(umap, "UMAP", spy)
+    space = open_space(iris_dir)
+    index = build_index(space.vectors, space.metric)
+    proj = project_space(space, ProjectionParams(n_neighbors=12), index=index)
+    knn_idx, knn_dist = seen["precomputed_knn"]  # type: ignore[misc]
+    assert knn_idx.shape == (150, 12)
+    assert (knn_idx[:, 0] == np.arange(150)).all() and (knn_dist[:, 0] == 0).all()
+    assert trustworthiness(np.asarray(space.vectors), proj.coords, n_neighbors=10) >= 0.95
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_pca_and_tsne_quality(iris: np.ndarray, method: str) -> None:
+    proj = project(iris, ProjectionParams(method=method), metric="l2")  # type: ignore[arg-type]
+    assert trustworthiness(iris, proj.coords, n_neighbors=10) >= 0.95
+
+
+@pytest.mark.parametrize("method", ["pca", "umap", "tsne"])
+def test_three_dimensions(iris: np.ndarray, method: str) -> None:
+    proj = project(iris, ProjectionParams(method=method, dims=3), metric="l2")  # type: ignore[arg-type]
+    assert proj.coords.shape == (150, 3) and np.isfinite(proj.coords).all()
+    assert np.ptp(proj.coords[:, 2]) > 0  # the third axis is used
+
+
+@pytest.mark.parametrize(
+    ("x", "params", "reason"),
+    [
+        (np.random.default_rng(0).normal(size=(3, 10)), ProjectionParams(), "only 3 point"),
+        (np.ones((30, 10)), ProjectionParams(method="tsne"), "identical"),
+        (
+            np.random.default_rng(0).normal(size=(12, 10)),
+            ProjectionParams(n_neighbors=15),
+            "n_neighbors=15",
+        ),
+    ],
+)
+def test_tiny_or_degenerate_input_falls_back_to_pca(
+    x: np.ndarray, params: ProjectionParams, reason: str
+) -> None:
+    proj = project(x, params)
+    assert proj.method == "pca"
+    assert proj.coords.shape == (len(x), 2) and np.isfinite(proj.coords).all()
+    assert any(reason in n and "PCA" in n for n in proj.notes)
+
+
+def test_single_point_and_two_points() -> None:
+    assert project(np.ones((1, 5))).coords.shape == (1, 2)
+    two = project(np.array([[0, 1, 2.0], [1, 0, 5.0], [1, 1, 1.0], [2, 2, 2.0]]).T)
+    assert two.coords.shape == (3, 2)
+
+
+def test_low_dimensional_input_is_shown_as_is() -> None:
+    x = np.random.default_rng(0).normal(size=(40, 2)).astype(np.float32)
+    proj = project(x, ProjectionParams(method="umap"), metric="l2")
+    assert proj.method == "as-is"
+    np.testing.assert_array_equal(proj.coords, x)
+
+
+def test_bad_parameters_are_named() -> None:
+    with pytest.raises(InputError, match="2 or 3"):
+        ProjectionParams(dims=4).validate()
+    with pytest.raises(InputError, match="min_dist"):
+        ProjectionParams(min_dist=2).validate()
+    with pytest.raises(InputError, match="n_neighbors"):
+        ProjectionParams(n_neighbors=1).validate()
+
+
+def test_projection_is_cached_with_parameters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 10))
+    x[7] = 0  # no direction under cosine: not drawn
+    space = make_space(pd.DataFrame({"id": [str(i) for i in range(60)]}), x)
+    folder = save_space(space, tmp_path / "s")
+    space = open_space(folder)
+    params = ProjectionParams(method="pca")
+    first = project_space(space, params, folder=folder)
+    assert np.isnan(first.coords[7]).all() and np.isfinite(np.delete(first.coords, 7, 0)).all()
+    assert any("zero vector" in n for n in first.notes)
+    key = step_key(
+        {"fingerprint": space.fingerprint, "n_map": 60, **__import__("dataclasses").asdict(params)}
+    )
+    arrays, meta = load_step(folder, "projection", key)  # type: ignore[misc]
+    assert meta["params"]["method"] == "pca" and meta["fingerprint"] == space.fingerprint
+
+    import explorer.project as mod
+
+    monkeypatch.setattr(mod, "project", lambda *a, **k: pytest.fail("recomputed"))
+    again = project_space(space, params, folder=folder)
+    np.testing.assert_array_equal(again.coords, first.coords)
+
+
+def test_map_rows_limit_the_projection(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    space = make_space(
+        pd.DataFrame({"id": [str(i) for i in range(6000)]}),
+        rng.normal(size=(6000, 20)),
+        map_rows=400,
+    )
+    index = build_index(space.vectors, space.metric, params=IndexParams(exact_below=0))
+    proj = project_space(space, ProjectionParams(method="umap", n_epochs=50), index=index)
+    assert proj.coords.shape == (400, 2) and np.isfinite(proj.coords).all()
