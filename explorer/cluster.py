@@ -65,8 +65,10 @@ _LABEL_TEXT_CHARS = 32
 # Words of two or more letters (no digits or underscores), as BERTopic's default.
 _TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
 
-_NEED_MAP = ("Clustering on the map needs the map's coordinates: make a map first, "
-             "or choose another space (full, pca50 or umap5).")
+_NEED_MAP = (
+    "Clustering on the map needs the map's coordinates: make a map first, "
+    "or choose another space (full, pca50 or umap5)."
+)
 _ALGO_NAMES = {"kmeans": "KMeans", "hdbscan": "HDBSCAN", "agglomerative": "Agglomerative"}
 
 
@@ -103,28 +105,31 @@ class ClusterParams:
                 f"{', '.join(CLUSTER_SPACES)} (or leave it empty for the default)."
             )
         if not _is_int(self.n_clusters) or self.n_clusters < 1:
-            raise InputError(f"n_clusters must be a whole number of at least 1, not "
-                             f"{self.n_clusters!r}.")
+            raise InputError(
+                f"n_clusters must be a whole number of at least 1, not {self.n_clusters!r}."
+            )
         if self.linkage not in LINKAGES:
             raise InputError(
                 f"Unknown linkage {self.linkage!r}; choose one of {', '.join(LINKAGES)}."
             )
         if not _is_int(self.min_cluster_size) or self.min_cluster_size < 2:
-            raise InputError(f"HDBSCAN's min_cluster_size must be a whole number of at "
-                             f"least 2, not {self.min_cluster_size!r}.")
-        if self.min_samples is not None and (
-            not _is_int(self.min_samples) or self.min_samples < 1
-        ):
-            raise InputError(f"HDBSCAN's min_samples must be empty or a whole number of at "
-                             f"least 1, not {self.min_samples!r}.")
+            raise InputError(
+                f"HDBSCAN's min_cluster_size must be a whole number of at "
+                f"least 2, not {self.min_cluster_size!r}."
+            )
+        if self.min_samples is not None and (not _is_int(self.min_samples) or self.min_samples < 1):
+            raise InputError(
+                f"HDBSCAN's min_samples must be empty or a whole number of at "
+                f"least 1, not {self.min_samples!r}."
+            )
         if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
         if not _is_int(self.n_terms) or self.n_terms < 1:
-            raise InputError(f"n_terms must be a whole number of at least 1, not "
-                             f"{self.n_terms!r}.")
+            raise InputError(f"n_terms must be a whole number of at least 1, not {self.n_terms!r}.")
         if not _is_int(self.n_exemplars) or self.n_exemplars < 1:
-            raise InputError(f"n_exemplars must be a whole number of at least 1, not "
-                             f"{self.n_exemplars!r}.")
+            raise InputError(
+                f"n_exemplars must be a whole number of at least 1, not {self.n_exemplars!r}."
+            )
 
 
 def _is_int(v: object) -> bool:
@@ -189,8 +194,9 @@ def _umap5(
     # clusters tightly, which is what density clustering wants (UMAP docs' advice).
     from .project import ProjectionParams, umap_layout
 
-    p = ProjectionParams(method="umap", dims=UMAP_DIMS, n_neighbors=UMAP_NEIGHBORS,
-                         min_dist=0.0, seed=seed)
+    p = ProjectionParams(
+        method="umap", dims=UMAP_DIMS, n_neighbors=UMAP_NEIGHBORS, min_dist=0.0, seed=seed
+    )
     if knn is not None and knn[0].shape[1] < UMAP_NEIGHBORS - 1:
         knn = None  # too few neighbours stored: let UMAP search itself
     return umap_layout(x, p, metric, knn)
@@ -214,8 +220,10 @@ def _work_space(
         if n > UMAP_NEIGHBORS + 1:
             return _umap5(x, metric, seed, knn), f"a {UMAP_DIMS}-d UMAP of the {d}-d vectors"
         space = "pca50" if d > PCA_DIMS else "full"
-        notes.append(f"A 5-d UMAP needs more than {UMAP_NEIGHBORS + 1} points (there are {n}), "
-                     f"so {space} was used instead.")
+        notes.append(
+            f"A 5-d UMAP needs more than {UMAP_NEIGHBORS + 1} points (there are {n}), "
+            f"so {space} was used instead."
+        )
     if space == "pca50":
         k = min(PCA_DIMS, n - 1, d)
         if 1 <= k < d:
@@ -231,8 +239,7 @@ def _run_kmeans(w: np.ndarray, k: int, seed: int) -> np.ndarray:
     from sklearn.cluster import KMeans, MiniBatchKMeans
 
     if w.shape[0] > MINIBATCH_ABOVE:
-        km: Any = MiniBatchKMeans(n_clusters=k, n_init="auto", random_state=seed,
-                                  batch_size=4096)
+        km: Any = MiniBatchKMeans(n_clusters=k, n_init="auto", random_state=seed, batch_size=4096)
     else:
         km = KMeans(n_clusters=k, n_init="auto", random_state=seed)
     return np.asarray(km.fit_predict(w), dtype=np.int64)
@@ -369,8 +376,9 @@ def _describe(
             found = _ctfidf_terms(docs, p.n_terms)
             # A cluster with no usable word (stop words only, numbers) falls back
             # to its exemplars' texts.
-            terms = from_ex if found is None else [t or e for t, e in zip(found, from_ex,
-                                                                           strict=True)]
+            terms = (
+                from_ex if found is None else [t or e for t, e in zip(found, from_ex, strict=True)]
+            )
         terms = [t[: p.n_terms] for t in terms]
     return [
         ClusterInfo(
@@ -451,27 +459,29 @@ def cluster(
         keep = norms[:, 0] > 0
         x = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
         if not keep.all():
-            notes.append(f"{int((~keep).sum())} item(s) with a zero vector have no direction "
-                         "and are not clustered.")
+            notes.append(
+                f"{int((~keep).sum())} item(s) with a zero vector have no direction "
+                "and are not clustered."
+            )
     map_xy = None
     if p.space == "map":
         if map_coords is None:
             raise InputError(_NEED_MAP)
         map_xy = np.asarray(map_coords, dtype=np.float32)
         if map_xy.ndim != 2 or map_xy.shape[0] != n or map_xy.shape[1] not in (2, 3):
-            raise InputError(f"The map coordinates have shape {map_xy.shape}; they must be "
-                             f"({n}, 2) or ({n}, 3), one row per vector.")
+            raise InputError(
+                f"The map coordinates have shape {map_xy.shape}; they must be "
+                f"({n}, 2) or ({n}, 3), one row per vector."
+            )
         undrawn = ~np.isfinite(map_xy).all(1)
         if (undrawn & keep).any():
-            notes.append(f"{int((undrawn & keep).sum())} item(s) not on the map are not "
-                         "clustered.")
+            notes.append(f"{int((undrawn & keep).sum())} item(s) not on the map are not clustered.")
         keep &= ~undrawn
     rows = np.flatnonzero(keep)
     if knn is not None and rows.size < n:
         knn = None  # its positions refer to all rows; UMAP searches again
     xs = x[rows]
-    sub = _cluster_rows(xs, p, metric, map_xy[rows] if map_xy is not None else None,
-                        knn, notes)
+    sub = _cluster_rows(xs, p, metric, map_xy[rows] if map_xy is not None else None, knn, notes)
     labels = np.full(n, -1, dtype=np.int64)
     labels[rows] = _by_size(sub.labels)
     sub_texts = None if texts is None else [texts[r] for r in rows]
@@ -479,9 +489,11 @@ def cluster(
     for info in infos:  # positions in xs → rows of the input
         info.exemplars = [int(rows[i]) for i in info.exemplars]
     if not infos and rows.size and p.algorithm == "hdbscan" and sub.ran:
-        notes.append(f"HDBSCAN found no separate dense groups, so every point is noise "
-                     "(a single group is reported as noise too). Lower min_cluster_size "
-                     f"(now {p.min_cluster_size}) or min_samples, or use KMeans.")
+        notes.append(
+            f"HDBSCAN found no separate dense groups, so every point is noise "
+            "(a single group is reported as noise too). Lower min_cluster_size "
+            f"(now {p.min_cluster_size}) or min_samples, or use KMeans."
+        )
     return Clustering(
         labels=labels,
         clusters=infos,
@@ -525,8 +537,10 @@ def _cluster_rows(
                 f"no cluster can form and every point is noise. Lower min_cluster_size to "
                 f"at most {m} (e.g. {max(2, m // 10)})."
             )
-            return _Sub(np.full(m, -1, dtype=np.int64),
-                        f"{name}: not run (min_cluster_size above the number of points)")
+            return _Sub(
+                np.full(m, -1, dtype=np.int64),
+                f"{name}: not run (min_cluster_size above the number of points)",
+            )
         if identical:
             notes.append(f"All {m} points are identical, so they form one cluster.")
             return _Sub(np.zeros(m, dtype=np.int64), f"{name}: not run (identical points)")
@@ -541,8 +555,7 @@ def _cluster_rows(
 
     k = p.n_clusters
     if distinct < k:
-        notes.append(f"Only {distinct} distinct point(s), so {distinct} cluster(s) instead "
-                     f"of {k}.")
+        notes.append(f"Only {distinct} distinct point(s), so {distinct} cluster(s) instead of {k}.")
         k = distinct
     if k == 1:
         return _Sub(np.zeros(m, dtype=np.int64), f"{name}: one cluster, nothing to split")
@@ -588,14 +601,15 @@ def cluster_space(
     p.validate()
     p = resolve_space(p, space.dim)
     n_map = space.n_map
-    key_params: dict[str, Any] = {"fingerprint": space.fingerprint, "n_map": n_map,
-                                  **asdict(p)}
+    key_params: dict[str, Any] = {"fingerprint": space.fingerprint, "n_map": n_map, **asdict(p)}
     if p.space == "map":
         if map_coords is None:
             raise InputError(_NEED_MAP)
         if len(map_coords) != n_map:
-            raise InputError(f"The map has {len(map_coords)} points but this space maps "
-                             f"{n_map} items; make the map again.")
+            raise InputError(
+                f"The map has {len(map_coords)} points but this space maps "
+                f"{n_map} items; make the map again."
+            )
         key_params["map"] = _map_hash(map_coords)
     key = step_key(key_params)
     if folder is not None:
@@ -636,14 +650,27 @@ def cluster_space(
     for info in res.clusters:  # positions in x → rows of the space
         info.exemplars = [int(rows[i]) for i in info.exemplars]
     if rows.size < n_map:
-        res.notes.append(f"{n_map - rows.size} item(s) with a zero vector have no "
-                         "direction and are not clustered.")
+        res.notes.append(
+            f"{n_map - rows.size} item(s) with a zero vector have no "
+            "direction and are not clustered."
+        )
     res.labels = labels
     if folder is not None:
-        save_step(folder, "clustering", key, {"labels": labels},
-                  {"params": res.params, "clusters": [asdict(c) for c in res.clusters],
-                   "space_used": res.space_used, "notes": res.notes, "seconds": res.seconds,
-                   "n_map": n_map, "fingerprint": space.fingerprint})
+        save_step(
+            folder,
+            "clustering",
+            key,
+            {"labels": labels},
+            {
+                "params": res.params,
+                "clusters": [asdict(c) for c in res.clusters],
+                "space_used": res.space_used,
+                "notes": res.notes,
+                "seconds": res.seconds,
+                "n_map": n_map,
+                "fingerprint": space.fingerprint,
+            },
+        )
     if progress:
         progress(1.0, f"{len(res.clusters)} cluster(s) in {res.seconds:.1f} s")
     return res

@@ -95,8 +95,9 @@ def _distances(a: np.ndarray, b: np.ndarray, metric: str) -> np.ndarray:
     return pairwise_distances(a, b, metric=_sk_metric(metric))
 
 
-def _rank_penalty(rank_space: np.ndarray, rank_metric: str, other: np.ndarray,
-                  other_metric: str, k: int) -> float:
+def _rank_penalty(
+    rank_space: np.ndarray, rank_metric: str, other: np.ndarray, other_metric: str, k: int
+) -> float:
     """1 - normalised Σ (rank in `rank_space` - k) over points that are k-neighbours
     in `other` but not in `rank_space`. Trustworthiness when rank_space is the
     original space and other the map; continuity the other way round.

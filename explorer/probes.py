@@ -182,8 +182,9 @@ def _top(scores: np.ndarray, m: int) -> np.ndarray:
 
 
 def _hit(space: Space, row: int, score: float) -> Hit:
-    return Hit(row=int(row), id=str(space.ids[row]), text=str(space.labels[row]),
-               score=float(score))
+    return Hit(
+        row=int(row), id=str(space.ids[row]), text=str(space.labels[row]), score=float(score)
+    )
 
 
 def _read_text(path: PathOrFile, what: str) -> tuple[str, str]:
@@ -238,8 +239,11 @@ def _suggest(space: Space, terms: Sequence[str], pool: int = 50_000) -> str:
                 close.append(c)
     if close:
         return "Did you mean " + ", ".join(repr(c) for c in close[:6]) + "?"
-    return ("Use words from this space's vocabulary, e.g. "
-            + ", ".join(repr(v) for v in vocab[:5]) + ".")
+    return (
+        "Use words from this space's vocabulary, e.g. "
+        + ", ".join(repr(v) for v in vocab[:5])
+        + "."
+    )
 
 
 # --------------------------------------------------------------------------- neighbours
@@ -347,8 +351,10 @@ def analogy(
     pos = [t for t in pos if t not in missing]
     neg = [t for t in neg if t not in missing]
     if not pos:
-        raise InputError("An analogy needs at least one positive term in the space "
-                         "(e.g. positive: king, woman; negative: man).")
+        raise InputError(
+            "An analogy needs at least one positive term in the space "
+            "(e.g. positive: king, woman; negative: man)."
+        )
     term_rows = np.asarray([space.lookup(t) for t in pos + neg], dtype=np.int64)
     norms = _row_norms(space)
     flat = [t for t, r in zip(pos + neg, term_rows, strict=True) if norms[r] == 0]

@@ -22,8 +22,10 @@ def blobs(sizes, dim, seed=0, spread=0.05, scale=1.0):
     centres = rng.normal(size=(len(sizes), dim))
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     x = np.concatenate(
-        [c * scale + rng.normal(scale=spread, size=(s, dim)) for c, s in zip(centres, sizes,
-                                                                            strict=True)]
+        [
+            c * scale + rng.normal(scale=spread, size=(s, dim))
+            for c, s in zip(centres, sizes, strict=True)
+        ]
     )
     truth = np.repeat(np.arange(len(sizes)), sizes)
     return x.astype(np.float32), truth
@@ -348,11 +350,13 @@ def test_cluster_space_on_the_map_keys_the_coordinates(tmp_path):
     with pytest.raises(InputError, match="map's coordinates"):
         cluster_space(space, ClusterParams(space="map"), folder=folder)
     coords = np.random.default_rng(0).normal(size=(40, 2)).astype(np.float32)
-    a = cluster_space(space, ClusterParams(space="map", n_clusters=2), folder=folder,
-                      map_coords=coords)
+    a = cluster_space(
+        space, ClusterParams(space="map", n_clusters=2), folder=folder, map_coords=coords
+    )
     assert a.space_used.endswith("the 2-D map coordinates") and a.labels[5] == -1
-    cluster_space(space, ClusterParams(space="map", n_clusters=2), folder=folder,
-                  map_coords=coords + 1)
+    cluster_space(
+        space, ClusterParams(space="map", n_clusters=2), folder=folder, map_coords=coords + 1
+    )
     assert len(read_manifest(folder)["steps"]) == 2  # other coordinates, other step
 
 
@@ -363,8 +367,12 @@ def test_cluster_space_hdbscan_reuses_the_index(tmp_path):
     space = make_space(pd.DataFrame({"id": [str(i) for i in range(300)]}), x)
     index = build_index(space.vectors, space.metric, rows=np.flatnonzero(space.indexable))
     steps = []
-    res = cluster_space(space, ClusterParams(algorithm="hdbscan", min_cluster_size=15),
-                        index=index, progress=lambda f, m: steps.append(m))
+    res = cluster_space(
+        space,
+        ClusterParams(algorithm="hdbscan", min_cluster_size=15),
+        index=index,
+        progress=lambda f, m: steps.append(m),
+    )
     assert res.space_used == "HDBSCAN on a 5-d UMAP of the 20-d vectors"
     assert adjusted_rand_score(truth, res.labels) >= 0.9
     assert any("neighbours" in m for m in steps)

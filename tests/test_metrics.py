@@ -58,14 +58,17 @@ def test_continuity_is_trustworthiness_with_roles_swapped():
     x = rng.normal(size=(200, 10))
     y = x[:, :2] + 0.5 * rng.normal(size=(200, 2))
     assert continuity(x, y, k=7, metric="l2") == pytest.approx(
-        sk_trustworthiness(y, x, n_neighbors=7), abs=1e-12)
+        sk_trustworthiness(y, x, n_neighbors=7), abs=1e-12
+    )
     # Under cosine the high-dimensional neighbours are those of the unit vectors.
     unit = x / np.linalg.norm(x, axis=1, keepdims=True)
     assert continuity(x, y, k=7, metric="cosine") == pytest.approx(
-        sk_trustworthiness(y, unit, n_neighbors=7), abs=1e-12)
+        sk_trustworthiness(y, unit, n_neighbors=7), abs=1e-12
+    )
     # Not symmetric: continuity differs from trustworthiness on a lossy map.
     assert continuity(x, y, k=7, metric="l2") != pytest.approx(
-        trustworthiness(x, y, k=7, metric="l2"), abs=1e-3)
+        trustworthiness(x, y, k=7, metric="l2"), abs=1e-3
+    )
     # Inner product ranks by minus the dot product.
     assert 0.5 < trustworthiness(x, y, k=7, metric="ip") <= 1.0
 
@@ -81,7 +84,8 @@ def test_trustworthiness_subsamples_large_inputs(digits):
     assert abs(a - full) < 0.05
     sub = np.sort(np.random.default_rng(1).choice(len(digits), 400, replace=False))
     assert a == pytest.approx(
-        sk_trustworthiness(digits[sub], low[sub], n_neighbors=10, metric="cosine"))
+        sk_trustworthiness(digits[sub], low[sub], n_neighbors=10, metric="cosine")
+    )
 
 
 def test_trustworthiness_errors(iris):
@@ -136,16 +140,24 @@ def test_recall_at_k_hand_computed():
 
 def test_index_recall_on_digits(digits):
     space = make_space(pd.DataFrame({"id": [str(i) for i in range(len(digits))]}), digits)
-    good = build_index(space.vectors, space.metric, rows=np.flatnonzero(space.indexable),
-                       params=IndexParams(exact_below=0))
+    good = build_index(
+        space.vectors,
+        space.metric,
+        rows=np.flatnonzero(space.indexable),
+        params=IndexParams(exact_below=0),
+    )
     assert not good.exact
     r = index_recall(good, space, k=10, sample=300)
     assert 0.95 <= r <= 1.0
     exact = build_index(space.vectors, space.metric)
     assert index_recall(exact, space, k=10, sample=300) == 1.0
     # A deliberately poor graph has visibly lower recall: the measure is not constant.
-    poor = build_index(space.vectors, space.metric, params=IndexParams(
-        exact_below=0, M=2, ef_construction=4, ef_search=1), num_threads=1)
+    poor = build_index(
+        space.vectors,
+        space.metric,
+        params=IndexParams(exact_below=0, M=2, ef_construction=4, ef_search=1),
+        num_threads=1,
+    )
     assert index_recall(poor, space, k=10, sample=300) < r
 
 
@@ -167,16 +179,18 @@ def test_cluster_agreement():
 
 def test_silhouette():
     rng = np.random.default_rng(0)
-    blobs = np.vstack([rng.normal(size=(50, 5)) + 10 * np.eye(5)[0],
-                       rng.normal(size=(50, 5)) + 10 * np.eye(5)[1]])
+    blobs = np.vstack(
+        [rng.normal(size=(50, 5)) + 10 * np.eye(5)[0], rng.normal(size=(50, 5)) + 10 * np.eye(5)[1]]
+    )
     labels = np.repeat([0, 1], 50)
     s = silhouette(blobs, labels, metric="l2")
     assert s is not None and s > 0.7
     assert silhouette(blobs, labels) > 0.7  # cosine
     # Noise points (-1) are ignored.
     noise = rng.normal(size=(30, 5)) * 20
-    with_noise = silhouette(np.vstack([blobs, noise]),
-                            np.concatenate([labels, -np.ones(30, dtype=int)]), metric="l2")
+    with_noise = silhouette(
+        np.vstack([blobs, noise]), np.concatenate([labels, -np.ones(30, dtype=int)]), metric="l2"
+    )
     assert with_noise == pytest.approx(s)
     assert silhouette(blobs, rng.permutation(labels), metric="l2") < 0.1
     assert silhouette(blobs, np.zeros(100, dtype=int)) is None

@@ -30,8 +30,12 @@ def _space(ids: list[str], vectors: np.ndarray, metric: str = "cosine") -> Space
 
 
 def _hnsw(space: Space):
-    return build_index(space.vectors, space.metric, rows=np.flatnonzero(space.indexable),
-                       params=IndexParams(exact_below=0))
+    return build_index(
+        space.vectors,
+        space.metric,
+        rows=np.flatnonzero(space.indexable),
+        params=IndexParams(exact_below=0),
+    )
 
 
 def _kv(space_ids: list[str], vectors: np.ndarray):
@@ -43,8 +47,11 @@ def _kv(space_ids: list[str], vectors: np.ndarray):
 
 
 def _gensim_sections(sections: list[dict]) -> dict[str, tuple[int, int]]:
-    return {s["section"]: (len(s["correct"]), len(s["correct"]) + len(s["incorrect"]))
-            for s in sections if s["section"] != "Total accuracy"}
+    return {
+        s["section"]: (len(s["correct"]), len(s["correct"]) + len(s["incorrect"]))
+        for s in sections
+        if s["section"] != "Total accuracy"
+    }
 
 
 @pytest.fixture
@@ -182,8 +189,7 @@ def test_analogy_on_ip_space_normalises_and_restrict_limits_rows():
         a = analogy(cos_space, ["w1", "w2"], ["w3"], k=8, method=method)
         b = analogy(ip_space, ["w1", "w2"], ["w3"], k=8, method=method)
         assert [h.row for h in a.hits] == [h.row for h in b.hits]
-        np.testing.assert_allclose([h.score for h in a.hits], [h.score for h in b.hits],
-                                   rtol=1e-4)
+        np.testing.assert_allclose([h.score for h in a.hits], [h.score for h in b.hits], rtol=1e-4)
     r = analogy(ip_space, ["w1", "w2"], ["w3"], k=20, restrict=50)
     assert all(h.row < 50 for h in r.hits)
     assert len(r.hits) == 20
@@ -252,19 +258,21 @@ def _questions(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("case_insensitive", [True, False])
 @pytest.mark.parametrize("restrict", [1000, 61])
-def test_evaluate_analogies_matches_gensim_on_synthetic(tmp_path, offsets, case_insensitive,
-                                                        restrict):
+def test_evaluate_analogies_matches_gensim_on_synthetic(
+    tmp_path, offsets, case_insensitive, restrict
+):
     ids, vecs = offsets
     path = _questions(tmp_path)
     space = _space(ids, vecs)
-    ours = evaluate_analogies(space, path, restrict_vocab=restrict,
-                              case_insensitive=case_insensitive)
+    ours = evaluate_analogies(
+        space, path, restrict_vocab=restrict, case_insensitive=case_insensitive
+    )
     kv = _kv(ids, vecs)
-    score, sections = kv.evaluate_word_analogies(str(path), restrict_vocab=restrict,
-                                                 case_insensitive=case_insensitive)
+    score, sections = kv.evaluate_word_analogies(
+        str(path), restrict_vocab=restrict, case_insensitive=case_insensitive
+    )
     assert ours.accuracy == pytest.approx(score, abs=1e-12)
-    assert {k: (v.correct, v.total) for k, v in ours.sections.items()} == _gensim_sections(
-        sections)
+    assert {k: (v.correct, v.total) for k, v in ours.sections.items()} == _gensim_sections(sections)
     assert list(ours.sections) == ["pairs-one", "pairs-two", "empty-section"]
     assert ours.sections["empty-section"].total == 0
     assert ours.answered == sum(v.total for v in ours.sections.values())
@@ -382,8 +390,12 @@ def test_evaluate_similarity_whitespace_fallback_and_errors(tmp_path, offsets):
     spaced = tmp_path / "spaced.txt"
     spaced.write_text("x1 x2 1.0\nx1 y1 9.0\nx3 y5 4.0\n")
     assert evaluate_similarity(space, spaced).pairs_used == 3
-    for content, match in [("", "empty"), ("# only\n# comments\n", "no word pairs"),
-                           ("a\tb\n", "no word pairs"), ("qq\trr\t1\nx1\tx2\t3\n", "at least two")]:
+    for content, match in [
+        ("", "empty"),
+        ("# only\n# comments\n", "no word pairs"),
+        ("a\tb\n", "no word pairs"),
+        ("qq\trr\t1\nx1\tx2\t3\n", "at least two"),
+    ]:
         path = tmp_path / "bad.tsv"
         path.write_text(content)
         with pytest.raises(InputError, match=match):
