@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .errors import InputError
-from .index import IndexParams, VectorIndex, build_index, knn_graph
+from .index import VectorIndex, rows_knn
 from .space import METRICS, Metric, Space
 from .store import load_step, save_step, step_key
 from .validate import check_matrix
@@ -36,6 +36,7 @@ __all__ = [
     "ClusterSpace",
     "Clustering",
     "cluster",
+    "clustering_key",
     "cluster_space",
     "resolve_space",
 ]
@@ -577,6 +578,25 @@ def _map_hash(map_coords: np.ndarray) -> str:
     return h.hexdigest()[:16]
 
 
+def clustering_key(space: Space, params: ClusterParams, map_coords: np.ndarray | None) -> str:
+    """The on-disk key of a clustering of `space` (params already resolved)."""
+    key_params: dict[str, Any] = {
+        "fingerprint": space.fingerprint,
+        "n_map": space.n_map,
+        **asdict(params),
+    }
+    if params.space == "map":
+        if map_coords is None:
+            raise InputError(_NEED_MAP)
+        if len(map_coords) != space.n_map:
+            raise InputError(
+                f"The map has {len(map_coords)} points but this space maps "
+                f"{space.n_map} items; make the map again."
+            )
+        key_params["map"] = _map_hash(map_coords)
+    return step_key(key_params)
+
+
 def cluster_space(
     space: Space,
     params: ClusterParams | None = None,
@@ -601,17 +621,7 @@ def cluster_space(
     p.validate()
     p = resolve_space(p, space.dim)
     n_map = space.n_map
-    key_params: dict[str, Any] = {"fingerprint": space.fingerprint, "n_map": n_map, **asdict(p)}
-    if p.space == "map":
-        if map_coords is None:
-            raise InputError(_NEED_MAP)
-        if len(map_coords) != n_map:
-            raise InputError(
-                f"The map has {len(map_coords)} points but this space maps "
-                f"{n_map} items; make the map again."
-            )
-        key_params["map"] = _map_hash(map_coords)
-    key = step_key(key_params)
+    key = clustering_key(space, p, map_coords)
     if folder is not None:
         hit = load_step(folder, "clustering", key)
         if hit is not None:
@@ -630,15 +640,7 @@ def cluster_space(
     if p.algorithm == "hdbscan" and p.space == "umap5" and rows.size > UMAP_NEIGHBORS + 1:
         if progress:
             progress(0.05, f"Finding {UMAP_NEIGHBORS} neighbours of {rows.size:,} points")
-        if index is not None and index.size == rows.size and np.array_equal(index.rows, rows):
-            nbr, dist = knn_graph(index, UMAP_NEIGHBORS - 1)
-            # The index returns row numbers of the space; UMAP wants positions in `x`.
-            pos = np.full(space.n, -1, dtype=np.int64)
-            pos[rows] = np.arange(rows.size)
-            nbr = pos[nbr]
-        else:
-            sub = build_index(x, space.metric, params=IndexParams(ef_construction=64))
-            nbr, dist = knn_graph(sub, UMAP_NEIGHBORS - 1)
+        nbr, dist = rows_knn(space.vectors, space.metric, rows, UMAP_NEIGHBORS - 1, index)
         knn = (nbr, dist)
     if progress:
         progress(0.2, f"Clustering {rows.size:,} points with {_ALGO_NAMES[p.algorithm]}")

@@ -23,7 +23,7 @@ from .space import Metric, Space
 from .store import atomic_write_json
 from .validate import check_query
 
-__all__ = ["IndexParams", "VectorIndex", "exact_search", "knn_graph", "build_index"]
+__all__ = ["IndexParams", "VectorIndex", "exact_search", "knn_graph", "build_index", "rows_knn"]
 
 Progress = Callable[[float, str], None]
 
@@ -262,3 +262,28 @@ def knn_graph(
     nbr, sims = index.search(index.vectors[rows], k, exclude=rows[:, None], exact=exact)
     dist = -sims if index.metric == "l2" else 1.0 - sims
     return nbr, np.maximum(dist, 0.0).astype(np.float32)
+
+
+def rows_knn(
+    vectors: np.ndarray,
+    metric: Metric,
+    rows: np.ndarray,
+    k: int,
+    index: VectorIndex | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k-NN graph among `rows` of `vectors`, numbered by position in `rows`.
+
+    Reuses `index` when it holds exactly those rows (one graph for maps, clusters
+    and metrics); otherwise builds a light temporary index over them.
+    Returns (neighbours (m, k) positions, distances (m, k)), self excluded.
+    """
+    if index is not None and index.size == rows.size and np.array_equal(index.rows, rows):
+        nbr, dist = knn_graph(index, k)
+        # The index returns row numbers of the space; callers want positions in `rows`.
+        pos = np.full(int(rows.max()) + 1, -1, dtype=np.int64)
+        pos[rows] = np.arange(rows.size)
+        return pos[nbr], dist
+    sub = build_index(
+        np.asarray(vectors[rows], dtype=np.float32), metric, params=IndexParams(ef_construction=64)
+    )
+    return knn_graph(sub, k)

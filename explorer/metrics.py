@@ -41,7 +41,9 @@ __all__ = [
     "cluster_agreement",
     "continuity",
     "index_recall",
+    "map_neighbours",
     "neighbourhood_preservation",
+    "point_honesty",
     "recall_at_k",
     "silhouette",
     "trustworthiness",
@@ -324,3 +326,33 @@ def silhouette(
         return None
     name = "cosine" if metric == "ip" else _sk_metric(metric)
     return float(silhouette_score(x, lab.astype(str), metric=name))
+
+
+def map_neighbours(coords: np.ndarray, row: int, k: int) -> np.ndarray:
+    """The k rows nearest to `row` on the map (Euclidean in 2-D/3-D), itself excluded.
+
+    Rows with NaN coordinates (not drawn) are never neighbours.
+    """
+    y = np.asarray(coords, dtype=np.float64)
+    d = np.sqrt(((y - y[row]) ** 2).sum(axis=1))
+    d[np.isnan(d)] = np.inf
+    d[row] = np.inf
+    k = min(k, int(np.isfinite(d).sum()))
+    if k < 1:
+        return np.zeros(0, dtype=np.int64)
+    top = np.argpartition(d, k - 1)[:k]
+    return top[np.argsort(d[top], kind="stable")].astype(np.int64)
+
+
+def point_honesty(
+    high_rows: Sequence[int], coords: np.ndarray, row: int
+) -> tuple[float, np.ndarray]:
+    """Share of `high_rows` (a point's k original neighbours) that are among its k map neighbours.
+
+    Returns (share 0..1, the k map-neighbour rows). Only rows on the map count.
+    """
+    high = [int(r) for r in high_rows if 0 <= int(r) < len(coords)]
+    if not high:
+        return float("nan"), np.zeros(0, dtype=np.int64)
+    low = map_neighbours(coords, row, len(high))
+    return len(set(high) & set(low.tolist())) / len(high), low

@@ -16,11 +16,19 @@ from typing import Any, Literal
 import numpy as np
 
 from .errors import InputError
-from .index import IndexParams, VectorIndex, build_index, knn_graph
+from .index import VectorIndex, rows_knn
 from .space import Metric, Space
 from .store import load_step, save_step, step_key
 
-__all__ = ["Projection", "ProjectionParams", "METHODS", "project", "project_space", "umap_layout"]
+__all__ = [
+    "METHODS",
+    "Projection",
+    "ProjectionParams",
+    "project",
+    "project_space",
+    "projection_key",
+    "umap_layout",
+]
 
 Method = Literal["pca", "umap", "tsne"]
 METHODS: tuple[Method, ...] = ("umap", "pca", "tsne")
@@ -199,6 +207,11 @@ def project(
     )
 
 
+def projection_key(space: Space, params: ProjectionParams) -> str:
+    """The on-disk key of a map of `space` made with `params`."""
+    return step_key({"fingerprint": space.fingerprint, "n_map": space.n_map, **asdict(params)})
+
+
 def project_space(
     space: Space,
     params: ProjectionParams | None = None,
@@ -216,8 +229,7 @@ def project_space(
     p = params or ProjectionParams()
     p.validate()
     n_map = space.n_map
-    key_params = {"fingerprint": space.fingerprint, "n_map": n_map, **asdict(p)}
-    key = step_key(key_params)
+    key = projection_key(space, p)
     if folder is not None:
         hit = load_step(folder, "projection", key)
         if hit is not None:
@@ -235,15 +247,7 @@ def project_space(
     if p.method == "umap" and x.shape[1] > 3 and rows.size > p.n_neighbors:
         if progress:
             progress(0.05, f"Finding {p.n_neighbors} neighbours of {rows.size:,} points")
-        if index is not None and index.size == rows.size and np.array_equal(index.rows, rows):
-            nbr, dist = knn_graph(index, p.n_neighbors - 1)
-            # The space's index returns row numbers; UMAP wants positions in `x`.
-            pos = np.full(space.n, -1, dtype=np.int64)
-            pos[rows] = np.arange(rows.size)
-            nbr = pos[nbr]
-        else:
-            sub = build_index(x, space.metric, params=IndexParams(ef_construction=64))
-            nbr, dist = knn_graph(sub, p.n_neighbors - 1)
+        nbr, dist = rows_knn(space.vectors, space.metric, rows, p.n_neighbors - 1, index)
         knn = (nbr, dist)
     if progress:
         progress(0.2, f"Running {p.method.upper()} on {rows.size:,} points")

@@ -8,7 +8,7 @@ from .errors import InputError
 from .models import embed_texts
 from .space import Space
 
-__all__ = ["text_vector"]
+__all__ = ["substring_rows", "text_vector"]
 
 
 def text_vector(space: Space, text: str) -> tuple[np.ndarray, str]:
@@ -32,3 +32,21 @@ def text_vector(space: Space, text: str) -> tuple[np.ndarray, str]:
     return np.asarray(
         space.vectors[row], dtype=np.float32
     ), f"the vector of item {space.ids[row]!r}"
+
+
+def substring_rows(
+    space: Space, needle: str, limit: int | None = None, rows: int | None = None
+) -> np.ndarray:
+    """Rows (among the first `rows`) whose id or text contains `needle`, case-insensitively."""
+    needle = needle.strip().casefold()
+    if not needle:
+        return np.zeros(0, dtype=np.int64)
+    stop = space.n if rows is None else min(rows, space.n)
+    labels = space.labels[:stop]
+    hits = [i for i, s in enumerate(labels) if needle in s.casefold()]
+    if space.has_text:
+        ids = space.ids[:stop]
+        seen = set(hits)
+        hits += [i for i, s in enumerate(ids) if i not in seen and needle in str(s).casefold()]
+        hits.sort()
+    return np.asarray(hits[:limit] if limit else hits, dtype=np.int64)

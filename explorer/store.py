@@ -41,6 +41,7 @@ __all__ = [
     "atomic_save_npz",
     "is_space_dir",
     "list_spaces",
+    "has_step",
     "load_step",
     "open_space",
     "read_manifest",
@@ -268,3 +269,9 @@ def load_step(
 def scratch_dir() -> Path:
     """A private temp folder (for tests and one-off CLI work)."""
     return Path(tempfile.mkdtemp(prefix="explorer-"))
+
+
+def has_step(folder: Path, kind: str, key: str) -> bool:
+    """Whether a step's result is stored (cheap: no loading)."""
+    base = Path(folder) / "steps" / f"{kind}-{key}"
+    return base.with_suffix(".npz").is_file() and base.with_suffix(".json").is_file()

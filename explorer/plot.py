@@ -1,0 +1,286 @@
+"""Plotly figures for the app. Imports plotly lazily; no Streamlit here.
+
+Point identity travels in ``customdata`` (the row number in the space), because
+``point_index`` is per trace and breaks once colour splits the points into traces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "MAX_CATEGORIES",
+    "analogy_figure",
+    "colour_kind",
+    "scatter_map",
+    "section_bars",
+]
+
+MAX_CATEGORIES = 20
+PALETTE = [
+    "#4E79A7",
+    "#F28E2B",
+    "#E15759",
+    "#76B7B2",
+    "#59A14F",
+    "#EDC948",
+    "#B07AA1",
+    "#FF9DA7",
+    "#9C755F",
+    "#BAB0AC",
+    "#1F77B4",
+    "#FF7F0E",
+    "#2CA02C",
+    "#D62728",
+    "#9467BD",
+    "#8C564B",
+    "#E377C2",
+    "#7F7F7F",
+    "#BCBD22",
+    "#17BECF",
+]
+OTHER_COLOUR = "#C8C8C8"
+HIGHLIGHT = "#111111"
+
+
+def colour_kind(values: pd.Series) -> str:
+    """``numeric`` for numbers with many distinct values, else ``categorical``."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return "numeric" if values.nunique(dropna=True) > MAX_CATEGORIES else "categorical"
+    return "categorical"
+
+
+def _hover(labels: np.ndarray, limit: int = 120) -> np.ndarray:
+    return np.asarray(
+        [s if len(s) <= limit else s[: limit - 1] + "…" for s in labels], dtype=object
+    )
+
+
+def scatter_map(
+    coords: np.ndarray,
+    labels: np.ndarray,
+    *,
+    colour: pd.Series | None = None,
+    colour_name: str = "",
+    highlight: Sequence[int] = (),
+    highlight_name: str = "highlighted",
+    dim_others: bool = False,
+    title: str = "",
+    height: int = 640,
+) -> Any:
+    """An interactive 2-D (WebGL) or 3-D scatter of a map.
+
+    Args:
+        coords: (n, 2|3) float32; rows with NaN are not drawn.
+        labels: (n,) hover text per row.
+        colour: optional (n,) values to colour by (categorical or numeric).
+        highlight: rows drawn on top, larger and outlined (search hits, neighbours).
+        dim_others: fade the non-highlighted points (when there are highlights).
+
+    Every trace carries the row numbers in ``customdata`` so selections map back to items.
+    """
+    import plotly.graph_objects as go
+
+    n, dims = coords.shape
+    ok = np.flatnonzero(~np.isnan(coords).any(axis=1))
+    # Rounded float32 coordinates keep the page small without visible change.
+    xyz = np.round(coords.astype(np.float32), 4)
+    hover = _hover(np.asarray(labels, dtype=object))
+    three = dims == 3
+    Trace = go.Scatter3d if three else go.Scattergl
+    size = 3 if three else (4 if n > 20_000 else 6 if n > 2_000 else 8)
+    opacity = 0.25 if (dim_others and len(highlight)) else (0.65 if n > 20_000 else 0.85)
+    fig = go.Figure()
+
+    def add(rows: np.ndarray, name: str, marker: dict[str, Any], legend: bool = True) -> None:
+        if rows.size == 0:
+            return
+        kw: dict[str, Any] = {"x": xyz[rows, 0], "y": xyz[rows, 1]}
+        if three:
+            kw["z"] = xyz[rows, 2]
+        fig.add_trace(
+            Trace(
+                mode="markers",
+                name=name,
+                customdata=rows,
+                text=hover[rows],
+                hovertemplate="%{text}<extra>" + (name if legend else "") + "</extra>",
+                marker=marker,
+                showlegend=legend,
+                **kw,
+            )
+        )
+
+    if colour is None:
+        add(ok, "items", {"size": size, "color": PALETTE[0], "opacity": opacity}, legend=False)
+    elif colour_kind(colour) == "numeric":
+        vals = pd.to_numeric(colour, errors="coerce").to_numpy(dtype=float)
+        finite = ok[np.isfinite(vals[ok])]
+        add(
+            finite,
+            colour_name,
+            {
+                "size": size,
+                "color": np.round(vals[finite], 4),
+                "colorscale": "Viridis",
+                "opacity": opacity,
+                "showscale": True,
+                "colorbar": {"title": {"text": colour_name}, "thickness": 14},
+            },
+            legend=False,
+        )
+        add(
+            np.setdiff1d(ok, finite),
+            "no value",
+            {"size": size, "color": OTHER_COLOUR, "opacity": opacity},
+        )
+    else:
+        cats = colour.astype("string").fillna("(missing)").to_numpy(dtype=object)
+        counts = pd.Series(cats[ok]).value_counts()
+        top = (
+            list(counts.index[: MAX_CATEGORIES - 1])
+            if len(counts) > MAX_CATEGORIES
+            else list(counts.index)
+        )
+        for i, cat in enumerate(sorted(top, key=_natural)):
+            add(
+                ok[cats[ok] == cat],
+                str(cat),
+                {"size": size, "color": PALETTE[i % len(PALETTE)], "opacity": opacity},
+            )
+        rest = ok[~np.isin(cats[ok], top)]
+        add(
+            rest,
+            f"other ({len(counts) - len(top)} values)",
+            {"size": size, "color": OTHER_COLOUR, "opacity": opacity},
+        )
+    hl = np.asarray([r for r in highlight if r in set(ok.tolist())], dtype=np.int64)
+    add(
+        hl,
+        highlight_name,
+        {
+            "size": size * 2.2 + 4,
+            "color": "rgba(0,0,0,0)",
+            "line": {"width": 2, "color": HIGHLIGHT},
+        },
+    )
+    fig.update_layout(
+        title=title or None,
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        legend={"itemsizing": "constant", "title": {"text": colour_name}},
+        dragmode="lasso" if not three else "orbit",
+        hoverlabel={"namelength": -1},
+        uirevision="map",  # keep zoom and pan across reruns
+    )
+    if three:
+        fig.update_scenes(xaxis_visible=False, yaxis_visible=False, zaxis_visible=False)
+    else:
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def _natural(value: object) -> tuple[int, float | str]:
+    try:
+        return (0, float(str(value)))
+    except ValueError:
+        return (1, str(value))
+
+
+def analogy_figure(
+    words: Sequence[str],
+    vectors: np.ndarray,
+    roles: Sequence[str],
+    arrows: Sequence[tuple[int, int]],
+) -> Any:
+    """PCA of just the probe's vectors, with offsets drawn as arrows.
+
+    Args:
+        words: labels of the m points.
+        vectors: (m, d) their vectors.
+        roles: per point, e.g. "plus", "minus" or "answer" (sets the colour).
+        arrows: (from, to) pairs of point positions, e.g. man→woman and king→queen.
+    """
+    import plotly.graph_objects as go
+    from sklearn.decomposition import PCA
+
+    x = np.asarray(vectors, dtype=np.float64)
+    if len(x) >= 2 and (x != x[0]).any():
+        xy = PCA(n_components=min(2, len(x)), random_state=0).fit_transform(x)
+        if xy.shape[1] == 1:
+            xy = np.column_stack([xy, np.zeros(len(xy))])
+    else:
+        xy = np.zeros((len(x), 2))
+    colours = {"plus": "#4E79A7", "minus": "#E15759", "answer": "#59A14F"}
+    fig = go.Figure()
+    for a, b in arrows:
+        fig.add_annotation(
+            x=xy[b, 0],
+            y=xy[b, 1],
+            ax=xy[a, 0],
+            ay=xy[a, 1],
+            xref="x",
+            yref="y",
+            axref="x",
+            ayref="y",
+            showarrow=True,
+            arrowhead=3,
+            arrowwidth=2,
+            arrowcolor="#888888",
+            opacity=0.8,
+        )
+    for role, colour in colours.items():
+        idx = [i for i, r in enumerate(roles) if r == role]
+        if idx:
+            fig.add_trace(
+                go.Scatter(
+                    x=xy[idx, 0],
+                    y=xy[idx, 1],
+                    mode="markers+text",
+                    name=role,
+                    text=[words[i] for i in idx],
+                    textposition="top center",
+                    marker={"size": 12, "color": colour},
+                    hovertemplate="%{text}<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        height=420,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title="The probe in a PCA of just these words",
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def section_bars(sections: dict[str, tuple[float, int]]) -> Any:
+    """Horizontal bars of accuracy per section; values are (accuracy 0..1, questions)."""
+    import plotly.graph_objects as go
+
+    names = list(sections)
+    acc = [sections[n][0] * 100 for n in names]
+    fig = go.Figure(
+        go.Bar(
+            x=acc,
+            y=names,
+            orientation="h",
+            marker_color=PALETTE[0],
+            text=[f"{a:.1f}% of {sections[n][1]:,}" for a, n in zip(acc, names, strict=True)],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=max(240, 28 * len(names) + 60),
+        xaxis_title="accuracy (%)",
+        xaxis_range=[0, 100],
+        yaxis_autorange="reversed",
+        margin={"l": 10, "r": 10, "t": 10, "b": 40},
+    )
+    return fig

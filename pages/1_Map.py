@@ -1,0 +1,171 @@
+"""Map: the projection as an interactive scatter, with colour, search and selection."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer.plot import scatter_map
+from explorer.probes import neighbours
+from explorer.project import METHODS, ProjectionParams
+from explorer.query import substring_rows, text_vector
+from ui import common
+
+CHART_KEY = "map_chart"
+
+common.setup("Map", "🗺️")
+space, index, folder = common.require_space()
+common.sidebar(space, folder)
+st.title("🗺️ Map")
+
+params = common.map_params(folder)
+with st.expander("Map settings", expanded=False), st.form("map_form"):
+    c = st.columns(3)
+    method = c[0].selectbox(
+        "Method", METHODS, index=METHODS.index(params.method), format_func=str.upper
+    )
+    dims = c[1].radio("Dimensions", [2, 3], index=params.dims - 2, horizontal=True)
+    seed = c[2].number_input("Seed", 0, 2**31 - 1, params.seed)
+    c = st.columns(3)
+    n_neighbors = c[0].slider("UMAP n_neighbors", 2, 200, params.n_neighbors)
+    min_dist = c[1].slider("UMAP min_dist", 0.0, 1.0, params.min_dist, 0.05)
+    perplexity = c[2].slider("t-SNE perplexity", 2.0, 100.0, params.perplexity)
+    if st.form_submit_button("Compute map", type="primary"):
+        common.set_map_params(
+            folder,
+            ProjectionParams(
+                method=method,
+                dims=dims,
+                n_neighbors=n_neighbors,
+                min_dist=min_dist,
+                perplexity=perplexity,
+                seed=int(seed),
+                init=params.init,
+                n_epochs=params.n_epochs,
+            ),
+        )
+        st.session_state.pop(CHART_KEY, None)
+        st.rerun()
+
+proj = common.current_map(space, folder)
+if proj is None:
+    st.stop()
+for note in proj.notes:
+    st.caption(f"ℹ️ {note}")
+
+# Colour and highlights.
+c1, c2, c3 = st.columns([1, 1, 1])
+options = ["(none)", *space.metadata_columns]
+cluster_params = common.cluster_params(folder)
+if cluster_params:
+    options.insert(1, "cluster")
+colour_by = c1.selectbox("Colour by", options, key="map_colour")
+needle = c2.text_input("Highlight items containing", key="map_search")
+semantic = c3.text_input(
+    "Semantic search (nearest items)",
+    key="map_semantic",
+    help="Embeds the text with the space's model and highlights its nearest items."
+    if space.model
+    else "This space has no model: type an item to highlight its neighbours.",
+)
+colour = None
+if colour_by == "cluster" and cluster_params:
+    cl = common.current_clustering(space, folder, proj)
+    if cl is not None:
+        names = {c.cluster: c.label for c in cl.clusters}
+        colour = pd.Series([names.get(int(v), "noise") for v in cl.labels])
+elif colour_by != "(none)":
+    colour = space.items[colour_by].iloc[: space.n_map].reset_index(drop=True)
+
+highlight: list[int] = []
+hl_name = "highlighted"
+if needle:
+    hits = substring_rows(space, needle, rows=space.n_map)
+    highlight, hl_name = hits.tolist(), f"contains “{needle}”"
+    st.caption(f"{hits.size:,} item(s) contain “{needle}”.")
+if semantic:
+    with common.friendly("Semantic search"):
+        vec, how = text_vector(space, semantic)
+        found = neighbours(space, index, vector=vec, k=25)
+        on_map = [h.row for h in found if h.row < space.n_map]
+        highlight, hl_name = on_map, f"nearest to “{semantic}”"
+        st.caption(
+            f"25 nearest items to “{semantic}” ({how}); {len(on_map)} are on the map: "
+            + ", ".join(h.text[:40] for h in found[:8])
+            + " …"
+        )
+focus = st.session_state.get("map_focus")
+if focus is not None and focus < space.n_map and not (needle or semantic):
+    nb = neighbours(space, index, row=int(focus), k=10)
+    highlight = [int(focus)] + [h.row for h in nb if h.row < space.n_map]
+    hl_name = f"{space.labels[focus][:30]} and its neighbours"
+
+fig = scatter_map(
+    proj.coords,
+    space.labels[: space.n_map],
+    colour=colour,
+    colour_name=colour_by if colour is not None else "",
+    highlight=highlight,
+    highlight_name=hl_name,
+    dim_others=bool(highlight),
+)
+n_drawn = int((~np.isnan(proj.coords).any(axis=1)).sum())
+st.caption(
+    f"{proj.method.upper()} map · all {n_drawn:,} points drawn"
+    + (f" (the first {space.n_map:,} of {space.n:,} items)" if space.n_map < space.n else "")
+    + ". Drag to box- or lasso-select; click a point for its neighbours."
+)
+event = st.plotly_chart(
+    fig,
+    key=CHART_KEY,
+    on_select="rerun",
+    selection_mode=("points", "box", "lasso"),
+    width="stretch",
+)
+
+points = (event or {}).get("selection", {}).get("points", []) if event else []
+rows = sorted(
+    {
+        int(p["customdata"][0] if isinstance(p["customdata"], list) else p["customdata"])
+        for p in points
+        if p.get("customdata") is not None
+    }
+)
+if len(rows) == 1 and rows[0] != focus:
+    st.session_state["map_focus"] = rows[0]
+    st.rerun()
+
+coords_df = pd.DataFrame(proj.coords, columns=["x", "y", "z"][: proj.coords.shape[1]])
+table = pd.concat([space.items.iloc[: space.n_map].reset_index(drop=True), coords_df], axis=1)
+if focus is not None and focus < space.n_map:
+    with st.container(border=True):
+        st.markdown(f"**Neighbours of {space.labels[focus][:80]}**")
+        nb = neighbours(space, index, row=int(focus), k=10)
+        st.dataframe(
+            pd.DataFrame([{"id": h.id, "text": h.text, "similarity": h.score} for h in nb]),
+            hide_index=True,
+            width="stretch",
+        )
+        if st.button("Clear"):
+            st.session_state.pop("map_focus", None)
+            st.rerun()
+if len(rows) > 1:
+    st.subheader(f"Selection: {len(rows):,} items")
+    sel = table.iloc[rows]
+    st.dataframe(sel, hide_index=True, width="stretch", key="selection_table")
+    st.download_button(
+        "Download selection (CSV)", sel.to_csv(index=False).encode(), "selection.csv", "text/csv"
+    )
+st.download_button(
+    "Download all map coordinates (CSV)",
+    table.to_csv(index=False).encode(),
+    "map.csv",
+    "text/csv",
+    key="dl_map",
+)
+st.caption(
+    "Map parameters: " + ", ".join(f"{k}={v}" for k, v in asdict(common.map_params(folder)).items())
+)

@@ -1,0 +1,122 @@
+"""Neighbours: the top-k of an item or a free text, and how honest the map is about them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer.index import exact_search
+from explorer.metrics import point_honesty
+from explorer.probes import neighbours
+from explorer.query import substring_rows, text_vector
+from ui import common
+
+common.setup("Neighbours", "🔎")
+space, index, folder = common.require_space()
+common.sidebar(space, folder)
+st.title("🔎 Neighbours")
+
+mode = st.radio("Query", ["An item", "Free text"], horizontal=True, key="nb_mode")
+k = st.slider("How many neighbours (k)", 1, 100, 10, key="nb_k")
+row: int | None = None
+hits = []
+with common.friendly("The search"):
+    if mode == "An item":
+        if space.n <= 2000:
+            choice = st.selectbox(
+                "Item",
+                range(space.n),
+                index=None,
+                key="nb_item",
+                format_func=lambda r: str(space.labels[r])[:100],
+                placeholder="Type to search the items",
+            )
+        else:
+            needle = st.text_input(
+                "Find an item", key="nb_find", placeholder="Type part of an item's text or id"
+            )
+            exact = space.lookup(needle.strip()) if needle.strip() else None
+            matches = substring_rows(space, needle, limit=200) if needle.strip() else np.zeros(0)
+            options = ([exact] if exact is not None else []) + [
+                int(r) for r in matches if r != exact
+            ]
+            choice = st.selectbox(
+                f"Matches ({len(options)} shown)",
+                options,
+                index=0 if options else None,
+                format_func=lambda r: str(space.labels[r])[:100],
+                key=f"nb_match_{needle.strip()}",
+            )
+        if choice is not None:
+            row = int(choice)
+            hits = neighbours(space, index, row=row, k=k)
+    else:
+        text = st.text_input("Text", key="nb_text", placeholder="e.g. a storm hits the coast")
+        if text.strip():
+            vec, how = text_vector(space, text)
+            hits = neighbours(space, index, vector=vec, k=k)
+            st.caption(f"Query: {how}.")
+
+if hits:
+    title = space.labels[row][:80] if row is not None else "your text"
+    st.subheader(f"Nearest to {title}")
+    table = pd.DataFrame(
+        [
+            {"rank": i + 1, "id": h.id, "text": h.text, "similarity": h.score}
+            for i, h in enumerate(hits)
+        ]
+    )
+    lo = float(min(0.0, table["similarity"].min()))
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="nb_table",
+        column_config={
+            "similarity": st.column_config.ProgressColumn(
+                "similarity",
+                format="%.3f",
+                min_value=lo,
+                max_value=float(max(1.0, table["similarity"].max())),
+            )
+        },
+    )
+    st.download_button(
+        "Download (CSV)", table.to_csv(index=False).encode(), "neighbours.csv", "text/csv"
+    )
+    if row is not None and row < space.n_map:
+        proj = common.current_map(space, folder)
+        if proj is not None:
+            # Neighbours among the mapped rows only, so the two lists are comparable.
+            mapped = np.asarray(space.vectors[: space.n_map])
+            top, _ = exact_search(
+                mapped, np.asarray(space.vectors[row : row + 1]), k + 1, space.metric
+            )
+            high = [int(r) for r in top[0] if r != row][:k]
+            share, low = point_honesty(high, proj.coords, row)
+            with st.container(border=True):
+                st.metric(
+                    "Map honesty for this item",
+                    f"{share:.0%}",
+                    help="Share of its k nearest items (in the full space) that are also "
+                    "among its k nearest points on the current map.",
+                )
+                st.caption(
+                    f"{round(share * len(high))} of its {len(high)} nearest items are also "
+                    f"among its {len(high)} nearest points on the {proj.method.upper()} "
+                    "map. Low values mean the map puts it among strangers."
+                )
+                lost = [space.labels[r] for r in high if r not in set(low.tolist())]
+                if lost:
+                    st.caption(
+                        "Close in the space but far on the map: "
+                        + ", ".join(s[:40] for s in lost[:10])
+                    )
+    elif row is not None:
+        st.caption(
+            "This item is not on the map (maps show the first "
+            f"{space.n_map:,} items), so map honesty is not shown."
+        )
+elif mode == "An item":
+    st.caption("Choose an item to see its nearest neighbours.")

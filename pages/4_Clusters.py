@@ -1,0 +1,154 @@
+"""Clusters: run a clustering, read its clusters, see one on the map, compare with labels."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer import ui_cache
+from explorer.cluster import ALGORITHMS, CLUSTER_SPACES, LINKAGES, ClusterParams
+from explorer.metrics import cluster_agreement
+from explorer.plot import scatter_map
+from ui import common
+
+common.setup("Clusters", "🧩")
+space, index, folder = common.require_space()
+common.sidebar(space, folder)
+st.title("🧩 Clusters")
+
+current = common.cluster_params(folder) or asdict(ClusterParams())
+with st.form("cluster_form"):
+    c = st.columns(3)
+    algorithm = c[0].selectbox(
+        "Algorithm",
+        ALGORITHMS,
+        index=ALGORITHMS.index(current["algorithm"]),
+        format_func={
+            "kmeans": "KMeans",
+            "hdbscan": "HDBSCAN",
+            "agglomerative": "Agglomerative",
+        }.get,
+    )
+    spaces = ["(default)", *CLUSTER_SPACES]
+    where = c[1].selectbox(
+        "Cluster in",
+        spaces,
+        index=spaces.index(current["space"] or "(default)"),
+        help="full vectors, a 50-d PCA, a 5-d UMAP, or the current map. "
+        "Default: PCA-50 for KMeans/agglomerative on wide vectors, "
+        "5-d UMAP for HDBSCAN.",
+    )
+    seed = c[2].number_input("Seed", 0, 2**31 - 1, current["seed"])
+    c = st.columns(3)
+    n_clusters = c[0].slider("Clusters (KMeans, agglomerative)", 2, 100, current["n_clusters"])
+    min_size = c[1].slider("Min cluster size (HDBSCAN)", 2, 500, current["min_cluster_size"])
+    linkage = c[2].selectbox(
+        "Linkage (agglomerative)", LINKAGES, index=LINKAGES.index(current["linkage"])
+    )
+    if st.form_submit_button("Cluster", type="primary"):
+        params = ClusterParams(
+            algorithm=algorithm,
+            space=None if where == "(default)" else where,
+            n_clusters=n_clusters,
+            min_cluster_size=min_size,
+            linkage=linkage,
+            seed=int(seed),
+        )
+        with common.friendly("Clustering"):
+            params.validate()
+            common.set_cluster_params(folder, asdict(params))
+            st.rerun()
+
+if common.cluster_params(folder) is None:
+    st.info("Choose an algorithm and press **Cluster**.")
+    st.stop()
+proj = common.current_map(space, folder)
+result = common.current_clustering(space, folder, proj)
+if result is None:
+    st.stop()
+noise = int((result.labels == -1).sum())
+st.caption(
+    f"{len(result.clusters)} clusters · {result.space_used} · {noise:,} unclustered · "
+    f"{result.seconds:.1f} s"
+)
+for note in result.notes:
+    st.caption(f"ℹ️ {note}")
+
+table = pd.DataFrame(
+    [
+        {
+            "cluster": c.cluster,
+            "size": c.size,
+            "label terms": " · ".join(c.terms),
+            "exemplars": " | ".join(str(space.labels[r])[:60] for r in c.exemplars[:3]),
+        }
+        for c in result.clusters
+    ]
+)
+st.dataframe(table, hide_index=True, width="stretch", key="cluster_table")
+
+ids = [c.cluster for c in result.clusters]
+chosen = st.selectbox(
+    "Look at a cluster",
+    ids,
+    index=None,
+    key="cluster_pick",
+    format_func=lambda i: result.clusters[i].label,
+)
+if chosen is not None:
+    members = np.flatnonzero(result.labels == chosen)
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown(f"**{result.clusters[chosen].label}** — {members.size:,} members")
+        st.dataframe(
+            space.items.iloc[members].head(500),
+            hide_index=True,
+            width="stretch",
+            key="cluster_members",
+        )
+    with right:
+        if proj is not None:
+            st.plotly_chart(
+                scatter_map(
+                    proj.coords,
+                    space.labels[: space.n_map],
+                    highlight=members.tolist(),
+                    highlight_name=f"cluster {chosen}",
+                    dim_others=True,
+                    height=480,
+                ),
+                width="stretch",
+                key="cluster_map",
+            )
+
+st.divider()
+st.subheader("Agreement with a label column")
+label_cols = [
+    c for c in space.metadata_columns if space.items[c].nunique() <= max(200, space.n_map // 20)
+]
+sil = ui_cache.silhouette_score(
+    folder,
+    space.fingerprint,
+    common.cluster_params(folder),
+    str(common.map_params(folder)),
+    result.labels,
+)
+st.metric(
+    "Silhouette (in the full space)",
+    "—" if sil is None else f"{sil:.3f}",
+    help="From −1 to 1: how much closer items are to their own cluster than to the next.",
+)
+if label_cols:
+    label = st.selectbox("Label column", label_cols, key="cluster_label")
+    truth = space.items[label].iloc[: space.n_map].astype(str).to_numpy()
+    keep = result.labels >= 0
+    agree = cluster_agreement(result.labels[keep], truth[keep])
+    c1, c2 = st.columns(2)
+    c1.metric("Adjusted Rand index", f"{agree['ari']:.3f}")
+    c2.metric("Normalised mutual information", f"{agree['nmi']:.3f}")
+    st.dataframe(agree["table"], width="stretch", key="cluster_crosstab")
+else:
+    st.caption("This space has no categorical label column to compare with.")

@@ -1,0 +1,218 @@
+"""Every page under streamlit.testing's AppTest, on small sample spaces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [
+    "pages/1_Map.py",
+    "pages/2_Neighbours.py",
+    "pages/3_Analogies.py",
+    "pages/4_Clusters.py",
+    "pages/5_Quality.py",
+]
+
+
+@pytest.fixture(scope="module")
+def spaces(tmp_path_factory: pytest.TempPathFactory, glove_small_file: Path) -> Path:
+    from explorer.build import build_from_file, build_sample
+
+    root = tmp_path_factory.mktemp("app_spaces")
+    build_sample("iris", root / "iris")
+    build_from_file(glove_small_file, root / "words", read_kwargs={"fmt": "glove"})
+    return root
+
+
+@pytest.fixture()
+def env(spaces: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("EXPLORER_SPACES", str(spaces))
+    monkeypatch.setenv("EXPLORER_DEFAULT_SPACE", "words")
+    monkeypatch.chdir(ROOT)
+    return spaces
+
+
+def page(path: str, spaces: Path, space: str = "words", **state: object) -> AppTest:
+    at = AppTest.from_file(str(ROOT / path), default_timeout=300)
+    at.session_state["space_folder"] = str((spaces / space).resolve())
+    # Fast maps in tests: PCA unless a test asks for UMAP.
+    at.session_state["map_params"] = {
+        str((spaces / space).resolve()): {
+            "method": "pca",
+            "dims": 2,
+            "n_neighbors": 15,
+            "min_dist": 0.1,
+            "init": "spectral",
+            "n_epochs": None,
+            "perplexity": 30.0,
+            "seed": 42,
+        }
+    }
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at
+
+
+def frame(at: AppTest, column: str, index: int = 0):  # type: ignore[no-untyped-def]
+    """The index-th table that has `column` (st.dataframe keys are not exposed to AppTest)."""
+    tables = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(tables) > index, f"no table with column {column!r}"
+    return tables[index]
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_home_opens_the_default_space_without_clicks(env: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    no_errors(at)
+    assert at.session_state["space_folder"].endswith("words")
+    assert any(m.label == "Items" and m.value == "5,000" for m in at.metric)
+    assert [t.label for t in at.tabs] == ["Samples", "Upload data", "Saved spaces"]
+    # Sample cards: built ones say Open.
+    labels = {b.key: b.label for b in at.button}
+    assert labels["sample_iris"] == "Open" and labels["sample_digits"] == "Build and open"
+
+
+def test_home_switches_space_from_saved_list(env: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    open_iris = next(
+        b for b in at.button if b.key and b.key.startswith("open_") and b.key.endswith("iris")
+    )
+    open_iris.click().run()
+    no_errors(at)
+    assert at.session_state["space_folder"].endswith("iris")
+    assert any(m.label == "Items" and m.value == "150" for m in at.metric)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders(env: Path, path: str) -> None:
+    at = page(path, env).run()
+    no_errors(at)
+    assert at.title[0].value.endswith(("Map", "Neighbours", "Analogies", "Clusters", "Quality"))
+
+
+def test_map_colour_search_and_selection(env: Path) -> None:
+    at = page("pages/1_Map.py", env, "iris").run()
+    no_errors(at)
+    colour = at.selectbox(key="map_colour")
+    assert "species" in colour.options
+    colour.select("species").run()
+    no_errors(at)
+    at.text_input(key="map_search").input("iris-00").run()
+    assert any("10 item(s) contain" in c.value for c in at.caption)
+    # A box selection, as the browser would report it (ids travel in customdata).
+    points = [
+        {"customdata": [r], "curve_number": 0, "point_number": r, "point_index": r}
+        for r in (3, 7, 42)
+    ]
+    at.session_state["map_chart"] = {
+        "selection": {"points": points, "point_indices": [3, 7, 42], "box": [], "lasso": []}
+    }
+    at.run()
+    no_errors(at)
+    assert any(s.value == "Selection: 3 items" for s in at.subheader)
+    table = frame(at, "x")
+    assert table["id"].tolist() == ["iris-003", "iris-007", "iris-042"]
+
+
+def test_map_click_shows_neighbours(env: Path) -> None:
+    at = page("pages/1_Map.py", env, "words").run()
+    row = 0  # "the"
+    at.session_state["map_chart"] = {
+        "selection": {
+            "points": [{"customdata": [row]}],
+            "point_indices": [row],
+            "box": [],
+            "lasso": [],
+        }
+    }
+    at.run()
+    no_errors(at)
+    assert at.session_state["map_focus"] == row
+    assert any("Neighbours of the" in m.value for m in at.markdown)
+
+
+def test_neighbours_of_an_item(env: Path) -> None:
+    at = page("pages/2_Neighbours.py", env, "words").run()
+    at.text_input(key="nb_find").input("france").run()
+    no_errors(at)
+    table = frame(at, "similarity")
+    assert table["id"].iloc[0] in {"french", "belgium", "paris", "spain"}
+    assert "france" not in table["id"].tolist()
+    assert any(m.label == "Map honesty for this item" for m in at.metric)
+
+
+def test_neighbours_free_text_needs_a_model(env: Path) -> None:
+    at = page("pages/2_Neighbours.py", env, "iris").run()
+    at.radio(key="nb_mode").set_value("Free text").run()
+    at.text_input(key="nb_text").input("a tall flower").run()
+    assert not at.exception
+    assert any("no model" in e.value for e in at.error)
+
+
+def test_analogy_preset_answers_queen(env: Path) -> None:
+    at = page("pages/3_Analogies.py", env, "words").run()
+    no_errors(at)
+    at.button(key="preset_king").click().run()
+    no_errors(at)
+    table = frame(at, "answer")
+    assert table["answer"].iloc[0] == "queen"
+    assert any("(king - man + woman)" in s.value for s in at.subheader)
+
+
+def test_analogy_lists_and_unknown_terms(env: Path) -> None:
+    at = page("pages/3_Analogies.py", env, "words").run()
+    at.radio(key="an_mode").set_value("Lists of terms").run()
+    at.text_input(key="an_plus").input("paris, italy").run()
+    at.text_input(key="an_minus").input("france").run()
+    no_errors(at)
+    assert frame(at, "answer")["answer"].iloc[0] == "rome"
+    at.text_input(key="an_plus").input("paris, zzzqqq").run()
+    assert not at.exception
+    assert any("zzzqqq" in e.value for e in at.error)
+
+
+def test_analogy_evaluation_bars(env: Path) -> None:
+    at = page("pages/3_Analogies.py", env, "words").run()
+    at.button(key="an_run").click().run()
+    no_errors(at)
+    acc = next(m for m in at.metric if m.label == "Accuracy")
+    assert acc.value.endswith("%") and float(acc.value[:-1]) > 20
+
+
+def test_clusters_with_label_agreement(env: Path) -> None:
+    at = page("pages/4_Clusters.py", env, "iris").run()
+    no_errors(at)
+    at.slider[0].set_value(3)
+    at.button[0].click().run()
+    no_errors(at)
+    table = frame(at, "label terms")
+    assert len(table) == 3 and table["size"].sum() == 150
+    ari = next(m for m in at.metric if m.label == "Adjusted Rand index")
+    assert float(ari.value) > 0.5
+    at.selectbox(key="cluster_pick").select(0).run()
+    no_errors(at)
+    assert len(frame(at, "species")) == table["size"].iloc[0]
+
+
+def test_quality_page_numbers(env: Path) -> None:
+    at = page("pages/5_Quality.py", env, "iris").run()
+    no_errors(at)
+    trust = next(m for m in at.metric if m.label == "Trustworthiness")
+    assert 0.9 < float(trust.value) <= 1.0
+    assert any(m.label == "Recall@10" for m in at.metric)
+
+
+def test_page_without_any_space_points_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXPLORER_SPACES", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "pages/1_Map.py"), default_timeout=60).run()
+    assert not at.exception
+    assert any("No space is open" in i.value for i in at.info)

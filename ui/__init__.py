@@ -1,0 +1,1 @@
+"""Shared page helpers for the Streamlit app (UI only; the engine is explorer/)."""

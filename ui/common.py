@@ -1,0 +1,196 @@
+"""What every page shares: page set-up, the active space, friendly errors, map state."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from explorer import ui_cache
+from explorer.errors import ExplorerError
+from explorer.index import VectorIndex
+from explorer.project import Projection, ProjectionParams
+from explorer.samples import DEFAULT_SAMPLE
+from explorer.space import Space
+from explorer.store import list_spaces
+
+# session_state keys: small values only, never arrays.
+SPACE = "space_folder"
+MAP_PARAMS = "map_params"  # {folder: ProjectionParams as dict}
+CLUSTER_PARAMS = "cluster_params"  # {folder: ClusterParams as dict}
+
+
+def setup(title: str, icon: str = "🧭") -> None:
+    st.set_page_config(page_title=f"{title} · Embedding Explorer", page_icon=icon, layout="wide")
+
+
+@contextlib.contextmanager
+def friendly(action: str = "That") -> Iterator[None]:
+    """Show errors as messages that say what to do, never as a traceback."""
+    try:
+        yield
+    except ExplorerError as exc:
+        st.error(str(exc), icon="⚠️")
+    except MemoryError:
+        st.error(
+            f"{action} needs more memory than this machine has. Try a smaller space or fewer rows.",
+            icon="⚠️",
+        )
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for the UI
+        st.error(
+            f"{action} failed: {type(exc).__name__}: {exc}. Your data is unchanged; "
+            "try other settings, or reopen the space on the Home page.",
+            icon="⚠️",
+        )
+
+
+def link(page: str, label: str, icon: str | None = None) -> None:
+    """A link to another page; plain text where the page is not registered (a lone page)."""
+    try:
+        st.page_link(page, label=label, icon=icon)
+    except st.errors.StreamlitAPIException:
+        st.markdown(f"{icon or ''} **{label}** (in the sidebar)")
+
+
+def spaces_root() -> Path:
+    return Path(st.session_state.get("spaces_root") or ui_cache.spaces_root())
+
+
+def saved_spaces() -> list[dict[str, Any]]:
+    return list_spaces(spaces_root())
+
+
+def active_folder() -> str | None:
+    """The active space's folder; on first use, the default demo space if it exists."""
+    folder = st.session_state.get(SPACE)
+    if folder and (Path(folder) / "manifest.json").is_file():
+        return str(folder)
+    default = spaces_root() / os.environ.get("EXPLORER_DEFAULT_SPACE", DEFAULT_SAMPLE)
+    if (default / "manifest.json").is_file():
+        st.session_state[SPACE] = str(default)
+        return str(default)
+    spaces = saved_spaces()
+    if spaces:
+        st.session_state[SPACE] = spaces[0]["folder"]
+        return str(spaces[0]["folder"])
+    return None
+
+
+def set_active(folder: str | Path) -> None:
+    st.session_state[SPACE] = str(Path(folder).resolve())
+
+
+def require_space() -> tuple[Space, VectorIndex, str]:
+    """The active space, or a message pointing to Home and a stop."""
+    folder = active_folder()
+    if folder is None:
+        st.info("No space is open yet. Open a sample or upload data on the Home page.")
+        link("app.py", "Go to Home", "🏠")
+        st.stop()
+    try:
+        space, index = ui_cache.space_and_index(folder)
+    except ExplorerError as exc:
+        st.error(f"{exc}", icon="⚠️")
+        link("app.py", "Open another space on Home", "🏠")
+        st.stop()
+    return space, index, folder
+
+
+def space_title(space: Space, folder: str) -> str:
+    return str(space.source.get("title") or Path(folder).name)
+
+
+def sidebar(space: Space | None = None, folder: str | None = None) -> None:
+    """The active space at a glance, and a switcher among saved spaces."""
+    with st.sidebar:
+        spaces = saved_spaces()
+        if spaces:
+            by_name = {Path(m["folder"]).name: str(Path(m["folder"]).resolve()) for m in spaces}
+            current = str(Path(folder).resolve()) if folder else None
+            # Show the active space even when it was opened elsewhere (Home, a card).
+            st.session_state["sidebar_space"] = next(
+                (n for n, f in by_name.items() if f == current), None
+            )
+            st.selectbox(
+                "Active space",
+                list(by_name),
+                key="sidebar_space",
+                placeholder="Choose a space",
+                on_change=lambda: (
+                    set_active(by_name[st.session_state["sidebar_space"]])
+                    if st.session_state.get("sidebar_space")
+                    else None
+                ),
+            )
+        if space is not None:
+            st.caption(
+                f"{space.n:,} items × {space.dim} dims · {space.metric}"
+                + (f" · {space.model}" if space.model else "")
+            )
+            if space.map_rows and space.map_rows < space.n:
+                st.caption(
+                    f"Maps show the first {space.n_map:,} items; search uses all {space.n:,}."
+                )
+
+
+def map_params(folder: str) -> ProjectionParams:
+    stored = st.session_state.setdefault(MAP_PARAMS, {}).get(folder)
+    return ProjectionParams(**stored) if stored else ProjectionParams()
+
+
+def set_map_params(folder: str, params: ProjectionParams) -> None:
+    st.session_state.setdefault(MAP_PARAMS, {})[folder] = asdict(params)
+
+
+def current_map(space: Space, folder: str) -> Projection | None:
+    """The map chosen on the Map page (computed with a progress bar if needed)."""
+    params = map_params(folder)
+    bar = st.progress(0.0, text="Preparing the map…")
+    try:
+        with friendly("Making the map"):
+            return ui_cache.projection(
+                folder,
+                space.fingerprint,
+                asdict(params),
+                progress=lambda f, m: bar.progress(min(1.0, f), text=m),
+            )
+        return None
+    finally:
+        bar.empty()
+
+
+def cluster_params(folder: str) -> dict[str, Any] | None:
+    return st.session_state.get(CLUSTER_PARAMS, {}).get(folder)
+
+
+def set_cluster_params(folder: str, params: dict[str, Any]) -> None:
+    st.session_state.setdefault(CLUSTER_PARAMS, {})[folder] = params
+
+
+def current_clustering(space: Space, folder: str, proj: Projection | None) -> Any:
+    """The clustering chosen on the Clusters page, or None (computed with progress if needed)."""
+    params = cluster_params(folder)
+    if params is None:
+        return None
+    on_map = params.get("space") == "map"
+    if on_map and proj is None:
+        st.warning("This clustering runs on the map: make a map first.")
+        return None
+    bar = st.progress(0.0, text="Clustering…")
+    try:
+        with friendly("Clustering"):
+            return ui_cache.clustering(
+                folder,
+                space.fingerprint,
+                params,
+                map_coords=proj.coords if on_map and proj is not None else None,
+                progress=lambda f, m: bar.progress(min(1.0, f), text=m),
+            )
+        return None
+    finally:
+        bar.empty()
