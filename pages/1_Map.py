@@ -16,10 +16,10 @@ from ui import common
 
 CHART_KEY = "map_chart"
 
-common.setup("Map", "🗺️")
+common.setup("Map", ":material/scatter_plot:")
 space, index, folder = common.require_space()
 common.sidebar(space, folder)
-st.title("🗺️ Map")
+st.title("Map")
 
 params = common.map_params(folder)
 with st.expander("Map settings", expanded=False), st.form("map_form"):
@@ -54,7 +54,7 @@ proj = common.current_map(space, folder)
 if proj is None:
     st.stop()
 for note in proj.notes:
-    st.caption(f"ℹ️ {note}")
+    st.caption(f":material/info: {note}")
 
 # Colour and highlights.
 c1, c2, c3 = st.columns([1, 1, 1])

@@ -12,10 +12,10 @@ from explorer.probes import neighbours
 from explorer.query import substring_rows, text_vector
 from ui import common
 
-common.setup("Neighbours", "🔎")
+common.setup("Neighbours", ":material/hub:")
 space, index, folder = common.require_space()
 common.sidebar(space, folder)
-st.title("🔎 Neighbours")
+st.title("Neighbours")
 
 mode = st.radio("Query", ["An item", "Free text"], horizontal=True, key="nb_mode")
 k = st.slider("How many neighbours (k)", 1, 100, 10, key="nb_k")

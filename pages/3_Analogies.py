@@ -22,10 +22,10 @@ PRESETS = [
 ]
 VOCAB_OPTIONS = 20_000  # autocomplete offers the most frequent items; any term can be typed
 
-common.setup("Analogies", "➗")
+common.setup("Analogies", ":material/functions:")
 space, index, folder = common.require_space()
 common.sidebar(space, folder)
-st.title("➗ Analogies")
+st.title("Analogies")
 st.caption("“a is to b as c is to ?” — answered by vector arithmetic: a − b + c.")
 
 state = st.session_state

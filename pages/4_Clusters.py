@@ -14,10 +14,10 @@ from explorer.metrics import cluster_agreement
 from explorer.plot import scatter_map
 from ui import common
 
-common.setup("Clusters", "🧩")
+common.setup("Clusters", ":material/bubble_chart:")
 space, index, folder = common.require_space()
 common.sidebar(space, folder)
-st.title("🧩 Clusters")
+st.title("Clusters")
 
 current = common.cluster_params(folder) or asdict(ClusterParams())
 with st.form("cluster_form"):
@@ -75,7 +75,7 @@ st.caption(
     f"{result.seconds:.1f} s"
 )
 for note in result.notes:
-    st.caption(f"ℹ️ {note}")
+    st.caption(f":material/info: {note}")
 
 table = pd.DataFrame(
     [

@@ -12,10 +12,10 @@ from explorer import ui_cache
 from explorer.plot import scatter_map
 from ui import common
 
-common.setup("Quality", "📏")
+common.setup("Quality", ":material/straighten:")
 space, index, folder = common.require_space()
 common.sidebar(space, folder)
-st.title("📏 Quality")
+st.title("Quality")
 st.caption(
     "A 2-D picture of a high-dimensional space always bends something. These numbers "
     "say how much, and where."

@@ -51,3 +51,14 @@ def glove_small_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for w, v in zip(words, vecs, strict=True):
             fh.write(w + " " + " ".join(f"{x:.5f}" for x in v) + "\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def app_spaces(tmp_path_factory: pytest.TempPathFactory, glove_small_file: Path) -> Path:
+    """A spaces folder for the app: ``iris`` and ``words`` (5,000 GloVe words)."""
+    from explorer.build import build_from_file, build_sample
+
+    root = tmp_path_factory.mktemp("app_spaces")
+    build_sample("iris", root / "iris")
+    build_from_file(glove_small_file, root / "words", read_kwargs={"fmt": "glove"})
+    return root

@@ -17,18 +17,9 @@ PAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def spaces(tmp_path_factory: pytest.TempPathFactory, glove_small_file: Path) -> Path:
-    from explorer.build import build_from_file, build_sample
-
-    root = tmp_path_factory.mktemp("app_spaces")
-    build_sample("iris", root / "iris")
-    build_from_file(glove_small_file, root / "words", read_kwargs={"fmt": "glove"})
-    return root
-
-
 @pytest.fixture()
-def env(spaces: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def env(app_spaces: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    spaces = app_spaces
     monkeypatch.setenv("EXPLORER_SPACES", str(spaces))
     monkeypatch.setenv("EXPLORER_DEFAULT_SPACE", "words")
     monkeypatch.chdir(ROOT)

@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from explorer.build import build_from_file, build_sample
+from explorer.errors import InputError
 from explorer.models import DEFAULT_MODEL
 from explorer.samples import SAMPLES
 from explorer.sources import detect_format, read_table_preview
@@ -62,11 +63,8 @@ def sample_cards(built: set[str]) -> None:
     cols = st.columns(3)
     for i, s in enumerate(SAMPLES.values()):
         with cols[i % 3].container(border=True):
-            st.markdown(
-                f"**{s.title}**  \n<small>{s.size} · {s.model or 'given vectors'}</small>",
-                unsafe_allow_html=False,
-            )
-            st.caption(s.description)
+            st.markdown(f"**{s.title}**")
+            st.caption(f"{s.size} · {s.model or 'given vectors'}  \n{s.description}")
             label = "Open" if s.name in built else "Build and open"
             if st.button(label, key=f"sample_{s.name}", width="stretch"):
                 if s.name in built:
@@ -113,6 +111,11 @@ def upload_flow() -> None:
         model: str | None = None
         if fmt in TABLE_FORMATS:
             preview = read_table_preview(path, fmt=fmt)
+            if preview.empty:
+                raise InputError(
+                    f"{main.name} has no rows (it is empty, or holds only a header). "
+                    "Upload a file with at least one item."
+                )
             st.caption(f"Preview of {main.name} ({fmt})")
             st.dataframe(preview.head(8), width="stretch", hide_index=True)
             cols = [str(c) for c in preview.columns]

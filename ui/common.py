@@ -25,7 +25,7 @@ MAP_PARAMS = "map_params"  # {folder: ProjectionParams as dict}
 CLUSTER_PARAMS = "cluster_params"  # {folder: ClusterParams as dict}
 
 
-def setup(title: str, icon: str = "🧭") -> None:
+def setup(title: str, icon: str = ":material/explore:") -> None:
     st.set_page_config(page_title=f"{title} · Embedding Explorer", page_icon=icon, layout="wide")
 
 
@@ -35,17 +35,17 @@ def friendly(action: str = "That") -> Iterator[None]:
     try:
         yield
     except ExplorerError as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(str(exc), icon=":material/warning:")
     except MemoryError:
         st.error(
             f"{action} needs more memory than this machine has. Try a smaller space or fewer rows.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
     except Exception as exc:  # noqa: BLE001 - the last line of defence for the UI
         st.error(
             f"{action} failed: {type(exc).__name__}: {exc}. Your data is unchanged; "
             "try other settings, or reopen the space on the Home page.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
 
 
@@ -90,13 +90,13 @@ def require_space() -> tuple[Space, VectorIndex, str]:
     folder = active_folder()
     if folder is None:
         st.info("No space is open yet. Open a sample or upload data on the Home page.")
-        link("app.py", "Go to Home", "🏠")
+        link("pages/home.py", "Go to Home", ":material/home:")
         st.stop()
     try:
         space, index = ui_cache.space_and_index(folder)
     except ExplorerError as exc:
-        st.error(f"{exc}", icon="⚠️")
-        link("app.py", "Open another space on Home", "🏠")
+        st.error(f"{exc}", icon=":material/warning:")
+        link("pages/home.py", "Open another space on Home", ":material/home:")
         st.stop()
     return space, index, folder
 

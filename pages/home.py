@@ -1,0 +1,82 @@
+"""Home: pick or make the active space."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from explorer import ui_cache
+from explorer.errors import ExplorerError
+from explorer.samples import DEFAULT_SAMPLE, SAMPLES
+from ui import common
+from ui.build_ui import build_sample_now, sample_cards, upload_flow
+
+common.setup("Home", ":material/home:")
+st.title("Embedding Explorer")
+st.caption(
+    "See the geometry of an embedding space: clusters, neighbours, analogies, and "
+    "where a 2-D map bends the truth."
+)
+
+folder = common.active_folder()
+if folder is None and not common.saved_spaces() and DEFAULT_SAMPLE in SAMPLES:
+    # First launch with nothing built: open the demo space without a click.
+    st.info(f"Preparing the demo space ({SAMPLES[DEFAULT_SAMPLE].title}) for the first time…")
+    build_sample_now(DEFAULT_SAMPLE)
+
+space = None
+if folder is not None:
+    try:
+        space, _ = ui_cache.space_and_index(folder)
+    except ExplorerError as exc:
+        st.error(str(exc), icon=":material/warning:")
+common.sidebar(space, folder)
+
+if space is not None and folder is not None:
+    with st.container(border=True):
+        st.subheader(f"Open: {common.space_title(space, folder)}")
+        c = st.columns(4)
+        c[0].metric("Items", f"{space.n:,}")
+        c[1].metric("Dimensions", space.dim)
+        c[2].metric("Metric", space.metric)
+        c[3].metric("Model", space.model or "given vectors")
+        if space.source.get("sample") in SAMPLES:
+            st.caption(SAMPLES[space.source["sample"]].description)
+        for note in space.notes:
+            st.caption(f":material/info: {note}")
+        links = st.columns(5)
+        links[0].page_link("pages/1_Map.py", label="Map", icon=":material/scatter_plot:")
+        links[1].page_link("pages/2_Neighbours.py", label="Neighbours", icon=":material/hub:")
+        links[2].page_link("pages/3_Analogies.py", label="Analogies", icon=":material/functions:")
+        links[3].page_link("pages/4_Clusters.py", label="Clusters", icon=":material/bubble_chart:")
+        links[4].page_link("pages/5_Quality.py", label="Quality", icon=":material/straighten:")
+
+if st.session_state.get("last_summary"):
+    with st.expander("Last build", expanded=True):
+        st.markdown("\n".join(f"- {line}" for line in st.session_state["last_summary"]))
+
+samples_tab, upload_tab, saved_tab = st.tabs(["Samples", "Upload data", "Saved spaces"])
+saved = common.saved_spaces()
+with samples_tab:
+    sample_cards({Path(m["folder"]).name for m in saved})
+with upload_tab:
+    upload_flow()
+with saved_tab:
+    root = st.text_input(
+        "Spaces folder", value=str(common.spaces_root()), help="Where spaces are saved and found."
+    )
+    if root != str(common.spaces_root()):
+        st.session_state["spaces_root"] = root
+        st.rerun()
+    if not saved:
+        st.caption("No saved spaces here yet.")
+    for m in saved:
+        c1, c2 = st.columns([5, 1])
+        c1.markdown(
+            f"**{Path(m['folder']).name}** · {m['n']:,} × {m['dim']} · "
+            f"{m.get('model') or 'given vectors'}"
+        )
+        if c2.button("Open", key=f"open_{m['folder']}"):
+            common.set_active(m["folder"])
+            st.rerun()
