@@ -17,9 +17,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 
+# The demo space and its default map are made once, so the first page opens at once.
 demo: setup
 	@test -f $(SPACES)/words-glove/manifest.json || \
 		$(PY) -m explorer build --sample words-glove --out $(SPACES)/words-glove
+	@$(PY) -m explorer project $(SPACES)/words-glove --method umap
 
 run: demo
 	EXPLORER_SPACES=$(SPACES) $(PY) -m streamlit run app.py --server.port $(PORT)

@@ -66,6 +66,7 @@ def scatter_map(
     *,
     colour: pd.Series | None = None,
     colour_name: str = "",
+    numeric: bool | None = None,
     highlight: Sequence[int] = (),
     highlight_name: str = "highlighted",
     dim_others: bool = False,
@@ -78,6 +79,8 @@ def scatter_map(
         coords: (n, 2|3) float32; rows with NaN are not drawn.
         labels: (n,) hover text per row.
         colour: optional (n,) values to colour by (categorical or numeric).
+        numeric: force a continuous colour scale (True) or categories (False);
+            None decides by :func:`colour_kind`.
         highlight: rows drawn on top, larger and outlined (search hits, neighbours).
         dim_others: fade the non-highlighted points (when there are highlights).
 
@@ -117,7 +120,7 @@ def scatter_map(
 
     if colour is None:
         add(ok, "items", {"size": size, "color": PALETTE[0], "opacity": opacity}, legend=False)
-    elif colour_kind(colour) == "numeric":
+    elif numeric or (numeric is None and colour_kind(colour) == "numeric"):
         vals = pd.to_numeric(colour, errors="coerce").to_numpy(dtype=float)
         finite = ok[np.isfinite(vals[ok])]
         add(

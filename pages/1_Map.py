@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer.plot import scatter_map
+from explorer.plot import colour_kind, scatter_map
 from explorer.probes import neighbours
 from explorer.project import METHODS, ProjectionParams
 from explorer.query import substring_rows, text_vector
@@ -58,11 +58,14 @@ for note in proj.notes:
 
 # Colour and highlights.
 c1, c2, c3 = st.columns([1, 1, 1])
-options = ["(none)", *space.metadata_columns]
-cluster_params = common.cluster_params(folder)
-if cluster_params:
-    options.insert(1, "cluster")
-colour_by = c1.selectbox("Colour by", options, key="map_colour")
+options = ["(none)", "cluster", *space.metadata_columns]
+# Default colour: the first label-like column, else the clusters (a map in one colour
+# says little).
+labels_like = [c for c in space.metadata_columns if colour_kind(space.items[c]) == "categorical"]
+default_colour = labels_like[0] if labels_like else "cluster"
+colour_by = c1.selectbox(
+    "Colour by", options, index=options.index(default_colour), key="map_colour"
+)
 needle = c2.text_input("Highlight items containing", key="map_search")
 semantic = c3.text_input(
     "Semantic search (nearest items)",
@@ -72,8 +75,8 @@ semantic = c3.text_input(
     else "This space has no model: type an item to highlight its neighbours.",
 )
 colour = None
-if colour_by == "cluster" and cluster_params:
-    cl = common.current_clustering(space, folder, proj)
+if colour_by == "cluster":
+    cl = common.current_clustering(space, folder, proj, default=True)
     if cl is not None:
         names = {c.cluster: c.label for c in cl.clusters}
         colour = pd.Series([names.get(int(v), "noise") for v in cl.labels])

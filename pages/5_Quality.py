@@ -57,6 +57,7 @@ with common.friendly("Measuring the map"), st.spinner("Measuring the map…"):
         space.labels[: space.n_map],
         colour=pd.Series(pres, name="kept"),
         colour_name="neighbours kept",
+        numeric=True,
     )
     st.plotly_chart(fig, width="stretch", key="quality_map")
     worst = np.argsort(np.nan_to_num(pres, nan=2.0))[:20]

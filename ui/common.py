@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from explorer import ui_cache
+from explorer.cluster import ClusterParams
 from explorer.errors import ExplorerError
 from explorer.index import VectorIndex
 from explorer.project import Projection, ProjectionParams
@@ -172,9 +173,14 @@ def set_cluster_params(folder: str, params: dict[str, Any]) -> None:
     st.session_state.setdefault(CLUSTER_PARAMS, {})[folder] = params
 
 
-def current_clustering(space: Space, folder: str, proj: Projection | None) -> Any:
-    """The clustering chosen on the Clusters page, or None (computed with progress if needed)."""
-    params = cluster_params(folder)
+def current_clustering(
+    space: Space, folder: str, proj: Projection | None, default: bool = False
+) -> Any:
+    """The clustering chosen on the Clusters page (or the default one when `default`).
+
+    None when there is none; computed with a progress bar if needed.
+    """
+    params = cluster_params(folder) or (asdict(ClusterParams()) if default else None)
     if params is None:
         return None
     on_map = params.get("space") == "map"
