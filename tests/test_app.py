@@ -207,3 +207,19 @@ def test_page_without_any_space_points_home(
     at = AppTest.from_file(str(ROOT / "pages/1_Map.py"), default_timeout=60).run()
     assert not at.exception
     assert any("No space is open" in i.value for i in at.info)
+
+
+def test_page_state_survives_moving_between_pages(env: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/3_Analogies.py").run()
+    at.button(key="preset_paris").click().run()
+    no_errors(at)
+    assert frame(at, "answer")["answer"].iloc[0] == "rome"
+    at.switch_page("pages/1_Map.py").run()
+    at.text_input(key="map_search").input("king").run()
+    at.switch_page("pages/3_Analogies.py").run()
+    no_errors(at)
+    assert at.selectbox(key="an_a").value == "paris"
+    assert frame(at, "answer")["answer"].iloc[0] == "rome"
+    at.switch_page("pages/1_Map.py").run()
+    assert at.text_input(key="map_search").value == "king"

@@ -26,8 +26,35 @@ MAP_PARAMS = "map_params"  # {folder: ProjectionParams as dict}
 CLUSTER_PARAMS = "cluster_params"  # {folder: ClusterParams as dict}
 
 
+# Widget values that should survive moving between pages. Streamlit forgets the state
+# of widgets that a run does not draw; copying it into plain session state keeps it.
+PERSIST = (
+    "map_colour",
+    "map_search",
+    "map_semantic",
+    "nb_mode",
+    "nb_k",
+    "nb_find",
+    "nb_text",
+    "an_a",
+    "an_b",
+    "an_c",
+    "an_mode",
+    "an_plus",
+    "an_minus",
+    "an_method",
+    "an_k",
+    "an_restrict",
+    "q_k",
+    "cluster_label",
+)
+
+
 def setup(title: str, icon: str = ":material/explore:") -> None:
     st.set_page_config(page_title=f"{title} · Embedding Explorer", page_icon=icon, layout="wide")
+    for key in PERSIST:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 @contextlib.contextmanager
