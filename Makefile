@@ -13,6 +13,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 	# The CPU build of torch first: otherwise a CUDA build of several GB is pulled in.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -r requirements-dev.txt
+	# Compile UMAP's numba code once into the on-disk cache: first maps start fast.
+	$(PY) -m explorer warmup
 	touch $(STAMP)
 
 setup: $(STAMP)

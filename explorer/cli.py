@@ -158,8 +158,8 @@ def cmd_neighbours(args: argparse.Namespace) -> None:
 def cmd_analogy(args: argparse.Namespace) -> None:
     from .probes import analogy
 
-    space, _ = _open(args.dir)
-    res = analogy(space, args.plus, args.minus or [], k=args.k, method=args.method)
+    space, index = _open(args.dir)
+    res = analogy(space, args.plus, args.minus or [], k=args.k, method=args.method, index=index)
     rows = [{"id": h.id, "score": round(float(h.score), 6)} for h in res.hits]
     _out(
         args,
@@ -273,6 +273,13 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         raise InputError("Give --analogies FILE or --similarity FILE.")
 
 
+def cmd_warmup(args: argparse.Namespace) -> None:
+    from .warmup import warm_up
+
+    seconds = warm_up()
+    _out(args, {"seconds": round(seconds, 2)}, f"UMAP compiled and cached in {seconds:.1f} s")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m explorer", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -295,6 +302,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--limit", type=int)
     b.add_argument("--metric", choices=["cosine", "ip", "l2"])
     add("samples", cmd_samples, "list the built-in samples")
+    add("warmup", cmd_warmup, "compile UMAP's numba code once, into the on-disk cache")
     i = add("info", cmd_info, "counts, dimension, model and steps of a space")
     i.add_argument("dir")
     n = add("neighbours", cmd_neighbours, "nearest items to an item or a text")

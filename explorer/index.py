@@ -114,6 +114,7 @@ class VectorIndex:
         k: int,
         exclude: np.ndarray | list[list[int]] | None = None,
         exact: bool = False,
+        ef: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k rows and scores for each query.
 
@@ -123,6 +124,8 @@ class VectorIndex:
             exclude: (m, e) rows never returned per query (e.g. the item itself);
                 pad with -1. Lists of lists are accepted.
             exact: force brute force (the reference for recall).
+            ef: hnswlib's search breadth for this call (default: the index's ef_search);
+                higher is slower and closer to exact.
 
         Returns:
             rows (m, k') int64 and scores (m, k') float32, best first; k' ≤ k.
@@ -139,16 +142,18 @@ class VectorIndex:
         want = min(k + ex.shape[1], self.size)
         if want < 1:
             raise InputError("The index is empty: no row has a usable vector.")
-        found, scores = self._raw_search(q, want, exact)
+        found, scores = self._raw_search(q, want, exact, ef or self.params.ef_search)
         keep = ~(found[:, :, None] == ex[:, None, :]).any(-1)
         k_out = min(k, int(keep.sum(1).min()))
         # Stable sort on "excluded?" moves kept hits first and keeps their order.
         order = np.argsort(~keep, axis=1, kind="stable")[:, :k_out]
         return np.take_along_axis(found, order, 1), np.take_along_axis(scores, order, 1)
 
-    def _raw_search(self, q: np.ndarray, k: int, exact: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _raw_search(
+        self, q: np.ndarray, k: int, exact: bool, ef: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         if not (exact or self._hnsw is None):
-            self._hnsw.set_ef(max(self.params.ef_search, k + 1))
+            self._hnsw.set_ef(max(ef, k + 1))
             try:
                 labels, dist = self._hnsw.knn_query(q, k=k)
                 return labels.astype(np.int64), _scores_from_hnsw(dist, self.metric).astype(

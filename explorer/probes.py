@@ -304,6 +304,7 @@ def analogy(
     method: AnalogyMethod = "3cosadd",
     restrict: int | None = None,
     ignore_missing: bool = False,
+    index: VectorIndex | None = None,
 ) -> AnalogyResult:
     """Solve "a is to b as c is to ?" by vector arithmetic over all rows (exact).
 
@@ -323,6 +324,9 @@ def analogy(
         k: number of answers.
         restrict: only the first ``restrict`` rows are candidates (None: all rows).
         ignore_missing: drop unknown terms (listed in ``missing``) instead of raising.
+        index: an approximate (hnswlib) index of a cosine space: answers come from it
+            in about a millisecond instead of a scan of every row (see
+            ``_analogy_indexed``); exact scan when None, exact or `restrict` is set.
 
     Returns:
         AnalogyResult with up to k hits, best first. One (n, terms) matrix product
@@ -364,6 +368,15 @@ def analogy(
             "so it cannot take part in an analogy."
         )
     units = _unit(space, term_rows)
+    folded = {t.casefold() for t in pos + neg} | {str(space.ids[r]).casefold() for r in term_rows}
+    if index is not None and not index.exact and restrict is None and space.metric == "cosine":
+        hits_scores = _analogy_indexed(space, index, units, len(pos), term_rows, folded, k, method)
+        return AnalogyResult(
+            name=_analogy_name(pos, neg),
+            hits=[_hit(space, r, sc) for r, sc in hits_scores],
+            method=method,
+            missing=missing,
+        )
     stop = space.n if restrict is None else min(restrict, space.n)
     if method == "3cosadd":
         target = units[: len(pos)].sum(0) - units[len(pos) :].sum(0)
@@ -381,7 +394,6 @@ def analogy(
         scores = num / (den + COSMUL_EPS)
         scores[dead] = -np.inf
     scores[term_rows[term_rows < stop]] = -np.inf
-    folded = {t.casefold() for t in pos + neg} | {str(space.ids[r]).casefold() for r in term_rows}
     want = k + 4 * len(folded)
     while True:
         top = _top(scores, want)
@@ -397,6 +409,43 @@ def analogy(
         method=method,
         missing=missing,
     )
+
+
+def _analogy_indexed(
+    space: Space,
+    index: VectorIndex,
+    units: np.ndarray,
+    n_pos: int,
+    term_rows: np.ndarray,
+    folded: set[str],
+    k: int,
+    method: AnalogyMethod,
+) -> list[tuple[int, float]]:
+    """Analogy answers from the hnswlib index: (row, score) pairs, best first.
+
+    3CosAdd is a nearest-neighbour query for the direction Σpos − Σneg. 3CosMul
+    re-scores exactly the 3CosAdd index's best candidates (its top answers are
+    among them in practice), so a query costs milliseconds at any size.
+    """
+    target = units[:n_pos].sum(0) - units[n_pos:].sum(0)
+    size = float(np.linalg.norm(target))
+    if size < 1e-6:
+        raise InputError("The terms cancel out: the analogy has no direction.")
+    want = k + 4 * len(folded) if method == "3cosadd" else max(10 * k, 100)
+    # Analogy targets lie between items, where graph search needs a wider beam.
+    ef = max(4 * index.params.ef_search, 2 * want)
+    rows, scores = index.search((target / size)[None, :], want, exclude=term_rows[None, :], ef=ef)
+    rows, scores = rows[0], scores[0]
+    if method == "3cosmul":
+        sims = np.asarray(space.vectors[rows], dtype=np.float32) @ units.T
+        shifted = (1.0 + sims) / 2.0
+        num = shifted[:, :n_pos].prod(1)
+        den = shifted[:, n_pos:].prod(1) if units.shape[0] > n_pos else np.ones_like(num)
+        scores = num / (den + COSMUL_EPS)
+        order = np.argsort(-scores, kind="stable")
+        rows, scores = rows[order], scores[order]
+    keep = [i for i, r in enumerate(rows) if str(space.ids[r]).casefold() not in folded][:k]
+    return [(int(rows[i]), float(scores[i])) for i in keep]
 
 
 def evaluate_analogies(

@@ -105,8 +105,9 @@ def umap_layout(
     Used for maps (2-D/3-D) and for clustering spaces (e.g. 5-D), so `p.dims` is
     not limited here.
     """
-    import umap
+    from .warmup import import_umap
 
+    umap = import_umap()
     kwargs: dict[str, Any] = {}
     if knn is not None:
         nbr, dist = knn

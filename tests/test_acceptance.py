@@ -29,6 +29,15 @@ def test_words_glove_sample(glove_dir: Path) -> None:
     assert space.n == 400_000 and space.n_map == 20_000 and not index.exact
     assert analogy(space, ["king", "woman"], ["man"]).hits[0].id == "queen"
     assert analogy(space, ["paris", "italy"], ["france"]).hits[0].id == "rome"
+    for method in ("3cosadd", "3cosmul"):  # the index path gives the same answers
+        assert (
+            analogy(space, ["king", "woman"], ["man"], method=method, index=index).hits[0].id
+            == "queen"
+        )
+        assert (
+            analogy(space, ["paris", "italy"], ["france"], method=method, index=index).hits[0].id
+            == "rome"
+        )
     # Search covers all 400k words, not only the 20k on the map.
     rare = space.row_of["axolotl"]
     assert rare > 20_000

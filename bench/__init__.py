@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures beside their baselines. Tests never time things."""
