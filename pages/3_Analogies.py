@@ -85,7 +85,7 @@ k = c2.slider("Answers", 1, 50, 10, key="an_k")
 
 if plus:
     with common.friendly("The analogy"):
-        res = analogy(space, plus, minus, k=k, method=method)  # type: ignore[arg-type]
+        res = analogy(space, plus, minus, k=k, method=method, index=index)  # type: ignore[arg-type]
         left, right = st.columns([2, 3])
         with left:
             st.subheader(res.name)
