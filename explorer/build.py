@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .index import IndexParams, VectorIndex, build_index
+from .index import IndexParams, VectorIndex, build_index, tune_ef
 from .models import Precision, embed_texts, resolve_model
 from .samples import load_sample
 from .space import Metric, Space, make_space
@@ -71,7 +71,10 @@ def open_index(
 ) -> VectorIndex:
     """The space's saved index, or a new one built, saved and returned."""
     index = VectorIndex.load(folder, space)
-    if index is not None and (params is None or index.params == params):
+    # ef_search is tuned after a build, so it does not decide whether to rebuild.
+    if index is not None and (
+        params is None or replace(index.params, ef_search=params.ef_search) == params
+    ):
         return index
     index = build_index(
         space.vectors,
@@ -80,6 +83,8 @@ def open_index(
         params=params,
         progress=progress,
     )
+    # The smallest search breadth that keeps recall@10 at 0.98 or more.
+    tune_ef(index)
     index.save(folder, space.fingerprint)
     return index
 

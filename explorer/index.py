@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import hnswlib
@@ -23,7 +23,15 @@ from .space import Metric, Space
 from .store import atomic_write_json
 from .validate import check_query
 
-__all__ = ["IndexParams", "VectorIndex", "exact_search", "knn_graph", "build_index", "rows_knn"]
+__all__ = [
+    "IndexParams",
+    "VectorIndex",
+    "build_index",
+    "exact_search",
+    "knn_graph",
+    "rows_knn",
+    "tune_ef",
+]
 
 Progress = Callable[[float, str], None]
 
@@ -54,6 +62,8 @@ def exact_search(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Brute-force top-k. Returns (positions (m, k) int64, scores (m, k) float32), best first."""
     k = min(k, data.shape[0])
+    # Keep each (queries × n) block of scores near 256 MB, whatever n is.
+    chunk = max(1, min(chunk, 64_000_000 // max(1, data.shape[0])))
     out_i = np.empty((queries.shape[0], k), dtype=np.int64)
     out_s = np.empty((queries.shape[0], k), dtype=np.float32)
     sq = (data.astype(np.float32) ** 2).sum(1) if metric == "l2" else None
@@ -161,8 +171,15 @@ class VectorIndex:
                 )
             except RuntimeError:
                 pass  # hnswlib could not fill k results; the exact path can.
-        pos, scores = exact_search(self.vectors[self.rows], q, k, self.metric)
+        pos, scores = exact_search(self._indexed_vectors(), q, k, self.metric)
         return self.rows[pos], scores
+
+    def _indexed_vectors(self) -> np.ndarray:
+        """The indexed rows' vectors, without copying when every row is indexed."""
+        n = self.vectors.shape[0]
+        if self.rows.size == n and self.rows[0] == 0 and self.rows[-1] == n - 1:
+            return self.vectors  # rows are 0..n-1 (they are sorted and unique)
+        return self.vectors[self.rows]
 
     def save(self, folder: Path, fingerprint: str) -> None:
         """Write index.bin (hnswlib) and index.json (parameters, rows, fingerprint)."""
@@ -250,6 +267,34 @@ def build_index(
             )
     hnsw.set_ef(params.ef_search)
     return VectorIndex(vectors, metric, rows, params, hnsw)
+
+
+EF_LADDER = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+
+
+def tune_ef(
+    index: VectorIndex, target: float = 0.98, k: int = 10, sample: int = 200, seed: int = 0
+) -> VectorIndex:
+    """Set the smallest ef_search (from EF_LADDER) whose recall@k reaches `target`.
+
+    Recall is measured on a sample of indexed items against exact search, each item
+    left out of its own results. Exact indexes are returned unchanged.
+    """
+    if index.exact or index.size <= k + 1:
+        return index
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(index.rows, size=min(sample, index.size), replace=False))
+    queries = np.asarray(index.vectors[rows], dtype=np.float32)
+    truth, _ = index.search(queries, k, exclude=rows[:, None], exact=True)
+    chosen = EF_LADDER[-1]
+    for ef in EF_LADDER:
+        found, _ = index.search(queries, k, exclude=rows[:, None], ef=ef)
+        hits = (found[:, :, None] == truth[:, None, :]).any(-1).sum()
+        if hits / truth.size >= target:
+            chosen = ef
+            break
+    index.params = replace(index.params, ef_search=chosen)
+    return index
 
 
 def knn_graph(

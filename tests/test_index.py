@@ -92,7 +92,8 @@ def test_save_and_reopen_gives_identical_neighbours(tmp_path: Path) -> None:
     again = open_space(folder)
     loaded = VectorIndex.load(folder, again)
     assert loaded is not None and not loaded.exact
-    assert loaded.params.ef_search == 80  # ef is restored, not left at hnswlib's default
+    # ef (tuned at build) is restored, not left at hnswlib's default of 10.
+    assert loaded.params.ef_search == idx.params.ef_search
     after = loaded.search(again.vectors[:200], 10)
     np.testing.assert_array_equal(before[0], after[0])
     np.testing.assert_allclose(before[1], after[1])
@@ -115,3 +116,24 @@ def test_query_errors() -> None:
         idx.search(np.zeros((1, 8)), 3)
     with pytest.raises(InputError, match="at least 1"):
         idx.search(np.ones((1, 8)), 0)
+
+
+def test_tune_ef_picks_the_smallest_ef_that_reaches_the_target() -> None:
+    from explorer.index import EF_LADDER, tune_ef
+    from explorer.metrics import recall_at_k
+
+    s = _space(_clustered(6000, 32))
+    idx = build_index(s.vectors, s.metric, params=IndexParams(exact_below=0, ef_search=500))
+    tune_ef(idx, target=0.99, sample=300)
+    ef = idx.params.ef_search
+    assert ef in EF_LADDER and ef < 500
+    rows = np.arange(0, 6000, 20)
+    truth, _ = idx.search(s.vectors[rows], 10, exclude=rows[:, None], exact=True)
+    found, _ = idx.search(s.vectors[rows], 10, exclude=rows[:, None], ef=ef)
+    assert recall_at_k(found, truth, 10) >= 0.98
+    smaller = [e for e in EF_LADDER if e < ef]
+    if smaller:  # the step below did not reach the target on the tuning sample
+        sample = np.sort(np.random.default_rng(0).choice(6000, 300, replace=False))
+        t2, _ = idx.search(s.vectors[sample], 10, exclude=sample[:, None], exact=True)
+        f2, _ = idx.search(s.vectors[sample], 10, exclude=sample[:, None], ef=smaller[-1])
+        assert recall_at_k(f2, t2, 10) < 0.99
