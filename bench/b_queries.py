@@ -54,12 +54,19 @@ def run(quick: bool) -> list[Row]:
     exact = _latencies(lambda q: index.search(q, 10, exact=True), queries[:m_exact])
     p50_ann, p50_exact = statistics.median(ann), statistics.median(exact)
     rows_out = [
-        Row("queries", f"neighbour query p50 (k=10, ef={ef}, recall@10 {rec:.3f})",
-            p50_ann * 1000, "ms", p50_exact * 1000, "exact brute force",
+        Row(
+            "queries",
+            f"neighbour query p50 (k=10, ef={ef}, recall@10 {rec:.3f})",
+            p50_ann * 1000,
+            "ms",
+            p50_exact * 1000,
+            "exact brute force",
             "p50 ≤ 1 ms at recall ≥ 0.98; exact ≥ 50× slower",
-            p50_ann <= 1e-3 and rec >= 0.98 and p50_exact / p50_ann >= 50, desc,
+            p50_ann <= 1e-3 and rec >= 0.98 and p50_exact / p50_ann >= 50,
+            desc,
             f"p95 {np.percentile(ann, 95) * 1000:.2f} ms; index ef_search default "
-            f"{index.params.ef_search}"),
+            f"{index.params.ef_search}",
+        ),
     ]
     rows_out.append(_analogy_row(quick))
     return rows_out
@@ -87,8 +94,12 @@ def _analogy_row(quick: bool) -> Row:
         words = wordlist(100_000)
     space = make_space(pd.DataFrame({"id": words}), vecs)
     index = build_index(space.vectors, space.metric)
-    probes = [(["king", "woman"], ["man"]), (["paris", "italy"], ["france"]),
-              (["walking", "swim"], ["walk"]), (["bigger", "small"], ["big"])]
+    probes = [
+        (["king", "woman"], ["man"]),
+        (["paris", "italy"], ["france"]),
+        (["walking", "swim"], ["walk"]),
+        (["bigger", "small"], ["big"]),
+    ]
     for p, m in probes:
         analogy(space, p, m, index=index)
         analogy(space, p, m)
@@ -104,9 +115,18 @@ def _analogy_row(quick: bool) -> Row:
 
     fast, scan = med(True), med(False)
     top = analogy(space, ["king", "woman"], ["man"], index=index).hits[0].id
-    return Row("queries", "analogy query (3CosAdd, k=10)", fast * 1000, "ms", scan * 1000,
-               "exact scan of every row", "≤ 5 ms at 100k", fast <= 5e-3, desc,
-               f"king − man + woman → {top}")
+    return Row(
+        "queries",
+        "analogy query (3CosAdd, k=10)",
+        fast * 1000,
+        "ms",
+        scan * 1000,
+        "exact scan of every row",
+        "≤ 5 ms at 100k",
+        fast <= 5e-3,
+        desc,
+        f"king − man + woman → {top}",
+    )
 
 
 if __name__ == "__main__":

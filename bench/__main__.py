@@ -1,0 +1,101 @@
+"""`python -m bench [--quick] [--only GROUP ...]`: run the benchmark suite.
+
+Prints one table (each figure, its baseline measured in the same run, the ratio,
+the target and whether it is met) and saves it as JSON under bench/results/, and
+as Markdown in docs/performance.md. Timings are medians after a warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import time
+import traceback
+from datetime import UTC, datetime
+
+from bench.common import RESULTS, ROOT, Row, machine
+
+GROUPS = ["pipeline", "fresh", "reopen", "queries", "embed", "browser", "memory"]
+
+
+def _fmt(v: float | None, unit: str) -> str:
+    if v is None:
+        return "—"
+    return f"{v:,.3g} {unit}".strip() if abs(v) < 1000 else f"{v:,.0f} {unit}".strip()
+
+
+def table(rows: list[Row]) -> str:
+    head = (
+        "| figure | ours | baseline | ratio | target | met | data |\n|---|---|---|---|---|---|---|"
+    )
+    lines = [head]
+    for r in rows:
+        ratio = f"{r.ratio:.2f}×" if r.ratio is not None else "—"
+        met = {True: "yes", False: "**no**", None: "—"}[r.met]
+        base = _fmt(r.baseline, r.unit) + (f" ({r.baseline_name})" if r.baseline_name else "")
+        lines.append(
+            f"| {r.figure} | {_fmt(r.ours, r.unit)} | {base} | {ratio} | {r.target} "
+            f"| {met} | {r.data}{'; ' + r.note if r.note else ''} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, under 5 minutes")
+    ap.add_argument("--only", nargs="*", choices=GROUPS, help="run only these groups")
+    ap.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
+    args = ap.parse_args()
+    mode = "quick" if args.quick else "full"
+    rows: list[Row] = []
+    errors: dict[str, str] = {}
+    t0 = time.perf_counter()
+    for group in args.only or GROUPS:
+        print(f"== {group} ({mode})", flush=True)
+        t = time.perf_counter()
+        try:
+            mod = importlib.import_module(f"bench.b_{group}")
+            got = mod.run(args.quick)
+            rows.extend(got)
+            for r in got:
+                print(
+                    f"   {r.figure}: {_fmt(r.ours, r.unit)} vs {_fmt(r.baseline, r.unit)}"
+                    f" → met={r.met}",
+                    flush=True,
+                )
+        except Exception as exc:  # noqa: BLE001 - one broken group must not hide the others
+            errors[group] = f"{type(exc).__name__}: {exc}"
+            traceback.print_exc()
+        print(f"   ({time.perf_counter() - t:.0f} s)", flush=True)
+    total = time.perf_counter() - t0
+    out = {
+        "mode": mode,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(total, 1),
+        "machine": machine(),
+        "rows": [r.as_dict() for r in rows],
+        "errors": errors,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"latest-{mode}.json").write_text(json.dumps(out, indent=2))
+    md = table(rows)
+    print("\n" + md)
+    if errors:
+        print("\nErrors: " + json.dumps(errors, indent=2))
+    print(f"\n{mode} run: {total:.0f} s; JSON in {RESULTS / f'latest-{mode}.json'}")
+    if not args.no_docs and not args.only:
+        m = out["machine"]
+        doc = ROOT / "docs" / "performance.md"
+        doc.parent.mkdir(exist_ok=True)
+        doc.write_text(
+            f"# Performance\n\nLatest `python -m bench{' --quick' if args.quick else ''}` "
+            f"({mode} mode, {out['when']}, {total:.0f} s) on {m['cpu']}, {m['cores']} cores, "
+            f"{m['memory_gib']} GiB, Python {m['python']}. Each baseline was measured in the "
+            "same run; ratio > 1 is better.\n\n" + md + "\n"
+        )
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
