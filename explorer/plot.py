@@ -84,14 +84,26 @@ def scatter_map(
         highlight: rows drawn on top, larger and outlined (search hits, neighbours).
         dim_others: fade the non-highlighted points (when there are highlights).
 
-    Every trace carries the row numbers in ``customdata`` so selections map back to items.
+    Every trace carries the row numbers in ``customdata`` so selections map back to items
+    (1-D, so a selected point reports its row as a scalar).
+
+    What reaches the browser is kept small: per point only x, y (, z) as float32, the row
+    id (uint16, or int32 past 65,536 rows) and a numeric colour as float32, all sent by
+    plotly as base64 typed arrays, plus the hover label once; everything else is one value
+    per trace.
     """
     import plotly.graph_objects as go
 
     n, dims = coords.shape
-    ok = np.flatnonzero(~np.isnan(coords).any(axis=1))
-    # Rounded float32 coordinates keep the page small without visible change.
-    xyz = np.round(coords.astype(np.float32), 4)
+    drawn = ~np.isnan(coords).any(axis=1)
+    # plotly sends numpy arrays as base64 typed arrays ({"dtype": "i4", "bdata": ...}), so
+    # row ids cost their item size (x 4/3) a point: uint16 while every row fits, else int32
+    # (never int64, which plotly.js cannot read).
+    ids = np.uint16 if n <= 2**16 else np.int32
+    ok = np.flatnonzero(drawn).astype(ids)
+    # float32 coordinates travel as "f4" typed arrays: 4 bytes a value, half of float64,
+    # and far finer than a pixel (rounding them would not shrink a typed array).
+    xyz = np.ascontiguousarray(coords, dtype=np.float32)
     hover = _hover(np.asarray(labels, dtype=object))
     three = dims == 3
     Trace = go.Scatter3d if three else go.Scattergl
@@ -105,11 +117,13 @@ def scatter_map(
         kw: dict[str, Any] = {"x": xyz[rows, 0], "y": xyz[rows, 1]}
         if three:
             kw["z"] = xyz[rows, 2]
+        # Only per-point data is sent per point (x, y[, z], row id, label); everything
+        # else (size, colour, opacity, hover template) is one value per trace.
         fig.add_trace(
             Trace(
                 mode="markers",
                 name=name,
-                customdata=rows,
+                customdata=rows.astype(ids, copy=False),
                 text=hover[rows],
                 hovertemplate="%{text}<extra>" + (name if legend else "") + "</extra>",
                 marker=marker,
@@ -123,12 +137,16 @@ def scatter_map(
     elif numeric or (numeric is None and colour_kind(colour) == "numeric"):
         vals = pd.to_numeric(colour, errors="coerce").to_numpy(dtype=float)
         finite = ok[np.isfinite(vals[ok])]
+        # float32 colour values: an "f4" typed array, half the bytes of float64
+        # (clipped, so a huge value stays finite rather than becoming inf).
+        f32 = np.finfo(np.float32).max
+        vals = np.clip(vals, -f32, f32).astype(np.float32)
         add(
             finite,
             colour_name,
             {
                 "size": size,
-                "color": np.round(vals[finite], 4),
+                "color": vals[finite],
                 "colorscale": "Viridis",
                 "opacity": opacity,
                 "showscale": True,
@@ -161,7 +179,16 @@ def scatter_map(
             f"other ({len(counts) - len(top)} values)",
             {"size": size, "color": OTHER_COLOUR, "opacity": opacity},
         )
-    hl = np.asarray([r for r in highlight if r in set(ok.tolist())], dtype=np.int64)
+    if three and n > 20_000:
+        # scatter3d draws each marker as a triangulated glyph: a square is far fewer
+        # triangles than a circle and draws about twice as fast (100k points, software
+        # WebGL); at 3 px the two look alike. Highlights keep their outlined circles.
+        fig.update_traces(marker_symbol="square")
+    # Highlights that are drawn (a mask, not a per-row set lookup: thousands of search
+    # hits on a 100k map must stay cheap).
+    hl = np.asarray(highlight, dtype=np.int64).reshape(-1)
+    hl = hl[(hl >= 0) & (hl < n)]
+    hl = hl[drawn[hl]].astype(ids)
     add(
         hl,
         highlight_name,
