@@ -138,3 +138,32 @@ def test_map_rows_limit_the_projection(tmp_path: Path) -> None:
     index = build_index(space.vectors, space.metric, params=IndexParams(exact_below=0))
     proj = project_space(space, ProjectionParams(method="umap", n_epochs=50), index=index)
     assert proj.coords.shape == (400, 2) and np.isfinite(proj.coords).all()
+
+
+def test_epochs_scale_with_n() -> None:
+    from explorer.project import scaled_epochs
+
+    assert scaled_epochs(150) == 500 and scaled_epochs(10_000) == 200
+    assert scaled_epochs(100_000) == scaled_epochs(1_000_000) == 100
+    ns = [100, 1_000, 5_000, 20_000, 50_000]
+    assert [scaled_epochs(n) for n in ns] == sorted((scaled_epochs(n) for n in ns), reverse=True)
+
+
+def test_umap_gets_scaled_epochs_and_pca_init(monkeypatch: pytest.MonkeyPatch) -> None:
+    import umap
+
+    from explorer.project import scaled_epochs
+
+    seen: dict[str, object] = {}
+    real = umap.UMAP
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(umap, "UMAP", spy)
+    x = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+    project(x, ProjectionParams())
+    assert seen["n_epochs"] == scaled_epochs(300) and seen["init"] == "pca"
+    project(x, ProjectionParams(n_epochs=37, init="spectral"))
+    assert seen["n_epochs"] == 37 and seen["init"] == "spectral"
