@@ -83,12 +83,12 @@ class Projection:
 
 
 def scaled_epochs(n: int) -> int:
-    """UMAP epochs for n points: 500 for small maps, falling as 1/√n to 100 from 40k.
+    """UMAP epochs for n points: 500 for small maps, falling as 1/√n to 100 from 80k.
 
     Each epoch visits every edge of the kNN graph, so large maps converge in fewer
     epochs; umap-learn's own rule is a step (500 below 10k, 200 above).
     """
-    return int(np.clip(round(200 * np.sqrt(10_000 / max(n, 1))), 100, 500))
+    return int(np.clip(round(200 * np.sqrt(20_000 / max(n, 1))), 100, 500))
 
 
 def _pca(x: np.ndarray, dims: int, seed: int) -> np.ndarray:

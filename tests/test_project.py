@@ -143,7 +143,7 @@ def test_map_rows_limit_the_projection(tmp_path: Path) -> None:
 def test_epochs_scale_with_n() -> None:
     from explorer.project import scaled_epochs
 
-    assert scaled_epochs(150) == 500 and scaled_epochs(10_000) == 200
+    assert scaled_epochs(150) == 500 and scaled_epochs(20_000) == 200
     assert scaled_epochs(100_000) == scaled_epochs(1_000_000) == 100
     ns = [100, 1_000, 5_000, 20_000, 50_000]
     assert [scaled_epochs(n) for n in ns] == sorted((scaled_epochs(n) for n in ns), reverse=True)
