@@ -136,6 +136,10 @@ def build_space(
             info.spec,
         )
         seconds["embed"] = time.perf_counter() - t
+        if getattr(enc, "note", ""):
+            notes.append(enc.note)  # e.g. bfloat16 asked for but not supported here
+        if getattr(enc, "precision", "fp32") == "bf16":
+            notes.append("Embedded in bfloat16 (fast mode).")
     mat = np.asarray(vectors)
     if metric is None:
         # 2-D/3-D inputs are coordinates: normalising them would destroy the picture.

@@ -73,6 +73,8 @@ def cmd_build(args: argparse.Namespace) -> None:
     common: dict[str, Any] = {"progress": _progress(args)}
     if args.metric:
         common["metric"] = args.metric
+    if args.precision:
+        common["precision"] = args.precision
     if args.sample:
         if args.input:
             raise InputError("Give either INPUT or --sample, not both.")
@@ -301,6 +303,11 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--metadata", help="metadata table for a vectors file")
     b.add_argument("--limit", type=int)
     b.add_argument("--metric", choices=["cosine", "ip", "l2"])
+    b.add_argument(
+        "--precision",
+        choices=["fp32", "bf16", "auto"],
+        help="bf16: fast mode where the CPU supports it (falls back to fp32 with a note)",
+    )
     add("samples", cmd_samples, "list the built-in samples")
     add("warmup", cmd_warmup, "compile UMAP's numba code once, into the on-disk cache")
     i = add("info", cmd_info, "counts, dimension, model and steps of a space")

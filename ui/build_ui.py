@@ -108,6 +108,7 @@ def upload_flow() -> None:
         meta_path = _save_upload(meta, folder / "meta") if meta is not None else None
         fmt = detect_format(path)
         read: dict[str, Any] = {"fmt": fmt}
+        build_kwargs: dict[str, Any] = {}
         model: str | None = None
         if fmt in TABLE_FORMATS:
             preview = read_table_preview(path, fmt=fmt)
@@ -131,6 +132,13 @@ def upload_flow() -> None:
                 if labels:
                     read["label_cols"] = labels
             model = model_picker()
+            if st.checkbox(
+                "Fast mode (bfloat16)",
+                key="upload_fast",
+                help="About 1.5–3× faster on CPUs with bfloat16 instructions, with vectors "
+                "nearly identical to float32; other CPUs use float32 and say so.",
+            ):
+                build_kwargs["precision"] = "bf16"
         else:
             st.caption(f"Detected format: {fmt}")
         if meta_path is not None:
@@ -145,7 +153,7 @@ def upload_flow() -> None:
             out = spaces_root() / _safe_name(name)
             bar, update = _progress_bar("Reading…")
             _, _, summary = build_from_file(
-                path, out, read_kwargs=read, model=model, progress=update
+                path, out, read_kwargs=read, model=model, progress=update, **build_kwargs
             )
             bar.empty()
             set_active(summary.folder)
