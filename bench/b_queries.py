@@ -61,8 +61,8 @@ def run(quick: bool) -> list[Row]:
             "ms",
             p50_exact * 1000,
             "exact brute force",
-            "p50 ≤ 1 ms at recall ≥ 0.98; exact ≥ 50× slower",
-            p50_ann <= 1e-3 and rec >= 0.98 and p50_exact / p50_ann >= 50,
+            "at 1M (full mode): p50 ≤ 1 ms at recall ≥ 0.98; exact ≥ 50× slower",
+            None if quick else (p50_ann <= 1e-3 and rec >= 0.98 and p50_exact / p50_ann >= 50),
             desc,
             f"p95 {np.percentile(ann, 95) * 1000:.2f} ms; index ef_search default "
             f"{index.params.ef_search}",
