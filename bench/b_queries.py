@@ -15,7 +15,7 @@ import numpy as np
 
 from bench.common import Row
 
-EFS = (16, 24, 32, 48, 64, 96, 128, 192, 256)
+EFS = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 
 
 def _latencies(fn, queries: np.ndarray) -> list[float]:  # type: ignore[no-untyped-def]

@@ -15,8 +15,11 @@ def synthetic_space(n: int, d: int = 384) -> tuple[Path, str]:
     from explorer.build import build_space
     from explorer.store import is_space_dir
 
-    folder = RESULTS / f"space-synthetic-{n}x{d}"
-    desc = f"{n:,} × {d} clustered synthetic (real data does not reach this size)"
+    folder = RESULTS / f"space-synthetic2-{n}x{d}"
+    desc = (
+        f"{n:,} × {d} synthetic: 1,000 clusters on a 24-d latent space "
+        "(real data does not reach this size)"
+    )
     if not is_space_dir(folder):
         print(f"  building {desc} …", flush=True)
         x = clustered(n, d)

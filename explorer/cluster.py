@@ -37,6 +37,7 @@ __all__ = [
     "Clustering",
     "cluster",
     "clustering_key",
+    "load_clustering",
     "cluster_space",
     "resolve_space",
 ]
@@ -597,6 +598,22 @@ def clustering_key(space: Space, params: ClusterParams, map_coords: np.ndarray |
     return step_key(key_params)
 
 
+def load_clustering(folder: Path, key: str) -> Clustering | None:
+    """A clustering stored under `key` (see :func:`clustering_key`), or None."""
+    hit = load_step(folder, "clustering", key)
+    if hit is None:
+        return None
+    arrays, meta = hit
+    return Clustering(
+        labels=arrays["labels"],
+        clusters=[ClusterInfo(**c) for c in meta["clusters"]],
+        params=meta["params"],
+        space_used=meta["space_used"],
+        notes=meta.get("notes", []),
+        seconds=meta.get("seconds", 0.0),
+    )
+
+
 def cluster_space(
     space: Space,
     params: ClusterParams | None = None,
@@ -623,17 +640,9 @@ def cluster_space(
     n_map = space.n_map
     key = clustering_key(space, p, map_coords)
     if folder is not None:
-        hit = load_step(folder, "clustering", key)
-        if hit is not None:
-            arrays, meta = hit
-            return Clustering(
-                labels=arrays["labels"],
-                clusters=[ClusterInfo(**c) for c in meta["clusters"]],
-                params=meta["params"],
-                space_used=meta["space_used"],
-                notes=meta.get("notes", []),
-                seconds=meta.get("seconds", 0.0),
-            )
+        stored = load_clustering(folder, key)
+        if stored is not None:
+            return stored
     rows = np.flatnonzero(space.indexable[:n_map])
     x = np.asarray(space.vectors[rows], dtype=np.float32)
     knn = None

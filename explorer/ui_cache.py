@@ -18,17 +18,18 @@ import streamlit as st
 
 from .build import open_index
 from .cluster import (
-    ClusterInfo,
     Clustering,
     ClusterParams,
     cluster_space,
     clustering_key,
+    load_clustering,
     resolve_space,
 )
+from .errors import ExplorerError
 from .index import VectorIndex, knn_graph
 from .project import Projection, ProjectionParams, project_space, projection_key
 from .space import Space
-from .store import has_step, load_step, open_space, read_manifest
+from .store import has_step, open_space, read_manifest
 
 __all__ = [
     "PROJECT_ROOT",
@@ -108,15 +109,10 @@ def clustering(
 
 @st.cache_data(max_entries=24, show_spinner=False)
 def _stored_clustering(folder: str, fingerprint: str, key: str) -> Clustering:
-    arrays, meta = load_step(Path(folder), "clustering", key)  # type: ignore[misc]
-    return Clustering(
-        labels=arrays["labels"],
-        clusters=[ClusterInfo(**c) for c in meta["clusters"]],
-        params=meta["params"],
-        space_used=meta["space_used"],
-        notes=meta.get("notes", []),
-        seconds=meta.get("seconds", 0.0),
-    )
+    stored = load_clustering(Path(folder), key)
+    if stored is None:  # removed from disk since it was computed: compute again
+        raise ExplorerError("The clustering is no longer stored; press Cluster again.")
+    return stored
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
