@@ -26,7 +26,9 @@ def test_umap_on_iris_is_trustworthy(iris: np.ndarray) -> None:
     assert trustworthiness(iris, proj.coords, n_neighbors=10) >= 0.97
 
 
-def test_umap_reuses_the_index_graph(iris_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture()
+def umap_kwargs(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """The keyword arguments of the latest umap.UMAP(...) made by the code under test."""
     import umap
 
     seen: dict[str, object] = {}
@@ -37,6 +39,11 @@ def test_umap_reuses_the_index_graph(iris_dir: Path, monkeypatch: pytest.MonkeyP
         return real(*args, **kwargs)
 
     monkeypatch.setattr(umap, "UMAP", spy)
+    return seen
+
+
+def test_umap_reuses_the_index_graph(iris_dir: Path, umap_kwargs: dict[str, object]) -> None:
+    seen = umap_kwargs
     space = open_space(iris_dir)
     index = build_index(space.vectors, space.metric)
     proj = project_space(space, ProjectionParams(n_neighbors=12), index=index)
@@ -149,19 +156,10 @@ def test_epochs_scale_with_n() -> None:
     assert [scaled_epochs(n) for n in ns] == sorted((scaled_epochs(n) for n in ns), reverse=True)
 
 
-def test_umap_gets_scaled_epochs_and_pca_init(monkeypatch: pytest.MonkeyPatch) -> None:
-    import umap
-
+def test_umap_gets_scaled_epochs_and_pca_init(umap_kwargs: dict[str, object]) -> None:
     from explorer.project import scaled_epochs
 
-    seen: dict[str, object] = {}
-    real = umap.UMAP
-
-    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.update(kwargs)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(umap, "UMAP", spy)
+    seen = umap_kwargs
     x = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
     project(x, ProjectionParams())
     assert seen["n_epochs"] == scaled_epochs(300) and seen["init"] == "pca"
