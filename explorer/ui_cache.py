@@ -9,7 +9,6 @@ Arguments starting with ``_`` are not hashed (progress callbacks, indexes).
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from .cluster import (
     resolve_space,
 )
 from .errors import ExplorerError
-from .index import VectorIndex, knn_graph
+from .index import VectorIndex, rows_knn
 from .project import Projection, ProjectionParams, project_space, projection_key
 from .space import Space
 from .store import has_step, open_space, read_manifest
@@ -124,22 +123,12 @@ def knn(folder: str, fingerprint: str, k: int) -> tuple[np.ndarray, np.ndarray]:
     space, index = space_and_index(folder)
     n_map = space.n_map
     rows = np.flatnonzero(space.indexable[:n_map])
-    if index.size == rows.size:
-        nbr, dist = knn_graph(index, k)
-    else:
-        from .index import build_index
-
-        sub = build_index(np.asarray(space.vectors[rows]), space.metric)
-        nbr, dist = knn_graph(sub, k)
-        nbr = rows[nbr]
+    pos, dist = rows_knn(space.vectors, space.metric, rows, k, index)
+    nbr = rows[pos]  # positions among `rows` → row numbers
     out = np.full((n_map, nbr.shape[1]), -1, dtype=np.int64)
     out_d = np.full((n_map, nbr.shape[1]), np.inf, dtype=np.float32)
     out[rows], out_d[rows] = nbr, dist
     return out, out_d
-
-
-def params_dict(params: ProjectionParams | ClusterParams) -> dict[str, Any]:
-    return asdict(params)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

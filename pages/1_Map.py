@@ -101,8 +101,13 @@ if semantic:
             + " …"
         )
 focus = st.session_state.get("map_focus")
-if focus is not None and focus < space.n_map and not (needle or semantic):
-    nb = neighbours(space, index, row=int(focus), k=10)
+focus_hits = (
+    neighbours(space, index, row=int(focus), k=10)
+    if focus is not None and focus < space.n_map
+    else []
+)
+if focus_hits and not (needle or semantic):
+    nb = focus_hits
     highlight = [int(focus)] + [h.row for h in nb if h.row < space.n_map]
     hl_name = f"{space.labels[focus][:30]} and its neighbours"
 
@@ -143,12 +148,11 @@ if len(rows) == 1 and rows[0] != focus:
 
 coords_df = pd.DataFrame(proj.coords, columns=["x", "y", "z"][: proj.coords.shape[1]])
 table = pd.concat([space.items.iloc[: space.n_map].reset_index(drop=True), coords_df], axis=1)
-if focus is not None and focus < space.n_map:
+if focus_hits:
     with st.container(border=True):
         st.markdown(f"**Neighbours of {space.labels[focus][:80]}**")
-        nb = neighbours(space, index, row=int(focus), k=10)
         st.dataframe(
-            pd.DataFrame([{"id": h.id, "text": h.text, "similarity": h.score} for h in nb]),
+            pd.DataFrame([{"id": h.id, "text": h.text, "similarity": h.score} for h in focus_hits]),
             hide_index=True,
             width="stretch",
         )
