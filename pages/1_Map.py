@@ -168,7 +168,8 @@ if len(rows) > 1:
     )
 st.download_button(
     "Download all map coordinates (CSV)",
-    table.to_csv(index=False).encode(),
+    # Made on click, not on every rerun: a 100k-point CSV takes about a second.
+    lambda: table.to_csv(index=False).encode(),
     "map.csv",
     "text/csv",
     key="dl_map",
