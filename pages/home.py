@@ -56,7 +56,12 @@ if st.session_state.get("last_summary"):
     with st.expander("Last build", expanded=True):
         st.markdown("\n".join(f"- {line}" for line in st.session_state["last_summary"]))
 
-samples_tab, upload_tab, saved_tab = st.tabs(["Samples", "Upload data", "Saved spaces"])
+samples_tab, upload_tab, saved_tab = st.tabs(
+    ["Samples", "Upload data", "Saved spaces"],
+    # A keyed tab set keeps the open tab when an upload reruns the page.
+    key="home_tab",
+    on_change="rerun",
+)
 saved = common.saved_spaces()
 with samples_tab:
     sample_cards({Path(m["folder"]).name for m in saved})
