@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.warmup import warm_up_in_background
+from ui.lifecycle import start_warm_up
 
 # Compile UMAP's numba code (or load it from disk) while the user looks at Home.
-warm_up_in_background()
+start_warm_up()
 
 st.set_page_config(page_title="Embedding Explorer", page_icon=":material/explore:", layout="wide")
 st.navigation(

@@ -19,7 +19,7 @@ from bench.common import ROOT, Row
 CHILD = r"""
 import sys, time
 t0 = time.perf_counter()
-from explorer.build import open_index
+from explorer.index import open_index
 from explorer.project import ProjectionParams, project_space
 from explorer.store import open_space
 space = open_space(sys.argv[1])
@@ -28,7 +28,7 @@ project_space(space, ProjectionParams(), index=index)  # not stored: computed ev
 print(time.perf_counter() - t0)
 """
 
-BASELINE = CHILD.replace("from explorer.build", "import umap\nfrom explorer.build")
+BASELINE = CHILD.replace("from explorer.index", "import umap\nfrom explorer.index")
 
 
 def _space() -> tuple[str, str]:
@@ -64,7 +64,7 @@ def _child(code: str, folder: str, env: dict[str, str]) -> float:
 
 
 def run(quick: bool) -> list[Row]:
-    from explorer.warmup import warm_up
+    from explorer.umap_run import warm_up
 
     folder, desc = _space()
     warm_up()  # what `make setup` does: fills numba's disk cache

@@ -16,7 +16,7 @@ CHILD = r"""
 import json, sys
 import numpy as np
 from bench.common import peak_rss_mb
-from explorer.build import open_index
+from explorer.index import open_index
 from explorer.store import open_space
 base = peak_rss_mb()
 space = open_space(sys.argv[1])

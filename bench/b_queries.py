@@ -29,7 +29,7 @@ def _latencies(fn, queries: np.ndarray) -> list[float]:  # type: ignore[no-untyp
 
 def run(quick: bool) -> list[Row]:
     from bench.spaces import held_out_queries, synthetic_space
-    from explorer.build import open_index
+    from explorer.index import open_index
     from explorer.metrics import recall_at_k
     from explorer.store import open_space
 

@@ -15,8 +15,8 @@ from bench.common import Row, once, timed
 
 def _prepare(quick: bool):  # type: ignore[no-untyped-def]
     from bench.spaces import synthetic_space
-    from explorer.build import open_index
     from explorer.cluster import ClusterParams, cluster_space
+    from explorer.index import open_index
     from explorer.project import ProjectionParams, project_space
     from explorer.store import open_space
 
@@ -43,7 +43,7 @@ def reopen(folder) -> int:  # type: ignore[no-untyped-def]
     names = {c.cluster: c.label for c in cl.clusters}
     colour = pd.Series([names.get(int(v), "noise") for v in cl.labels])
     fig = scatter_map(
-        proj.coords, space.labels[: space.n_map], colour=colour, colour_name="cluster"
+        proj.coords, space.display_text[: space.n_map], colour=colour, colour_name="cluster"
     )
     return len(fig.to_json())
 

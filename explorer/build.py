@@ -7,21 +7,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from .embed import embed_texts
 from .errors import InputError
 from .index import IndexParams, VectorIndex, build_index, tune_ef
-from .models import Precision, embed_texts, resolve_model
+from .models import Precision, resolve_model
 from .samples import load_sample
 from .space import Metric, Space, make_space
-from .store import open_space, save_space, update_manifest
+from .store import open_space, read_manifest, save_space, space_lock, update_manifest
 
-__all__ = ["BuildSummary", "build_space", "build_from_file", "build_sample", "open_index"]
+__all__ = [
+    "BuildSummary",
+    "build_from_file",
+    "build_sample",
+    "build_space",
+    "index_space",
+    "reindex",
+]
 
 Progress = Callable[[float, str], None]
 
@@ -63,19 +71,18 @@ def _stage(progress: Progress | None, lo: float, hi: float) -> Progress | None:
     return lambda f, msg: progress(lo + (hi - lo) * max(0.0, min(1.0, f)), msg)
 
 
-def open_index(
+def index_space(
     folder: Path,
     space: Space,
     params: IndexParams | None = None,
     progress: Progress | None = None,
 ) -> VectorIndex:
-    """The space's saved index, or a new one built, saved and returned."""
-    index = VectorIndex.load(folder, space)
-    # ef_search is tuned after a build, so it does not decide whether to rebuild.
-    if index is not None and (
-        params is None or replace(index.params, ef_search=params.ef_search) == params
-    ):
-        return index
+    """Build the space's index, tune its search breadth and save it in `folder`.
+
+    The explicit build action behind a build and 'Rebuild index': opening a space
+    never writes (``explorer.index.open_index``). Runs under the space's lock, so
+    two rebuilds of one space do not interleave.
+    """
     index = build_index(
         space.vectors,
         space.metric,
@@ -85,8 +92,19 @@ def open_index(
     )
     # The smallest search breadth that keeps recall@10 at 0.98 or more.
     tune_ef(index)
-    index.save(folder, space.fingerprint)
+    with space_lock(folder):
+        index.save(folder, space.fingerprint)
     return index
+
+
+def reindex(folder: Path, progress: Progress | None = None) -> VectorIndex:
+    """Rebuild the index of the saved space in `folder` (its stored parameters, if any)."""
+    folder = Path(folder)
+    space = open_space(folder)
+    params = read_manifest(folder).get("index_params")
+    return index_space(
+        folder, space, IndexParams(**params) if isinstance(params, dict) else None, progress
+    )
 
 
 def build_space(
@@ -161,7 +179,7 @@ def build_space(
     seconds["save"] = time.perf_counter() - t
     t = time.perf_counter()
     space = open_space(folder)
-    index = open_index(folder, space, index_params, _stage(progress, 0.8, 0.99))
+    index = index_space(folder, space, index_params, _stage(progress, 0.8, 0.99))
     seconds["index"] = time.perf_counter() - t
     summary = BuildSummary(
         folder=str(folder),
@@ -181,6 +199,7 @@ def build_space(
     )
     update_manifest(
         folder,
+        index_params=asdict(index.params),
         build={
             "n_truncated": n_trunc,
             "n_cached": n_cached,

@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
-from .errors import ExplorerError, InputError
+from .errors import InputError, user_message
 
 __all__ = ["main"]
 
@@ -39,11 +39,16 @@ def _progress(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _open(folder: str):  # type: ignore[no-untyped-def]
-    from .build import open_index
+    from .index import open_index
     from .store import open_space
 
     space = open_space(Path(folder))
     return space, open_index(Path(folder), space)
+
+
+def _defaults(cls: Any) -> dict[str, Any]:
+    """Field defaults of a parameter dataclass: the CLI's defaults, never copies."""
+    return {f.name: f.default for f in fields(cls)}
 
 
 def cmd_samples(args: argparse.Namespace) -> None:
@@ -171,7 +176,6 @@ def cmd_analogy(args: argparse.Namespace) -> None:
 
 
 def cmd_project(args: argparse.Namespace) -> None:
-    from .metrics import trustworthiness
     from .project import ProjectionParams, project_space
 
     space, index = _open(args.dir)
@@ -186,19 +190,17 @@ def cmd_project(args: argparse.Namespace) -> None:
     proj = project_space(
         space, params, folder=Path(args.dir), index=index, progress=_progress(args)
     )
-    ok = ~np.isnan(proj.coords).any(axis=1)
-    high = np.asarray(space.vectors[: space.n_map])[ok]
-    trust = trustworthiness(
-        high,
-        proj.coords[ok],
-        k=min(10, max(1, ok.sum() // 2 - 1)),
-        metric="euclidean" if space.metric == "l2" else "cosine",
-    )
+    if _progress(args):
+        print(file=sys.stderr)
+    q = proj.quality
+    assert q is not None  # a map of a space always carries its stored quality
     data = {
         "method": proj.method,
         "dims": int(proj.coords.shape[1]),
-        "n": int(ok.sum()),
-        "trustworthiness": round(float(trust), 4),
+        "n": int((~np.isnan(proj.coords).any(axis=1)).sum()),
+        "trustworthiness": round(q.trustworthiness, 4),
+        "continuity": round(q.continuity, 4),
+        "quality_k": q.k,
         "seconds": round(proj.seconds, 2),
         "notes": proj.notes,
     }
@@ -206,7 +208,7 @@ def cmd_project(args: argparse.Namespace) -> None:
         args,
         data,
         f"{proj.method} map of {data['n']:,} points in {data['seconds']} s; "
-        f"trustworthiness (k=10) {data['trustworthiness']}"
+        f"trustworthiness (k={q.k}) {data['trustworthiness']}, continuity {data['continuity']}"
         + "".join(f"\n  {n}" for n in proj.notes),
     )
 
@@ -217,7 +219,7 @@ def cmd_cluster(args: argparse.Namespace) -> None:
     space, index = _open(args.dir)
     params = ClusterParams(
         algorithm=args.method,
-        space=args.space,
+        features=args.features,
         n_clusters=args.k,
         min_cluster_size=args.min_cluster_size,
         seed=args.seed,
@@ -235,14 +237,14 @@ def cmd_cluster(args: argparse.Namespace) -> None:
     noise = int((res.labels == -1).sum())
     _out(
         args,
-        {"space_used": res.space_used, "clusters": rows, "noise": noise, "notes": res.notes},
-        f"{len(rows)} clusters ({res.space_used}); {noise} unclustered\n"
+        {"ran_on": res.ran_on, "clusters": rows, "noise": noise, "notes": res.notes},
+        f"{len(rows)} clusters ({res.ran_on}); {noise} unclustered\n"
         + "\n".join(f"{r['cluster']:>4} {r['size']:>7,}  {' · '.join(r['terms'])}" for r in rows),
     )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from .probes import evaluate_analogies, evaluate_similarity
+    from .evaluate import evaluate_analogies, evaluate_similarity
 
     space, _ = _open(args.dir)
     if args.analogies:
@@ -276,13 +278,38 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_warmup(args: argparse.Namespace) -> None:
-    from .warmup import warm_up
+    from .umap_run import warm_up
 
     seconds = warm_up()
     _out(args, {"seconds": round(seconds, 2)}, f"UMAP compiled and cached in {seconds:.1f} s")
 
 
+def cmd_reindex(args: argparse.Namespace) -> None:
+    from .build import reindex
+
+    index = reindex(Path(args.dir), progress=_progress(args))
+    if _progress(args):
+        print(file=sys.stderr)
+    data = {
+        "exact": index.exact,
+        "size": index.size,
+        "ef_search": index.params.ef_search,
+        "recall_at_10": index.recall,
+    }
+    how = (
+        "exact search"
+        if index.exact
+        else f"hnswlib, ef={index.params.ef_search}, recall@10 {index.recall:.3f}"
+    )
+    _out(args, data, f"Indexed {index.size:,} vectors ({how})")
+
+
 def parser() -> argparse.ArgumentParser:
+    from .cluster import ALGORITHMS, FEATURES, ClusterParams
+    from .probes import AnalogyMethod
+    from .project import METHODS, ProjectionParams
+
+    pd_, cd_ = _defaults(ProjectionParams), _defaults(ClusterParams)
     p = argparse.ArgumentParser(prog="python -m explorer", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -310,6 +337,8 @@ def parser() -> argparse.ArgumentParser:
     )
     add("samples", cmd_samples, "list the built-in samples")
     add("warmup", cmd_warmup, "compile UMAP's numba code once, into the on-disk cache")
+    r = add("reindex", cmd_reindex, "rebuild the search index of a saved space")
+    r.add_argument("dir")
     i = add("info", cmd_info, "counts, dimension, model and steps of a space")
     i.add_argument("dir")
     n = add("neighbours", cmd_neighbours, "nearest items to an item or a text")
@@ -322,22 +351,24 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--plus", nargs="+", required=True)
     a.add_argument("--minus", nargs="*", default=[])
     a.add_argument("-k", type=int, default=10)
-    a.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd")
+    a.add_argument("--method", choices=list(get_args(AnalogyMethod)), default="3cosadd")
     pr = add("project", cmd_project, "compute and store a 2-D/3-D map")
     pr.add_argument("dir")
-    pr.add_argument("--method", choices=["umap", "pca", "tsne"], default="umap")
-    pr.add_argument("--dims", type=int, choices=[2, 3], default=2)
-    pr.add_argument("--n-neighbors", type=int, default=15)
-    pr.add_argument("--min-dist", type=float, default=0.1)
-    pr.add_argument("--perplexity", type=float, default=30.0)
-    pr.add_argument("--seed", type=int, default=42)
+    pr.add_argument("--method", choices=METHODS, default=pd_["method"])
+    pr.add_argument("--dims", type=int, choices=[2, 3], default=pd_["dims"])
+    pr.add_argument("--n-neighbors", type=int, default=pd_["n_neighbors"])
+    pr.add_argument("--min-dist", type=float, default=pd_["min_dist"])
+    pr.add_argument("--perplexity", type=float, default=pd_["perplexity"])
+    pr.add_argument("--seed", type=int, default=pd_["seed"])
     c = add("cluster", cmd_cluster, "cluster a space")
     c.add_argument("dir")
-    c.add_argument("--method", choices=["kmeans", "hdbscan", "agglomerative"], default="kmeans")
-    c.add_argument("--space", choices=["full", "pca50", "umap5", "map"])
-    c.add_argument("-k", "--n-clusters", dest="k", type=int, default=8)
-    c.add_argument("--min-cluster-size", type=int, default=10)
-    c.add_argument("--seed", type=int, default=42)
+    c.add_argument("--method", choices=ALGORITHMS, default=cd_["algorithm"])
+    c.add_argument(
+        "--features", choices=FEATURES, default=cd_["features"], help="what to cluster on"
+    )
+    c.add_argument("-k", "--n-clusters", dest="k", type=int, default=cd_["n_clusters"])
+    c.add_argument("--min-cluster-size", type=int, default=cd_["min_cluster_size"])
+    c.add_argument("--seed", type=int, default=cd_["seed"])
     e = add("evaluate", cmd_evaluate, "analogy accuracy or word-similarity correlation")
     e.add_argument("dir")
     e.add_argument("--analogies")
@@ -350,11 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         args.fn(args)
-    except ExplorerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, ValueError, KeyError, RuntimeError, MemoryError) as exc:
-        # Anything else the engine did not foresee still gets one line, not a traceback.
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        print(f"error: {user_message(exc, args.command.capitalize())}", file=sys.stderr)
         return 2
     return 0

@@ -1,9 +1,9 @@
 """Clustering of a space's map rows: KMeans, agglomerative or HDBSCAN, with labels.
 
-Each clustering runs in a *work space* (the vectors, a 50-d PCA of them, a 5-d UMAP
-of them, or the 2-D/3-D map), and each cluster is described in the *original*
-vectors: its medoid exemplars (closest to the cluster's mean direction) and, for
-text, its top terms by class-based TF-IDF (BERTopic's c-TF-IDF).
+Each clustering runs on *features* (the vectors, a 50-d PCA of them, a 5-d UMAP of
+them, or the 2-D/3-D map), and each cluster is described in the *original* vectors
+(``explorer.cluster_terms``: medoid exemplars and c-TF-IDF terms). A clustering of a
+space is a stored step (``explorer.steps``).
 
 Degenerate inputs (one point, duplicates, fewer points than clusters, a
 min_cluster_size above n) give valid labels and a note instead of an error.
@@ -21,55 +21,54 @@ from typing import Any, Literal
 
 import numpy as np
 
+from . import steps
+from .cluster_terms import ClusterInfo, describe_clusters
 from .errors import InputError
-from .index import VectorIndex, rows_knn
+from .index import VectorIndex
+from .linalg import pca, unit_rows
 from .space import METRICS, Metric, Space
-from .store import load_step, save_step, step_key
+from .umap_run import Knn, umap_layout
 from .validate import check_matrix
 
 __all__ = [
     "ALGORITHMS",
-    "CLUSTER_SPACES",
+    "FEATURES",
+    "LINKAGES",
     "Algorithm",
     "ClusterInfo",
     "ClusterParams",
-    "ClusterSpace",
     "Clustering",
+    "Features",
     "cluster",
-    "clustering_key",
-    "load_clustering",
     "cluster_space",
-    "resolve_space",
+    "clustering_stored",
+    "load_clustering",
+    "resolve_features",
 ]
 
 Algorithm = Literal["kmeans", "hdbscan", "agglomerative"]
-ClusterSpace = Literal["full", "pca50", "umap5", "map"]
+Features = Literal["full", "pca50", "umap5", "map"]
 Linkage = Literal["ward", "average", "complete", "single"]
 Progress = Callable[[float, str], None]
 
 ALGORITHMS: tuple[Algorithm, ...] = ("kmeans", "hdbscan", "agglomerative")
-CLUSTER_SPACES: tuple[ClusterSpace, ...] = ("full", "pca50", "umap5", "map")
+FEATURES: tuple[Features, ...] = ("full", "pca50", "umap5", "map")
 LINKAGES: tuple[Linkage, ...] = ("ward", "average", "complete", "single")
 
 # Above this many points KMeans switches to MiniBatchKMeans (full Lloyd passes get slow).
 MINIBATCH_ABOVE = 20_000
 # Agglomerative clustering needs O(n²) memory; above AGGLO_MAX points it clusters a
 # seeded sample of AGGLO_SAMPLE points and gives every other point the cluster of
-# the nearest sample-cluster centroid (in the work space).
+# the nearest sample-cluster centroid (in the features).
 AGGLO_MAX = 20_000
 AGGLO_SAMPLE = 10_000
 PCA_DIMS = 50
 UMAP_DIMS = 5
 UMAP_NEIGHBORS = 15
-# Terms in a cluster's short label ("3: rain · storm · flood").
-LABEL_TERMS = 3
-_LABEL_TEXT_CHARS = 32
-# Words of two or more letters (no digits or underscores), as BERTopic's default.
-_TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
 
 _NEED_MAP = (
     "Clustering on the map needs the map's coordinates: make a map first, "
-    "or choose another space (full, pca50 or umap5)."
+    "or choose other features (full, pca50 or umap5)."
 )
 _ALGO_NAMES = {"kmeans": "KMeans", "hdbscan": "HDBSCAN", "agglomerative": "Agglomerative"}
 
@@ -78,14 +77,15 @@ _ALGO_NAMES = {"kmeans": "KMeans", "hdbscan": "HDBSCAN", "agglomerative": "Agglo
 class ClusterParams:
     """What a clustering is made from. Only the fields of the chosen algorithm matter.
 
-    space None picks a default with :func:`resolve_space`: ``pca50`` for KMeans and
-    agglomerative when d > 50 (else ``full``); ``umap5`` for HDBSCAN (``full``
-    when d ≤ 5, where a 5-d UMAP would not reduce anything).
+    features: what the algorithm runs on: ``full`` vectors, ``pca50``, ``umap5`` or
+    the ``map``. None picks a default with :func:`resolve_features`: ``pca50`` for
+    KMeans and agglomerative when d > 50 (else ``full``); ``umap5`` for HDBSCAN
+    (``full`` when d ≤ 5, where a 5-d UMAP would not reduce anything).
     min_samples None lets HDBSCAN use min_cluster_size.
     """
 
     algorithm: Algorithm = "kmeans"
-    space: ClusterSpace | None = None
+    features: Features | None = None
     n_clusters: int = 8
     linkage: Linkage = "ward"
     min_cluster_size: int = 10
@@ -101,10 +101,10 @@ class ClusterParams:
                 f"Unknown clustering algorithm {self.algorithm!r}; choose one of "
                 f"{', '.join(ALGORITHMS)}."
             )
-        if self.space is not None and self.space not in CLUSTER_SPACES:
+        if self.features is not None and self.features not in FEATURES:
             raise InputError(
-                f"Unknown clustering space {self.space!r}; choose one of "
-                f"{', '.join(CLUSTER_SPACES)} (or leave it empty for the default)."
+                f"Unknown clustering features {self.features!r}; choose one of "
+                f"{', '.join(FEATURES)} (or leave it empty for the default)."
             )
         if not _is_int(self.n_clusters) or self.n_clusters < 1:
             raise InputError(
@@ -139,97 +139,71 @@ def _is_int(v: object) -> bool:
 
 
 @dataclass
-class ClusterInfo:
-    """One cluster: its number, size, label terms and exemplar rows (medoid first)."""
-
-    cluster: int
-    size: int
-    terms: list[str]
-    exemplars: list[int]
-    label: str
-
-
-@dataclass
 class Clustering:
     """Cluster labels of the first ``len(labels)`` rows of a space.
 
     labels: (n_map,) int64; clusters are numbered by size (0 = largest);
         -1 = noise (HDBSCAN) or not clustered (zero vectors under cosine).
     clusters: one ClusterInfo per cluster, largest first, noise excluded.
-    params: the parameters, with the space resolved.
-    space_used: a sentence saying what ran on which space.
+    params: the parameters, with the features resolved.
+    ran_on: a sentence saying what ran on which features.
     """
 
     labels: np.ndarray
     clusters: list[ClusterInfo]
     params: dict[str, Any]
-    space_used: str
+    ran_on: str
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
-def resolve_space(params: ClusterParams, dim: int) -> ClusterParams:
-    """`params` with `space` filled in for vectors of dimension `dim`."""
-    if params.space is not None:
+def resolve_features(params: ClusterParams, dim: int) -> ClusterParams:
+    """`params` with `features` filled in for vectors of dimension `dim`."""
+    if params.features is not None:
         return params
     if params.algorithm == "hdbscan":
-        space: ClusterSpace = "umap5" if dim > UMAP_DIMS else "full"
+        features: Features = "umap5" if dim > UMAP_DIMS else "full"
     else:
-        space = "pca50" if dim > PCA_DIMS else "full"
-    return replace(params, space=space)
+        features = "pca50" if dim > PCA_DIMS else "full"
+    return replace(params, features=features)
 
 
 # ---------------------------------------------------------------------------
-# Work spaces
+# Features
 
 
-def _pca(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
-    from sklearn.decomposition import PCA
-
-    return np.asarray(PCA(n_components=dims, random_state=seed).fit_transform(x), np.float32)
-
-
-def _umap5(
-    x: np.ndarray, metric: Metric, seed: int, knn: tuple[np.ndarray, np.ndarray] | None
-) -> np.ndarray:
-    # Reuse the map's UMAP runner (same precomputed-kNN handling); min_dist=0 packs
-    # clusters tightly, which is what density clustering wants (UMAP docs' advice).
-    from .project import ProjectionParams, umap_layout
-
-    p = ProjectionParams(
-        method="umap", dims=UMAP_DIMS, n_neighbors=UMAP_NEIGHBORS, min_dist=0.0, seed=seed
-    )
-    if knn is not None and knn[0].shape[1] < UMAP_NEIGHBORS - 1:
-        knn = None  # too few neighbours stored: let UMAP search itself
-    return umap_layout(x, p, metric, knn)
-
-
-def _work_space(
+def _features(
     x: np.ndarray,
-    space: ClusterSpace,
+    features: Features,
     metric: Metric,
     seed: int,
     map_xy: np.ndarray | None,
-    knn: tuple[np.ndarray, np.ndarray] | None,
+    knn: Knn | None,
     notes: list[str],
 ) -> tuple[np.ndarray, str]:
-    """(work-space points (n, k), phrase naming them) for `space`."""
+    """(feature rows (n, k) the algorithm runs on, phrase naming them)."""
     n, d = x.shape
-    if space == "map":
+    if features == "map":
         assert map_xy is not None
         return map_xy, f"the {map_xy.shape[1]}-D map coordinates"
-    if space == "umap5":
+    if features == "umap5":
         if n > UMAP_NEIGHBORS + 1:
-            return _umap5(x, metric, seed, knn), f"a {UMAP_DIMS}-d UMAP of the {d}-d vectors"
-        space = "pca50" if d > PCA_DIMS else "full"
+            # min_dist=0 packs clusters tightly, which is what density clustering
+            # wants (UMAP docs' advice).
+            w = umap_layout(
+                x, dims=UMAP_DIMS, n_neighbors=UMAP_NEIGHBORS, min_dist=0.0, metric=metric,
+                seed=seed, knn=knn,
+            )
+            return w, f"a {UMAP_DIMS}-d UMAP of the {d}-d vectors"
+        features = "pca50" if d > PCA_DIMS else "full"
         notes.append(
             f"A 5-d UMAP needs more than {UMAP_NEIGHBORS + 1} points (there are {n}), "
-            f"so {space} was used instead."
+            f"so {features} was used instead."
         )
-    if space == "pca50":
+    if features == "pca50":
         k = min(PCA_DIMS, n - 1, d)
         if 1 <= k < d:
-            return _pca(x, k, seed), f"a {k}-d PCA of the {d}-d vectors"
+            return pca(x, k, seed), f"a {k}-d PCA of the {d}-d vectors"
     return x, f"the {d}-d vectors"
 
 
@@ -290,108 +264,10 @@ def _run_hdbscan(w: np.ndarray, min_cluster_size: int, min_samples: int | None) 
         return np.asarray(model.fit_predict(np.asarray(w, dtype=np.float64)), dtype=np.int64)
 
 
-# ---------------------------------------------------------------------------
-# Description of each cluster
-
-
 def _n_distinct(x: np.ndarray) -> int:
     # One opaque byte string per row makes np.unique a fast 1-d sort.
     rows = np.ascontiguousarray(x).view(np.dtype((np.void, x.dtype.itemsize * x.shape[1])))
     return int(np.unique(rows).size)
-
-
-def _exemplars(x: np.ndarray, members: np.ndarray, k: int, metric: Metric) -> list[int]:
-    """The k members of `members` closest to their mean (direction), closest first."""
-    v = x[members].astype(np.float64)
-    if metric == "l2":
-        score = -((v - v.mean(0)) ** 2).sum(1)
-    else:
-        # The mean *direction*: under ip, long vectors must not dominate.
-        norms = np.linalg.norm(v, axis=1, keepdims=True)
-        u = np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
-        centre = u.mean(0)
-        score = u @ centre  # ∝ cosine to the centre; the order is the same
-    order = np.argsort(-score, kind="stable")[:k]
-    return [int(members[i]) for i in order]
-
-
-def _is_wordlike(texts: Sequence[str]) -> bool:
-    """True when (nearly) every item is one token, as in a word-vector space."""
-    if not len(texts):
-        return False
-    single = sum(len(str(t).split()) <= 1 for t in texts)
-    return single >= 0.9 * len(texts)
-
-
-def _ctfidf_terms(docs: list[str], n_terms: int) -> list[list[str]] | None:
-    """Top terms per class by c-TF-IDF; None when no usable words are found.
-
-    docs: one concatenated document per class. tf = a term's share of its class's
-    words; idf = log(1 + A / f_t), A = mean words per class, f_t = the term's count
-    over all classes (BERTopic's ClassTfidfTransformer).
-    """
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    vectorizer = CountVectorizer(stop_words="english", token_pattern=_TOKEN_PATTERN, min_df=1)
-    try:
-        c = vectorizer.fit_transform(docs).tocsr().astype(np.float64)
-    except ValueError:  # empty vocabulary: only stop words, numbers or 1-letter tokens
-        return None
-    vocab = vectorizer.get_feature_names_out()
-    words = np.asarray(c.sum(1)).ravel()
-    f_t = np.asarray(c.sum(0)).ravel()
-    idf = np.log(1.0 + words.mean() / np.maximum(f_t, 1.0))
-    # Kept sparse: many clusters × a large vocabulary would not fit densely.
-    score = c.multiply(1.0 / np.maximum(words, 1.0)[:, None]).multiply(idf[None, :]).tocsr()
-    out = []
-    for i in range(score.shape[0]):
-        lo, hi = score.indptr[i], score.indptr[i + 1]
-        cols, vals = score.indices[lo:hi], score.data[lo:hi]
-        # Ties (equal scores) go to the alphabetically first term: stable and repeatable.
-        top = np.lexsort((cols, -vals))[:n_terms]
-        out.append([str(vocab[cols[j]]) for j in top if vals[j] > 0])
-    return out
-
-
-def _short(text: str) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= _LABEL_TEXT_CHARS else text[: _LABEL_TEXT_CHARS - 1] + "…"
-
-
-def _describe(
-    x: np.ndarray,
-    labels: np.ndarray,
-    metric: Metric,
-    texts: Sequence[str] | None,
-    p: ClusterParams,
-) -> list[ClusterInfo]:
-    k = int(labels.max()) + 1 if labels.size else 0
-    members = [np.flatnonzero(labels == c) for c in range(k)]
-    exemplars = [_exemplars(x, m, p.n_exemplars, metric) for m in members]
-    terms: list[list[str]] = [[] for _ in range(k)]
-    if texts is not None and k:
-        from_ex = [[_short(texts[r]) for r in ex] for ex in exemplars]
-        if _is_wordlike([texts[i] for i in np.flatnonzero(labels >= 0)]):
-            terms = from_ex  # single words: the most central words say it best
-        else:
-            docs = [" ".join(str(texts[r]) for r in m) for m in members]
-            found = _ctfidf_terms(docs, p.n_terms)
-            # A cluster with no usable word (stop words only, numbers) falls back
-            # to its exemplars' texts.
-            terms = (
-                from_ex if found is None else [t or e for t, e in zip(found, from_ex, strict=True)]
-            )
-        terms = [t[: p.n_terms] for t in terms]
-    return [
-        ClusterInfo(
-            cluster=c,
-            size=int(members[c].size),
-            terms=terms[c],
-            exemplars=exemplars[c],
-            label=f"{c}: {' · '.join(terms[c][:LABEL_TERMS])}" if terms[c] else str(c),
-        )
-        for c in range(k)
-    ]
 
 
 def _by_size(labels: np.ndarray) -> np.ndarray:
@@ -419,7 +295,7 @@ def cluster(
     metric: Metric = "cosine",
     texts: Sequence[str] | None = None,
     map_coords: np.ndarray | None = None,
-    knn: tuple[np.ndarray, np.ndarray] | None = None,
+    knn: Knn | None = None,
 ) -> Clustering:
     """Cluster (n, d) vectors.
 
@@ -452,21 +328,20 @@ def cluster(
         raise InputError("Some vectors hold NaN or infinite values; fix them to cluster.")
     if texts is not None and len(texts) != n:
         raise InputError(f"There are {len(texts)} texts for {n} vectors; they must match.")
-    p = resolve_space(p, d)
+    p = resolve_features(p, d)
     notes: list[str] = []
 
     keep = np.ones(n, dtype=bool)
     if metric == "cosine":
-        norms = np.linalg.norm(x, axis=1, keepdims=True)
-        keep = norms[:, 0] > 0
-        x = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+        x, norms = unit_rows(x)
+        keep = norms > 0
         if not keep.all():
             notes.append(
                 f"{int((~keep).sum())} item(s) with a zero vector have no direction "
                 "and are not clustered."
             )
     map_xy = None
-    if p.space == "map":
+    if p.features == "map":
         if map_coords is None:
             raise InputError(_NEED_MAP)
         map_xy = np.asarray(map_coords, dtype=np.float32)
@@ -487,7 +362,7 @@ def cluster(
     labels = np.full(n, -1, dtype=np.int64)
     labels[rows] = _by_size(sub.labels)
     sub_texts = None if texts is None else [texts[r] for r in rows]
-    infos = _describe(xs, labels[rows], metric, sub_texts, p)
+    infos = describe_clusters(xs, labels[rows], metric, sub_texts, p.n_terms, p.n_exemplars)
     for info in infos:  # positions in xs → rows of the input
         info.exemplars = [int(rows[i]) for i in info.exemplars]
     if not infos and rows.size and p.algorithm == "hdbscan" and sub.ran:
@@ -500,7 +375,7 @@ def cluster(
         labels=labels,
         clusters=infos,
         params=asdict(p),
-        space_used=sub.space_used,
+        ran_on=sub.ran_on,
         notes=notes,
         seconds=time.perf_counter() - t0,
     )
@@ -509,7 +384,7 @@ def cluster(
 @dataclass
 class _Sub:
     labels: np.ndarray
-    space_used: str
+    ran_on: str
     ran: bool = False  # the algorithm itself ran (not a degenerate shortcut)
 
 
@@ -518,13 +393,13 @@ def _cluster_rows(
     p: ClusterParams,
     metric: Metric,
     map_xy: np.ndarray | None,
-    knn: tuple[np.ndarray, np.ndarray] | None,
+    knn: Knn | None,
     notes: list[str],
 ) -> _Sub:
     """Raw labels (any numbering, -1 = noise) of the clusterable rows `x` (m, d)."""
     m = x.shape[0]
     name = _ALGO_NAMES[p.algorithm]
-    assert p.space is not None
+    assert p.features is not None
     if m == 0:
         notes.append("No item has a usable vector, so nothing was clustered.")
         return _Sub(np.zeros(0, dtype=np.int64), f"{name}: nothing to cluster")
@@ -546,7 +421,7 @@ def _cluster_rows(
         if identical:
             notes.append(f"All {m} points are identical, so they form one cluster.")
             return _Sub(np.zeros(m, dtype=np.int64), f"{name}: not run (identical points)")
-        w, what = _work_space(x, p.space, metric, p.seed, map_xy, knn, notes)
+        w, what = _features(x, p.features, metric, p.seed, map_xy, knn, notes)
         min_samples = p.min_samples
         if min_samples is not None and min_samples >= m:
             # The core distance needs min_samples other points.
@@ -561,7 +436,7 @@ def _cluster_rows(
         k = distinct
     if k == 1:
         return _Sub(np.zeros(m, dtype=np.int64), f"{name}: one cluster, nothing to split")
-    w, what = _work_space(x, p.space, metric, p.seed, map_xy, knn, notes)
+    w, what = _features(x, p.features, metric, p.seed, map_xy, knn, notes)
     if p.algorithm == "kmeans":
         labels = _run_kmeans(w, k, p.seed)
         if m > MINIBATCH_ABOVE:
@@ -579,14 +454,12 @@ def _map_hash(map_coords: np.ndarray) -> str:
     return h.hexdigest()[:16]
 
 
-def clustering_key(space: Space, params: ClusterParams, map_coords: np.ndarray | None) -> str:
-    """The on-disk key of a clustering of `space` (params already resolved)."""
-    key_params: dict[str, Any] = {
-        "fingerprint": space.fingerprint,
-        "n_map": space.n_map,
-        **asdict(params),
-    }
-    if params.space == "map":
+def _key_params(
+    space: Space, params: ClusterParams, map_coords: np.ndarray | None
+) -> dict[str, Any]:
+    """What a clustering's stored step is keyed by (params already resolved)."""
+    key: dict[str, Any] = asdict(params)
+    if params.features == "map":
         if map_coords is None:
             raise InputError(_NEED_MAP)
         if len(map_coords) != space.n_map:
@@ -594,24 +467,81 @@ def clustering_key(space: Space, params: ClusterParams, map_coords: np.ndarray |
                 f"The map has {len(map_coords)} points but this space maps "
                 f"{space.n_map} items; make the map again."
             )
-        key_params["map"] = _map_hash(map_coords)
-    return step_key(key_params)
+        key["map"] = _map_hash(map_coords)
+    return key
 
 
-def load_clustering(folder: Path, key: str) -> Clustering | None:
-    """A clustering stored under `key` (see :func:`clustering_key`), or None."""
-    hit = load_step(folder, "clustering", key)
-    if hit is None:
-        return None
-    arrays, meta = hit
+def _decode(stored: steps.Stored) -> Clustering:
+    meta = stored.meta
     return Clustering(
-        labels=arrays["labels"],
+        labels=stored.arrays["labels"],
         clusters=[ClusterInfo(**c) for c in meta["clusters"]],
-        params=meta["params"],
-        space_used=meta["space_used"],
-        notes=meta.get("notes", []),
-        seconds=meta.get("seconds", 0.0),
+        # The key's map hash is not a parameter of the algorithm.
+        params={k: v for k, v in meta["params"].items() if k != "map"},
+        ran_on=meta["ran_on"],
+        notes=list(meta.get("notes", [])),
+        seconds=float(meta.get("seconds", 0.0)),
     )
+
+
+def _resolved(space: Space, params: ClusterParams | None) -> ClusterParams:
+    p = params or ClusterParams()
+    p.validate()
+    return resolve_features(p, space.dim)
+
+
+def load_clustering(
+    space: Space, params: ClusterParams, folder: Path, map_coords: np.ndarray | None = None
+) -> Clustering | None:
+    """The stored clustering of `params`, or None if it was never made."""
+    p = _resolved(space, params)
+    stored = steps.load(space, "clustering", _key_params(space, p, map_coords), folder)
+    return None if stored is None else _decode(stored)
+
+
+def clustering_stored(
+    space: Space, params: ClusterParams, folder: Path, map_coords: np.ndarray | None = None
+) -> bool:
+    """Whether the clustering of `params` is stored (cheap: nothing is read)."""
+    p = _resolved(space, params)
+    return steps.is_stored(space, "clustering", _key_params(space, p, map_coords), folder)
+
+
+def _compute(
+    space: Space,
+    p: ClusterParams,
+    index: VectorIndex | None,
+    map_coords: np.ndarray | None,
+    progress: Progress | None,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A clustering of the space's map rows: the arrays and record to store."""
+    n_map = space.n_map
+    rows = np.flatnonzero(space.indexable[:n_map])
+    knn = None
+    if p.algorithm == "hdbscan" and p.features == "umap5" and rows.size > UMAP_NEIGHBORS + 1:
+        rows, knn = steps.map_graph(space, UMAP_NEIGHBORS - 1, index, progress)
+    if progress:
+        progress(0.2, f"Clustering {rows.size:,} points with {_ALGO_NAMES[p.algorithm]}")
+    x = np.asarray(space.vectors[rows], dtype=np.float32)
+    texts = [str(t) for t in space.display_text[rows]] if space.has_text else None
+    mc = None if p.features != "map" or map_coords is None else np.asarray(map_coords)[rows]
+    res = cluster(x, p, metric=space.metric, texts=texts, map_coords=mc, knn=knn)
+    labels = np.full(n_map, -1, dtype=np.int64)
+    labels[rows] = res.labels
+    for info in res.clusters:  # positions in x → rows of the space
+        info.exemplars = [int(rows[i]) for i in info.exemplars]
+    if rows.size < n_map:
+        res.notes.append(
+            f"{n_map - rows.size} item(s) with a zero vector have no "
+            "direction and are not clustered."
+        )
+    meta = {
+        "clusters": [asdict(c) for c in res.clusters],
+        "ran_on": res.ran_on,
+        "notes": res.notes,
+        "seconds": res.seconds,
+    }
+    return {"labels": labels}, meta
 
 
 def cluster_space(
@@ -623,7 +553,7 @@ def cluster_space(
     map_coords: np.ndarray | None = None,
     progress: Progress | None = None,
 ) -> Clustering:
-    """Cluster the map rows of `space`, cached on disk in `folder` when given.
+    """The clustering of the space's map rows: stored in `folder` when given, else computed.
 
     Rows that are not indexable (zero vectors under cosine) get label -1; label
     terms come from the items' text when the space has a ``text`` column.
@@ -632,56 +562,18 @@ def cluster_space(
 
     Args:
         map_coords: (n_map, 2 or 3) coordinates of a map of this space (NaN rows
-            not drawn); needed when space is ``map`` and part of the cache key then.
+            not drawn); needed when features is ``map`` and part of the key then.
     """
-    p = params or ClusterParams()
-    p.validate()
-    p = resolve_space(p, space.dim)
-    n_map = space.n_map
-    key = clustering_key(space, p, map_coords)
-    if folder is not None:
-        stored = load_clustering(folder, key)
-        if stored is not None:
-            return stored
-    rows = np.flatnonzero(space.indexable[:n_map])
-    x = np.asarray(space.vectors[rows], dtype=np.float32)
-    knn = None
-    if p.algorithm == "hdbscan" and p.space == "umap5" and rows.size > UMAP_NEIGHBORS + 1:
-        if progress:
-            progress(0.05, f"Finding {UMAP_NEIGHBORS} neighbours of {rows.size:,} points")
-        nbr, dist = rows_knn(space.vectors, space.metric, rows, UMAP_NEIGHBORS - 1, index)
-        knn = (nbr, dist)
-    if progress:
-        progress(0.2, f"Clustering {rows.size:,} points with {_ALGO_NAMES[p.algorithm]}")
-    texts = [str(t) for t in space.labels[rows]] if space.has_text else None
-    mc = None if p.space != "map" or map_coords is None else np.asarray(map_coords)[rows]
-    res = cluster(x, p, metric=space.metric, texts=texts, map_coords=mc, knn=knn)
-    labels = np.full(n_map, -1, dtype=np.int64)
-    labels[rows] = res.labels
-    for info in res.clusters:  # positions in x → rows of the space
-        info.exemplars = [int(rows[i]) for i in info.exemplars]
-    if rows.size < n_map:
-        res.notes.append(
-            f"{n_map - rows.size} item(s) with a zero vector have no "
-            "direction and are not clustered."
-        )
-    res.labels = labels
-    if folder is not None:
-        save_step(
-            folder,
-            "clustering",
-            key,
-            {"labels": labels},
-            {
-                "params": res.params,
-                "clusters": [asdict(c) for c in res.clusters],
-                "space_used": res.space_used,
-                "notes": res.notes,
-                "seconds": res.seconds,
-                "n_map": n_map,
-                "fingerprint": space.fingerprint,
-            },
-        )
+    p = _resolved(space, params)
+    key = _key_params(space, p, map_coords)
+    stored = steps.run(
+        space,
+        "clustering",
+        key,
+        lambda: _compute(space, p, index, map_coords, progress),
+        folder=folder,
+    )
+    res = _decode(stored)
     if progress:
         progress(1.0, f"{len(res.clusters)} cluster(s) in {res.seconds:.1f} s")
     return res

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["ExplorerError", "InputError", "IncompleteSpaceError", "ModelError"]
+import logging
+
+__all__ = ["ExplorerError", "InputError", "IncompleteSpaceError", "ModelError", "user_message"]
+
+_log = logging.getLogger("explorer")
 
 
 class ExplorerError(Exception):
@@ -22,3 +26,24 @@ class IncompleteSpaceError(ExplorerError):
 
 class ModelError(ExplorerError):
     """An embedding model could not be loaded or used."""
+
+
+def user_message(exc: BaseException, action: str = "That") -> str:
+    """The one sentence a person sees for `exc`, in the app and on the command line.
+
+    An ExplorerError's own message is written for the user. Anything else is
+    unforeseen: its text may name server paths or internals, so it is logged for
+    the operator and the user gets what happened and what to do, never the text.
+    """
+    if isinstance(exc, ExplorerError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return (
+            f"{action} needs more memory than this machine has. "
+            "Try a smaller space or fewer rows."
+        )
+    _log.error("%s failed", action, exc_info=exc)
+    return (
+        f"{action} failed unexpectedly ({type(exc).__name__}). Your data is unchanged; "
+        "try other settings, or reopen the space. The details are in the server's log."
+    )

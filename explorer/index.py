@@ -18,17 +18,21 @@ from pathlib import Path
 import hnswlib
 import numpy as np
 
-from .errors import InputError
+from .errors import ExplorerError, InputError
+from .linalg import unit_rows
 from .space import Metric, Space
 from .store import atomic_write_json
 from .validate import check_query
 
 __all__ = [
     "IndexParams",
+    "IndexUnavailable",
     "VectorIndex",
     "build_index",
     "exact_search",
     "knn_graph",
+    "map_knn",
+    "open_index",
     "rows_knn",
     "tune_ef",
 ]
@@ -111,6 +115,9 @@ class VectorIndex:
         self.rows = rows  # (n_indexed,) row numbers in the space
         self.params = params
         self._hnsw = hnsw
+        # recall@10 against exact search at ef_search, measured by tune_ef (None: not
+        # measured; an exact index needs none).
+        self.recall: float | None = None
 
     @property
     def exact(self) -> bool:
@@ -144,10 +151,9 @@ class VectorIndex:
         """
         q = check_query(queries, self.vectors.shape[1])
         if self.metric == "cosine":
-            norms = np.linalg.norm(q, axis=1, keepdims=True)
+            q, norms = unit_rows(q)
             if (norms == 0).any():
                 raise InputError("A zero query vector has no direction under cosine.")
-            q = q / norms
         if k < 1:
             raise InputError(f"k must be at least 1 (got {k}).")
         ex = _pad_exclude(exclude, q.shape[0])
@@ -192,6 +198,7 @@ class VectorIndex:
             "exact": self.exact,
             "size": self.size,
             "fingerprint": fingerprint,
+            "recall_at_10": self.recall,
         }
         if self._hnsw is not None:
             tmp = folder / ".index.bin.tmp"
@@ -223,7 +230,29 @@ class VectorIndex:
             hnsw.load_index(str(folder / "index.bin"))
             # ef is not saved by hnswlib: set it again.
             hnsw.set_ef(params.ef_search)
-        return cls(space.vectors, space.metric, rows, params, hnsw)
+        index = cls(space.vectors, space.metric, rows, params, hnsw)
+        index.recall = meta.get("recall_at_10")
+        return index
+
+
+class IndexUnavailable(ExplorerError):
+    """A space has no saved index, or one made for other content: it must be rebuilt."""
+
+
+def open_index(folder: Path, space: Space) -> VectorIndex:
+    """The index saved with `space` in `folder`. Reads only: never builds or writes.
+
+    Raises:
+        IndexUnavailable: no index is saved, or it was made for other content; the
+            message says how to rebuild it (an explicit build action).
+    """
+    index = VectorIndex.load(folder, space)
+    if index is None:
+        raise IndexUnavailable(
+            "This space's search index is missing or out of date. Rebuild it with "
+            "'Rebuild index' on Home, or: python -m explorer reindex SPACE_FOLDER."
+        )
+    return index
 
 
 def _pad_exclude(exclude: np.ndarray | list[list[int]] | None, m: int) -> np.ndarray:
@@ -280,7 +309,8 @@ def tune_ef(
     """Set the smallest ef_search (from EF_LADDER) whose recall@k reaches `target`.
 
     Recall is measured on a sample of indexed items against exact search, each item
-    left out of its own results. Exact indexes are returned unchanged.
+    left out of its own results, and kept in ``index.recall`` (saved with the index).
+    Exact indexes are returned unchanged.
     """
     if index.exact or index.size <= k + 1:
         return index
@@ -288,14 +318,14 @@ def tune_ef(
     rows = np.sort(rng.choice(index.rows, size=min(sample, index.size), replace=False))
     queries = np.asarray(index.vectors[rows], dtype=np.float32)
     truth, _ = index.search(queries, k, exclude=rows[:, None], exact=True)
-    chosen = EF_LADDER[-1]
     for ef in EF_LADDER:
         found, _ = index.search(queries, k, exclude=rows[:, None], ef=ef)
-        hits = (found[:, :, None] == truth[:, None, :]).any(-1).sum()
-        if hits / truth.size >= target:
-            chosen = ef
+        recall = float((found[:, :, None] == truth[:, None, :]).any(-1).sum() / truth.size)
+        if recall >= target:
             break
-    index.params = replace(index.params, ef_search=chosen)
+    # The last rung when none reaches the target: the best this index can do.
+    index.params = replace(index.params, ef_search=ef)
+    index.recall = recall
     return index
 
 
@@ -339,3 +369,31 @@ def rows_knn(
         np.asarray(vectors[rows], dtype=np.float32), metric, params=IndexParams(ef_construction=64)
     )
     return knn_graph(sub, k)
+
+
+def map_knn(
+    space: Space, index: VectorIndex | None, k: int, graph: np.ndarray | None = None
+) -> np.ndarray:
+    """The k nearest other map rows of every map row: the map's "true neighbours".
+
+    Args:
+        graph: optional (m, ≥k) neighbour positions among the map rows that have a
+            direction (as ``rows_knn`` returns them), e.g. the graph UMAP just used;
+            reused instead of searching again.
+
+    Returns (n_map, k') int64 row numbers, best first (k' = k clamped to the rows
+    with a direction, minus one); rows with no direction (zero vectors under
+    cosine) get a row of -1. Reuses `index` when it holds exactly the map rows.
+    """
+    n_map = space.n_map
+    rows = np.flatnonzero(space.indexable[:n_map])
+    if rows.size < 2:
+        return np.full((n_map, 0), -1, dtype=np.int64)
+    k = min(k, rows.size - 1)
+    if graph is not None and graph.shape == (rows.size, graph.shape[1]) and graph.shape[1] >= k:
+        pos = graph[:, :k]
+    else:
+        pos, _ = rows_knn(space.vectors, space.metric, rows, k, index)
+    out = np.full((n_map, pos.shape[1]), -1, dtype=np.int64)
+    out[rows] = rows[pos]  # positions among `rows` → row numbers
+    return out

@@ -17,6 +17,7 @@ points (neighbours are then sought within the subsample).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from sklearn.metrics import (
 from sklearn.neighbors import NearestNeighbors
 
 from .errors import InputError
+from .linalg import distance_name
 from .validate import check_matrix
 
 if TYPE_CHECKING:
@@ -38,23 +40,23 @@ if TYPE_CHECKING:
     from .space import Space
 
 __all__ = [
+    "QUALITY_K",
+    "QUALITY_SAMPLE",
+    "MapQuality",
     "cluster_agreement",
     "continuity",
     "index_recall",
     "map_neighbours",
+    "map_quality",
     "neighbourhood_preservation",
-    "point_honesty",
     "recall_at_k",
     "silhouette",
     "trustworthiness",
 ]
 
 _BLOCK = 256  # rows per block when ranks are computed
-
-
-def _sk_metric(metric: str) -> str:
-    """Our metric names → sklearn's (``l2`` is ``euclidean``); others pass through."""
-    return {"l2": "euclidean"}.get(metric, metric)
+QUALITY_K = 10  # neighbourhood size of the quality stored with every map
+QUALITY_SAMPLE = 5000  # points trustworthiness and continuity are measured on, at most
 
 
 def _pair(high: object, low: object) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +96,7 @@ def _distances(a: np.ndarray, b: np.ndarray, metric: str) -> np.ndarray:
     """Distances from rows of `a` to rows of `b`; ``ip`` ranks by minus the dot product."""
     if metric == "ip":
         return -(a.astype(np.float64) @ b.T.astype(np.float64))
-    return pairwise_distances(a, b, metric=_sk_metric(metric))
+    return pairwise_distances(a, b, metric=distance_name(metric))
 
 
 def _rank_penalty(
@@ -154,7 +156,7 @@ def trustworthiness(
     k = _clamp_k(k, x.shape[0])
     if metric == "ip":
         return _rank_penalty(x, "ip", y, "euclidean", k)
-    return float(_sk_trustworthiness(x, y, n_neighbors=k, metric=_sk_metric(metric)))
+    return float(_sk_trustworthiness(x, y, n_neighbors=k, metric=distance_name(metric)))
 
 
 def continuity(
@@ -324,7 +326,7 @@ def silhouette(
     n_labels = np.unique(lab.astype(str)).size
     if n_labels < 2 or n_labels >= x.shape[0]:
         return None
-    name = "cosine" if metric == "ip" else _sk_metric(metric)
+    name = distance_name(metric, ip="cosine")
     return float(silhouette_score(x, lab.astype(str), metric=name))
 
 
@@ -344,15 +346,64 @@ def map_neighbours(coords: np.ndarray, row: int, k: int) -> np.ndarray:
     return top[np.argsort(d[top], kind="stable")].astype(np.int64)
 
 
-def point_honesty(
-    high_rows: Sequence[int], coords: np.ndarray, row: int
-) -> tuple[float, np.ndarray]:
-    """Share of `high_rows` (a point's k original neighbours) that are among its k map neighbours.
+@dataclass(frozen=True)
+class MapQuality:
+    """How faithful one map is, at neighbourhood size k.
 
-    Returns (share 0..1, the k map-neighbour rows). Only rows on the map count.
+    Attributes:
+        k: neighbourhood size.
+        trustworthiness, continuity: 0..1 (NaN with fewer than 3 drawn points),
+            measured on at most ``sample`` drawn points.
+        preservation: (n,) float32 per map row, the share of its k nearest items
+            that are among its k nearest points on the map; NaN where not drawn.
+        sample: points the two global figures were measured on.
     """
-    high = [int(r) for r in high_rows if 0 <= int(r) < len(coords)]
-    if not high:
-        return float("nan"), np.zeros(0, dtype=np.int64)
-    low = map_neighbours(coords, row, len(high))
-    return len(set(high) & set(low.tolist())) / len(high), low
+
+    k: int
+    trustworthiness: float
+    continuity: float
+    preservation: np.ndarray
+    sample: int
+
+    @property
+    def sampled(self) -> bool:
+        """Whether the global figures come from a subsample of the drawn points."""
+        return self.sample < int(np.isfinite(self.preservation).sum())
+
+
+def map_quality(
+    high: np.ndarray,
+    coords: np.ndarray,
+    nbrs: np.ndarray,
+    metric: str,
+    k: int = QUALITY_K,
+    sample: int = QUALITY_SAMPLE,
+) -> MapQuality:
+    """Trustworthiness, continuity and per-point preservation of a map: the one definition.
+
+    Args:
+        high: (n, d) vectors of the map rows.
+        coords: (n, 2|3) map coordinates; NaN rows are not drawn and not measured.
+        nbrs: (n, ≥k) row positions of each row's nearest other rows in `high`,
+            best first (``explorer.index.map_knn``); -1 marks none.
+        metric: the space's metric (cosine, ip or l2; ip is ranked as cosine).
+    """
+    drawn = np.flatnonzero(np.isfinite(coords).all(axis=1))
+    n = coords.shape[0]
+    per_point = np.full(n, np.nan, dtype=np.float32)
+    if drawn.size < 3:
+        return MapQuality(k, float("nan"), float("nan"), per_point, int(drawn.size))
+    # Neighbours as positions among the drawn rows; undrawn neighbours become -1.
+    pos = np.full(n + 1, -1, dtype=np.int64)
+    pos[drawn] = np.arange(drawn.size)
+    local = pos[np.asarray(nbrs)[drawn]]
+    per_point[drawn] = neighbourhood_preservation(local, coords[drawn], k)
+    x, y = np.asarray(high)[drawn], coords[drawn]
+    name = distance_name(metric, ip="cosine")
+    return MapQuality(
+        k=k,
+        trustworthiness=trustworthiness(x, y, k=k, metric=name, sample=sample),
+        continuity=continuity(x, y, k=k, metric=name, sample=sample),
+        preservation=per_point,
+        sample=min(sample, int(drawn.size)),
+    )

@@ -1,70 +1,96 @@
 """Projections to 2-D or 3-D: PCA, UMAP (on the hnswlib kNN graph) and t-SNE.
 
 Very small or degenerate inputs fall back to PCA with a note instead of failing,
-and inputs that are already 2-D or 3-D are shown as they are.
+and inputs that are already 2-D or 3-D are shown as they are. A map of a space is a
+stored step (``explorer.steps``) that keeps its quality figures with it:
+trustworthiness, continuity and per-point neighbourhood preservation at k = 10.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from . import steps
 from .errors import InputError
-from .index import VectorIndex, rows_knn
+from .index import VectorIndex, map_knn
+from .linalg import distance_name, pca
+from .metrics import QUALITY_K, MapQuality, map_quality
 from .space import Metric, Space
-from .store import load_step, save_step, step_key
+from .umap_run import Knn, umap_layout
 
 __all__ = [
+    "INITS",
     "METHODS",
     "Projection",
     "ProjectionParams",
+    "load_projection",
     "project",
     "project_space",
-    "projection_key",
-    "scaled_epochs",
-    "umap_layout",
+    "projection_quality",
+    "projection_stored",
 ]
 
 Method = Literal["pca", "umap", "tsne"]
+Init = Literal["spectral", "pca", "random"]
 METHODS: tuple[Method, ...] = ("umap", "pca", "tsne")
+INITS: tuple[Init, ...] = ("spectral", "pca", "random")
 Progress = Callable[[float, str], None]
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
 
 
 @dataclass(frozen=True)
 class ProjectionParams:
     """What a map is made from. Only the fields of the chosen method matter.
 
-    n_epochs None scales the epochs to n (see :func:`scaled_epochs`); PCA init
-    starts UMAP from the global structure, which is faster than spectral init at
-    the same quality (both measured in bench/b_pipeline.py).
+    n_epochs None scales the epochs to n (see ``explorer.umap_run.scaled_epochs``);
+    PCA init starts UMAP from the global structure, which is faster than spectral
+    init at the same quality (both measured in bench/b_pipeline.py).
     """
 
     method: Method = "umap"
     dims: int = 2
     n_neighbors: int = 15
     min_dist: float = 0.1
-    init: Literal["spectral", "pca", "random"] = "pca"
+    init: Init = "pca"
     n_epochs: int | None = None
     perplexity: float = 30.0
     seed: int = 42
 
     def validate(self) -> None:
+        """Raise InputError naming the first bad setting and what it may be."""
         if self.method not in METHODS:
-            raise InputError(f"Unknown projection {self.method!r}; choose one of {METHODS}.")
-        if self.dims not in (2, 3):
-            raise InputError(f"A map has 2 or 3 dimensions, not {self.dims}.")
-        if self.n_neighbors < 2:
-            raise InputError("UMAP needs n_neighbors of at least 2.")
-        if not 0.0 <= self.min_dist <= 1.0:
-            raise InputError("UMAP's min_dist must lie between 0 and 1.")
-        if self.perplexity <= 0:
-            raise InputError("t-SNE's perplexity must be positive.")
+            raise InputError(
+                f"Unknown projection {self.method!r}; choose one of {', '.join(METHODS)}."
+            )
+        if self.dims not in (2, 3) or not _is_int(self.dims):
+            raise InputError(f"A map has 2 or 3 dimensions, not {self.dims!r}.")
+        if not _is_int(self.n_neighbors) or self.n_neighbors < 2:
+            raise InputError(
+                "UMAP's n_neighbors must be a whole number of at least 2, "
+                f"not {self.n_neighbors!r}."
+            )
+        if not isinstance(self.min_dist, int | float) or not 0.0 <= self.min_dist <= 1.0:
+            raise InputError(f"UMAP's min_dist must lie between 0 and 1, not {self.min_dist!r}.")
+        if self.init not in INITS:
+            raise InputError(f"Unknown UMAP init {self.init!r}; choose one of {', '.join(INITS)}.")
+        if self.n_epochs is not None and (not _is_int(self.n_epochs) or self.n_epochs < 1):
+            raise InputError(
+                f"UMAP's n_epochs must be empty (scaled to the number of points) or a whole "
+                f"number of at least 1, not {self.n_epochs!r}."
+            )
+        if not isinstance(self.perplexity, int | float) or not self.perplexity > 0:
+            raise InputError(f"t-SNE's perplexity must be positive, not {self.perplexity!r}.")
+        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
+            raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
 
 
 @dataclass
@@ -73,6 +99,8 @@ class Projection:
 
     coords: (n_map, dims) float32; NaN rows were left out (zero vectors under cosine).
     method: what actually ran ("pca" when a small input fell back, "as-is" for 2-D/3-D).
+    quality: how faithful the map is at k = 10, stored with it (None for a bare
+        :func:`project` of vectors).
     """
 
     coords: np.ndarray
@@ -80,70 +108,7 @@ class Projection:
     method: str
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def scaled_epochs(n: int) -> int:
-    """UMAP epochs for n points: 500 for small maps, falling as 1/√n to 100 from 80k.
-
-    Each epoch visits every edge of the kNN graph, so large maps converge in fewer
-    epochs; umap-learn's own rule is a step (500 below 10k, 200 above).
-    """
-    return int(np.clip(round(200 * np.sqrt(20_000 / max(n, 1))), 100, 500))
-
-
-def _pca(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
-    from sklearn.decomposition import PCA
-
-    n, d = x.shape
-    k = min(dims, n, d)
-    out = np.zeros((n, dims), dtype=np.float32)
-    if n >= 2 and k >= 1 and (x != x[0]).any():
-        out[:, :k] = PCA(n_components=k, random_state=seed).fit_transform(x)
-    return out
-
-
-def _umap_metric(metric: Metric) -> str:
-    return "euclidean" if metric == "l2" else "cosine"
-
-
-def umap_layout(
-    x: np.ndarray,
-    p: ProjectionParams,
-    metric: Metric,
-    knn: tuple[np.ndarray, np.ndarray] | None,
-) -> np.ndarray:
-    """UMAP of (n, d) rows to (n, p.dims) float32, reusing `knn` when given.
-
-    Used for maps (2-D/3-D) and for clustering spaces (e.g. 5-D), so `p.dims` is
-    not limited here.
-    """
-    from .warmup import import_umap
-
-    umap = import_umap()
-    kwargs: dict[str, Any] = {}
-    if knn is not None:
-        nbr, dist = knn
-        n = x.shape[0]
-        # umap-learn wants each point as its own first neighbour at distance 0.
-        idx = np.concatenate([np.arange(n)[:, None], nbr[:, : p.n_neighbors - 1]], axis=1)
-        dst = np.concatenate([np.zeros((n, 1), np.float32), dist[:, : p.n_neighbors - 1]], 1)
-        kwargs["precomputed_knn"] = (idx.astype(np.int32), dst.astype(np.float32))
-    reducer = umap.UMAP(
-        n_components=p.dims,
-        n_neighbors=p.n_neighbors,
-        min_dist=p.min_dist,
-        init=p.init,
-        n_epochs=p.n_epochs or scaled_epochs(x.shape[0]),
-        metric=_umap_metric(metric),
-        random_state=p.seed,
-        **kwargs,
-    )
-    with warnings.catch_warnings():
-        # umap warns that a precomputed graph without an NNDescent index cannot
-        # transform new data, and that a seed disables parallelism: both expected.
-        warnings.simplefilter("ignore")
-        out = reducer.fit_transform(x)
-    return np.asarray(out, dtype=np.float32)
+    quality: MapQuality | None = None
 
 
 def _tsne(x: np.ndarray, p: ProjectionParams, metric: Metric) -> np.ndarray:
@@ -153,7 +118,7 @@ def _tsne(x: np.ndarray, p: ProjectionParams, metric: Metric) -> np.ndarray:
     tsne = TSNE(
         n_components=p.dims,
         perplexity=perplexity,
-        metric=_umap_metric(metric),
+        metric=distance_name(metric, ip="cosine"),
         init="pca",
         random_state=p.seed,
         method="barnes_hut" if p.dims <= 3 else "exact",
@@ -177,7 +142,7 @@ def project(
     params: ProjectionParams | None = None,
     *,
     metric: Metric = "cosine",
-    knn: tuple[np.ndarray, np.ndarray] | None = None,
+    knn: Knn | None = None,
 ) -> Projection:
     """Project (n, d) vectors to (n, dims) float32 coordinates.
 
@@ -193,36 +158,107 @@ def project(
     t0 = time.perf_counter()
     x = np.asarray(vectors, dtype=np.float32)
     notes: list[str] = []
+    method: str = p.method
     if x.shape[1] in (2, 3):
         notes.append(f"The vectors are already {x.shape[1]}-D, so they are shown as they are.")
-        coords = x.copy()
-        method = "as-is"
+        coords, method = x.copy(), "as-is"
     else:
-        method = p.method
         reason = _fallback_reason(x, p)
         if reason and p.method != "pca":
             notes.append(f"{p.method.upper()} needs more varied data ({reason}); showing PCA.")
             method = "pca"
         if method == "pca":
-            coords = _pca(x, p.dims, p.seed)
+            coords = pca(x, p.dims, p.seed)
         elif method == "umap":
-            if knn is not None and knn[0].shape[1] < p.n_neighbors - 1:
-                knn = None  # too few neighbours stored: let UMAP search itself
-            coords = umap_layout(x, p, metric, knn)
+            coords = umap_layout(
+                x,
+                dims=p.dims,
+                n_neighbors=p.n_neighbors,
+                min_dist=p.min_dist,
+                metric=metric,
+                seed=p.seed,
+                init=p.init,
+                n_epochs=p.n_epochs,
+                knn=knn,
+            )
         else:
             coords = _tsne(x, p, metric)
-    return Projection(
-        coords=coords,
-        params=asdict(p),
-        method=method,
-        notes=notes,
-        seconds=time.perf_counter() - t0,
+    return Projection(coords, asdict(p), method, notes, time.perf_counter() - t0)
+
+
+def _quality_of(
+    space: Space,
+    coords: np.ndarray,
+    index: VectorIndex | None,
+    k: int,
+    graph: np.ndarray | None = None,
+) -> MapQuality:
+    """The map's quality at k, against the true neighbours from ``index.map_knn``."""
+    high = np.asarray(space.vectors[: space.n_map], dtype=np.float32)
+    return map_quality(high, coords, map_knn(space, index, k, graph), space.metric, k)
+
+
+def _quality_record(q: MapQuality) -> dict[str, Any]:
+    return {
+        "k": q.k,
+        "trustworthiness": q.trustworthiness,
+        "continuity": q.continuity,
+        "sample": q.sample,
+    }
+
+
+def _quality_from(arrays: dict[str, np.ndarray], rec: dict[str, Any] | None) -> MapQuality | None:
+    if rec is None or "preservation" not in arrays:
+        return None
+    return MapQuality(
+        k=int(rec["k"]),
+        trustworthiness=float(rec["trustworthiness"]),
+        continuity=float(rec["continuity"]),
+        preservation=arrays["preservation"],
+        sample=int(rec["sample"]),
     )
 
 
-def projection_key(space: Space, params: ProjectionParams) -> str:
-    """The on-disk key of a map of `space` made with `params`."""
-    return step_key({"fingerprint": space.fingerprint, "n_map": space.n_map, **asdict(params)})
+def _compute(
+    space: Space, p: ProjectionParams, index: VectorIndex | None, progress: Progress | None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A map of the space's map rows, and its quality: the arrays and record to store."""
+    n_map = space.n_map
+    rows = np.flatnonzero(space.indexable[:n_map])
+    x = np.asarray(space.vectors[rows], dtype=np.float32)
+    knn = None
+    if p.method == "umap" and x.shape[1] > 3 and rows.size > p.n_neighbors:
+        rows, knn = steps.map_graph(space, p.n_neighbors - 1, index, progress)
+    if progress:
+        progress(0.2, f"Running {p.method.upper()} on {rows.size:,} points")
+    proj = project(x, p, metric=space.metric, knn=knn)
+    coords = np.full((n_map, proj.coords.shape[1]), np.nan, dtype=np.float32)
+    coords[rows] = proj.coords
+    if rows.size < n_map:
+        proj.notes.append(f"{n_map - rows.size} item(s) with a zero vector are not drawn.")
+    if progress:
+        progress(0.9, "Measuring how faithful the map is")
+    # UMAP's graph already holds the true neighbours; other methods search once here.
+    quality = _quality_of(space, coords, index, QUALITY_K, None if knn is None else knn[0])
+    meta = {
+        "method": proj.method,
+        "notes": proj.notes,
+        "seconds": proj.seconds,
+        "quality": _quality_record(quality),
+    }
+    return {"coords": coords, "preservation": quality.preservation}, meta
+
+
+def _decode(stored: steps.Stored) -> Projection:
+    meta = stored.meta
+    return Projection(
+        coords=stored.arrays["coords"],
+        params=meta["params"],
+        method=meta["method"],
+        notes=list(meta.get("notes", [])),
+        seconds=float(meta.get("seconds", 0.0)),
+        quality=_quality_from(stored.arrays, meta.get("quality")),
+    )
 
 
 def project_space(
@@ -233,63 +269,59 @@ def project_space(
     index: VectorIndex | None = None,
     progress: Progress | None = None,
 ) -> Projection:
-    """Project the map rows of `space`, cached on disk in `folder` when given.
+    """The map of the space's map rows: stored in `folder` when given, else computed.
 
     Rows without a direction (zero vectors under cosine) get NaN coordinates.
     The kNN graph comes from `index` when it covers exactly the map rows, else
-    from a temporary index over them.
+    from a temporary index over them. The map's quality at k = 10 is measured once,
+    when the map is made, and stored with it.
     """
     p = params or ProjectionParams()
     p.validate()
-    n_map = space.n_map
-    key = projection_key(space, p)
-    if folder is not None:
-        hit = load_step(folder, "projection", key)
-        if hit is not None:
-            arrays, meta = hit
-            return Projection(
-                arrays["coords"],
-                meta["params"],
-                meta["method"],
-                meta.get("notes", []),
-                meta.get("seconds", 0.0),
-            )
-    rows = np.flatnonzero(space.indexable[:n_map])
-    x = np.asarray(space.vectors[rows], dtype=np.float32)
-    knn = None
-    if p.method == "umap" and x.shape[1] > 3 and rows.size > p.n_neighbors:
-        if progress:
-            progress(0.05, f"Finding {p.n_neighbors} neighbours of {rows.size:,} points")
-        nbr, dist = rows_knn(space.vectors, space.metric, rows, p.n_neighbors - 1, index)
-        knn = (nbr, dist)
-    if progress:
-        progress(0.2, f"Running {p.method.upper()} on {rows.size:,} points")
-    proj = project(x, p, metric=space.metric, knn=knn)
-    coords = np.full((n_map, proj.coords.shape[1]), np.nan, dtype=np.float32)
-    coords[rows] = proj.coords
-    if rows.size < n_map:
-        proj.notes.append(f"{n_map - rows.size} item(s) with a zero vector are not drawn.")
-    proj.coords = coords
-    if folder is not None:
-        save_step(
-            folder,
-            "projection",
-            key,
-            {"coords": coords},
-            {
-                "params": proj.params,
-                "method": proj.method,
-                "notes": proj.notes,
-                "seconds": proj.seconds,
-                "n_map": n_map,
-                "fingerprint": space.fingerprint,
-            },
-        )
+    stored = steps.run(
+        space, "projection", asdict(p), lambda: _compute(space, p, index, progress), folder=folder
+    )
+    proj = _decode(stored)
     if progress:
         progress(1.0, f"{proj.method.upper()} done in {proj.seconds:.1f} s")
     return proj
 
 
-def with_params(params: ProjectionParams, **changes: Any) -> ProjectionParams:
-    """A copy of `params` with `changes` (a convenience for the pages and the CLI)."""
-    return replace(params, **changes)
+def load_projection(space: Space, params: ProjectionParams, folder: Path) -> Projection | None:
+    """The stored map of `params`, or None if it was never made."""
+    stored = steps.load(space, "projection", asdict(params), folder)
+    return None if stored is None else _decode(stored)
+
+
+def projection_stored(space: Space, params: ProjectionParams, folder: Path) -> bool:
+    """Whether the map of `params` is stored (cheap: nothing is read)."""
+    return steps.is_stored(space, "projection", asdict(params), folder)
+
+
+def projection_quality(
+    space: Space,
+    params: ProjectionParams,
+    k: int = QUALITY_K,
+    *,
+    folder: Path | None = None,
+    index: VectorIndex | None = None,
+) -> MapQuality:
+    """The quality of the map of `params` at neighbourhood size k.
+
+    At k = 10 it is the figure stored with the map; another k is a step of its own,
+    measured once and stored beside the map.
+    """
+    if not _is_int(k) or k < 1:
+        raise InputError(f"k must be a whole number of at least 1, not {k!r}.")
+    proj = project_space(space, params, folder=folder, index=index)
+    if proj.quality is not None and proj.quality.k == k:
+        return proj.quality
+
+    def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        q = _quality_of(space, proj.coords, index, k)
+        return {"preservation": q.preservation}, {"quality": _quality_record(q)}
+
+    stored = steps.run(space, "quality", {**asdict(params), "quality_k": k}, compute, folder=folder)
+    quality = _quality_from(stored.arrays, stored.meta["quality"])
+    assert quality is not None
+    return quality

@@ -12,12 +12,31 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .linalg import unit_rows
 from .validate import check_finite, check_matrix, dedupe_ids, name_rows, zero_rows
 
-__all__ = ["Metric", "Space", "make_space", "METRICS"]
+__all__ = ["Metric", "Space", "content_fingerprint", "make_space", "METRICS"]
 
 Metric = Literal["cosine", "ip", "l2"]
 METRICS: tuple[Metric, ...] = ("cosine", "ip", "l2")
+# A metadata column with more distinct values than this (and more than 5% of the map
+# rows) is free text or an id, not a category to colour by or compare clusters with.
+CATEGORY_LIMIT = 200
+# Numbers with more distinct values than this are a measurement, not a category.
+NUMERIC_CATEGORY_LIMIT = 20
+
+
+def content_fingerprint(
+    vectors: np.ndarray, ids: Sequence[object], metric: str, map_rows: int | None
+) -> str:
+    """16 hex digits over vectors, ids, metric and map_rows: same content, same key."""
+    h = hashlib.sha256()
+    h.update(metric.encode())
+    h.update(np.asarray(vectors.shape, dtype=np.int64).tobytes())
+    h.update(np.ascontiguousarray(vectors).tobytes())
+    h.update("\x00".join(map(str, ids)).encode("utf-8", "replace"))
+    h.update(str(map_rows).encode())
+    return h.hexdigest()[:16]
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,6 +54,8 @@ class Space:
         map_rows: only the first ``map_rows`` rows are projected (None = all);
             search and analogies still use every row.
         notes: what loading and validation said (skipped rows, decoding, ...).
+        fingerprint: 16 hex digits over the content (:func:`content_fingerprint`);
+            :func:`make_space` computes it, a saved space passes its manifest's.
     """
 
     items: pd.DataFrame
@@ -44,6 +65,11 @@ class Space:
     source: Mapping[str, Any] = field(default_factory=dict)
     map_rows: int | None = None
     notes: tuple[str, ...] = ()
+    fingerprint: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.fingerprint:
+            raise ValueError("A Space needs its fingerprint: build one with make_space().")
 
     @property
     def n(self) -> int:
@@ -73,8 +99,8 @@ class Space:
         return "text" in self.items.columns
 
     @cached_property
-    def labels(self) -> np.ndarray:
-        """(n,) object array: the text of each item, or its id."""
+    def display_text(self) -> np.ndarray:
+        """(n,) object array: what to show for each item, its text or else its id."""
         col = self.items["text"] if self.has_text else self.items["id"]
         return col.astype(str).to_numpy(dtype=object)
 
@@ -93,19 +119,22 @@ class Space:
 
     @property
     def metadata_columns(self) -> list[str]:
-        """Columns other than id/text, usable for colour and agreement."""
+        """Columns other than id/text, usable for colour."""
         return [c for c in self.items.columns if c not in ("id", "text")]
 
     @cached_property
-    def fingerprint(self) -> str:
-        """16 hex digits over vectors, ids and metric: same content, same key."""
-        h = hashlib.sha256()
-        h.update(self.metric.encode())
-        h.update(np.asarray(self.vectors.shape, dtype=np.int64).tobytes())
-        h.update(self.vectors.tobytes())
-        h.update("\x00".join(map(str, self.ids)).encode("utf-8", "replace"))
-        h.update(str(self.map_rows).encode())
-        return h.hexdigest()[:16]
+    def category_columns(self) -> list[str]:
+        """Metadata columns that name categories: the ones to colour a map by first
+        and to compare clusters with. Free text, ids and measurements are not."""
+        limit = max(CATEGORY_LIMIT, self.n_map // 20)
+        out = []
+        for c in self.metadata_columns:
+            col = self.items[c].iloc[: self.n_map]
+            distinct = col.nunique(dropna=True)
+            numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+            if 1 <= distinct <= (NUMERIC_CATEGORY_LIMIT if numeric else limit):
+                out.append(str(c))
+        return out
 
     def rows(self, ids: Sequence[str]) -> np.ndarray:
         """Row numbers of `ids`; raises InputError naming the unknown ones."""
@@ -173,9 +202,8 @@ def make_space(
         mat = mat[keep]
     check_finite(mat, items["id"].tolist())
     if metric == "cosine":
-        norms = np.linalg.norm(mat, axis=1, keepdims=True)
-        zero = norms[:, 0] == 0
-        mat = np.divide(mat, norms, out=np.zeros_like(mat), where=~zero[:, None])
+        mat, norms = unit_rows(mat)
+        zero = norms == 0
         if zero.any():
             ids = items["id"].tolist()
             notes.append(
@@ -194,4 +222,5 @@ def make_space(
         source=dict(source or {}),
         map_rows=map_rows,
         notes=tuple(notes),
+        fingerprint=content_fingerprint(mat, items["id"].tolist(), metric, map_rows),
     )

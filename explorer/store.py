@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -47,6 +46,7 @@ __all__ = [
     "read_manifest",
     "save_space",
     "save_step",
+    "space_lock",
     "step_key",
     "update_manifest",
 ]
@@ -123,9 +123,12 @@ def is_space_dir(folder: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    # Two app sessions may add steps to one space at once; the lock keeps the
-    # read-modify-write of the manifest whole.
+def space_lock(folder: Path) -> Iterator[None]:
+    """Hold the space's lock: one writer at a time (steps, manifest, index rebuilds).
+
+    Two app sessions may add steps to one space at once; the lock keeps the
+    read-modify-write of the manifest whole. Not re-entrant.
+    """
     with open(Path(folder) / ".lock", "a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -137,7 +140,7 @@ def _locked(folder: Path) -> Iterator[None]:
 def update_manifest(folder: Path, **changes: Any) -> dict[str, Any]:
     """Merge `changes` into the manifest (dict values merge one level deep)."""
     folder = Path(folder)
-    with _locked(folder):
+    with space_lock(folder):
         man = read_manifest(folder)
         for k, v in changes.items():
             if isinstance(v, dict) and isinstance(man.get(k), dict):
@@ -216,10 +219,10 @@ def open_space(folder: Path) -> Space:
         source=man.get("source", {}),
         map_rows=man.get("map_rows"),
         notes=tuple(man.get("notes", ())),
+        # The fingerprint of the saved content is taken from the manifest, so that
+        # opening a large space does not re-hash its vectors.
+        fingerprint=man["fingerprint"],
     )
-    # The fingerprint of the saved content is trusted from the manifest, so that
-    # opening a large space does not re-hash its vectors.
-    space.__dict__["fingerprint"] = man["fingerprint"]
     return space
 
 
@@ -264,11 +267,6 @@ def load_step(
     except (FileNotFoundError, ValueError, OSError):
         return None
     return arrays, params
-
-
-def scratch_dir() -> Path:
-    """A private temp folder (for tests and one-off CLI work)."""
-    return Path(tempfile.mkdtemp(prefix="explorer-"))
 
 
 def has_step(folder: Path, kind: str, key: str) -> bool:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer.plot import colour_kind, scatter_map
+from explorer.plot import scatter_map
 from explorer.probes import neighbours
 from explorer.project import METHODS, ProjectionParams
 from explorer.query import substring_rows, text_vector
@@ -59,10 +59,9 @@ for note in proj.notes:
 # Colour and highlights.
 c1, c2, c3 = st.columns([1, 1, 1])
 options = ["(none)", "cluster", *space.metadata_columns]
-# Default colour: the first label-like column, else the clusters (a map in one colour
+# Default colour: the first category column, else the clusters (a map in one colour
 # says little).
-labels_like = [c for c in space.metadata_columns if colour_kind(space.items[c]) == "categorical"]
-default_colour = labels_like[0] if labels_like else "cluster"
+default_colour = space.category_columns[0] if space.category_columns else "cluster"
 colour_by = c1.selectbox(
     "Colour by", options, index=options.index(default_colour), key="map_colour"
 )
@@ -76,7 +75,7 @@ semantic = c3.text_input(
 )
 colour = None
 if colour_by == "cluster":
-    cl = common.current_clustering(space, folder, proj, default=True)
+    cl = common.current_clustering(space, folder, proj)
     if cl is not None:
         names = {c.cluster: c.label for c in cl.clusters}
         colour = pd.Series([names.get(int(v), "noise") for v in cl.labels])
@@ -109,11 +108,11 @@ focus_hits = (
 if focus_hits and not (needle or semantic):
     nb = focus_hits
     highlight = [int(focus)] + [h.row for h in nb if h.row < space.n_map]
-    hl_name = f"{space.labels[focus][:30]} and its neighbours"
+    hl_name = f"{space.display_text[focus][:30]} and its neighbours"
 
 fig = scatter_map(
     proj.coords,
-    space.labels[: space.n_map],
+    space.display_text[: space.n_map],
     colour=colour,
     colour_name=colour_by if colour is not None else "",
     highlight=highlight,
@@ -150,7 +149,7 @@ coords_df = pd.DataFrame(proj.coords, columns=["x", "y", "z"][: proj.coords.shap
 table = pd.concat([space.items.iloc[: space.n_map].reset_index(drop=True), coords_df], axis=1)
 if focus_hits:
     with st.container(border=True):
-        st.markdown(f"**Neighbours of {space.labels[focus][:80]}**")
+        st.markdown(f"**Neighbours of {space.display_text[focus][:80]}**")
         st.dataframe(
             pd.DataFrame([{"id": h.id, "text": h.text, "similarity": h.score} for h in focus_hits]),
             hide_index=True,

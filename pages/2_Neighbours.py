@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer.index import exact_search
-from explorer.metrics import point_honesty
+from explorer import ui_cache
+from explorer.metrics import map_neighbours
 from explorer.probes import neighbours
 from explorer.query import substring_rows, text_vector
 from ui import common
@@ -29,7 +31,7 @@ with common.friendly("The search"):
                 range(space.n),
                 index=None,
                 key="nb_item",
-                format_func=lambda r: str(space.labels[r])[:100],
+                format_func=lambda r: str(space.display_text[r])[:100],
                 placeholder="Type to search the items",
             )
         else:
@@ -45,7 +47,7 @@ with common.friendly("The search"):
                 f"Matches ({len(options)} shown)",
                 options,
                 index=0 if options else None,
-                format_func=lambda r: str(space.labels[r])[:100],
+                format_func=lambda r: str(space.display_text[r])[:100],
                 key=f"nb_match_{needle.strip()}",
             )
         if choice is not None:
@@ -59,7 +61,7 @@ with common.friendly("The search"):
             st.caption(f"Query: {how}.")
 
 if hits:
-    title = space.labels[row][:80] if row is not None else "your text"
+    title = space.display_text[row][:80] if row is not None else "your text"
     st.subheader(f"Nearest to {title}")
     table = pd.DataFrame(
         [
@@ -88,26 +90,30 @@ if hits:
     if row is not None and row < space.n_map:
         proj = common.current_map(space, folder)
         if proj is not None:
-            # Neighbours among the mapped rows only, so the two lists are comparable.
-            mapped = np.asarray(space.vectors[: space.n_map])
-            top, _ = exact_search(
-                mapped, np.asarray(space.vectors[row : row + 1]), k + 1, space.metric
+            # The Quality page's figure for this item: one definition, one stored step.
+            qk = int(st.session_state.get(common.QUALITY_K_KEY, common.QUALITY_K))
+            q = ui_cache.map_quality(
+                folder, space.fingerprint, asdict(common.map_params(folder)), qk
             )
-            high = [int(r) for r in top[0] if r != row][:k]
-            share, low = point_honesty(high, proj.coords, row)
+            share = float(q.preservation[row])
+            high = ui_cache.map_neighbours_table(folder, space.fingerprint, qk)[row]
+            high = high[high >= 0]
+            low = set(map_neighbours(proj.coords, row, high.size).tolist())
             with st.container(border=True):
                 st.metric(
                     "Map honesty for this item",
-                    f"{share:.0%}",
-                    help="Share of its k nearest items (in the full space) that are also "
-                    "among its k nearest points on the current map.",
+                    "—" if np.isnan(share) else f"{share:.0%}",
+                    help=f"Share of its {qk} nearest items (in the full space) that are also "
+                    f"among its {qk} nearest points on the current map; k is the Quality "
+                    "page's neighbourhood size.",
                 )
                 st.caption(
-                    f"{round(share * len(high))} of its {len(high)} nearest items are also "
-                    f"among its {len(high)} nearest points on the {proj.method.upper()} "
-                    "map. Low values mean the map puts it among strangers."
+                    f"{round(share * high.size) if not np.isnan(share) else 0} of its "
+                    f"{high.size} nearest items are also among its {high.size} nearest points "
+                    f"on the {proj.method.upper()} map. Low values mean the map puts it "
+                    "among strangers."
                 )
-                lost = [space.labels[r] for r in high if r not in set(low.tolist())]
+                lost = [space.display_text[r] for r in high if r not in low]
                 if lost:
                     st.caption(
                         "Close in the space but far on the map: "

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import ui_cache
-from explorer.cluster import ALGORITHMS, CLUSTER_SPACES, LINKAGES, ClusterParams
+from explorer.cluster import ALGORITHMS, FEATURES, LINKAGES, ClusterParams
 from explorer.metrics import cluster_agreement
 from explorer.plot import scatter_map
 from ui import common
@@ -19,7 +19,8 @@ space, index, folder = common.require_space()
 common.sidebar(space, folder)
 st.title("Clusters")
 
-current = common.cluster_params(folder) or asdict(ClusterParams())
+# The clustering the Map shows, until another is chosen here.
+current = common.shown_cluster_params(folder)
 with st.form("cluster_form"):
     c = st.columns(3)
     algorithm = c[0].selectbox(
@@ -32,11 +33,11 @@ with st.form("cluster_form"):
             "agglomerative": "Agglomerative",
         }.get,
     )
-    spaces = ["(default)", *CLUSTER_SPACES]
+    features = ["(default)", *FEATURES]
     where = c[1].selectbox(
         "Cluster in",
-        spaces,
-        index=spaces.index(current["space"] or "(default)"),
+        features,
+        index=features.index(current["features"] or "(default)"),
         help="full vectors, a 50-d PCA, a 5-d UMAP, or the current map. "
         "Default: PCA-50 for KMeans/agglomerative on wide vectors, "
         "5-d UMAP for HDBSCAN.",
@@ -51,7 +52,7 @@ with st.form("cluster_form"):
     if st.form_submit_button("Cluster", type="primary"):
         params = ClusterParams(
             algorithm=algorithm,
-            space=None if where == "(default)" else where,
+            features=None if where == "(default)" else where,
             n_clusters=n_clusters,
             min_cluster_size=min_size,
             linkage=linkage,
@@ -62,16 +63,13 @@ with st.form("cluster_form"):
             common.set_cluster_params(folder, asdict(params))
             st.rerun()
 
-if common.cluster_params(folder) is None:
-    st.info("Choose an algorithm and press **Cluster**.")
-    st.stop()
 proj = common.current_map(space, folder)
 result = common.current_clustering(space, folder, proj)
 if result is None:
     st.stop()
 noise = int((result.labels == -1).sum())
 st.caption(
-    f"{len(result.clusters)} clusters · {result.space_used} · {noise:,} unclustered · "
+    f"{len(result.clusters)} clusters · {result.ran_on} · {noise:,} unclustered · "
     f"{result.seconds:.1f} s"
 )
 for note in result.notes:
@@ -83,7 +81,7 @@ table = pd.DataFrame(
             "cluster": c.cluster,
             "size": c.size,
             "label terms": " · ".join(c.terms),
-            "exemplars": " | ".join(str(space.labels[r])[:60] for r in c.exemplars[:3]),
+            "exemplars": " | ".join(str(space.display_text[r])[:60] for r in c.exemplars[:3]),
         }
         for c in result.clusters
     ]
@@ -114,7 +112,7 @@ if chosen is not None:
             st.plotly_chart(
                 scatter_map(
                     proj.coords,
-                    space.labels[: space.n_map],
+                    space.display_text[: space.n_map],
                     highlight=members.tolist(),
                     highlight_name=f"cluster {chosen}",
                     dim_others=True,
@@ -126,16 +124,8 @@ if chosen is not None:
 
 st.divider()
 st.subheader("Agreement with a label column")
-label_cols = [
-    c for c in space.metadata_columns if space.items[c].nunique() <= max(200, space.n_map // 20)
-]
-sil = ui_cache.silhouette_score(
-    folder,
-    space.fingerprint,
-    common.cluster_params(folder),
-    str(common.map_params(folder)),
-    result.labels,
-)
+label_cols = space.category_columns
+sil = ui_cache.silhouette_score(folder, space.fingerprint, result.labels)
 st.metric(
     "Silhouette (in the full space)",
     "—" if sil is None else f"{sil:.3f}",

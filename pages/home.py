@@ -8,9 +8,10 @@ import streamlit as st
 
 from explorer import ui_cache
 from explorer.errors import ExplorerError
+from explorer.index import IndexUnavailable
 from explorer.samples import DEFAULT_SAMPLE, SAMPLES
 from ui import common
-from ui.build_ui import build_sample_now, sample_cards, upload_flow
+from ui.build_ui import build_sample_now, rebuild_index_now, sample_cards, upload_flow
 
 common.setup("Home", ":material/home:")
 st.title("Embedding Explorer")
@@ -29,6 +30,10 @@ space = None
 if folder is not None:
     try:
         space, _ = ui_cache.space_and_index(folder)
+    except IndexUnavailable as exc:
+        st.error(str(exc), icon=":material/warning:")
+        if st.button("Rebuild index", type="primary", key="rebuild_index"):
+            rebuild_index_now(folder)
     except ExplorerError as exc:
         st.error(str(exc), icon=":material/warning:")
 common.sidebar(space, folder)
@@ -68,12 +73,7 @@ with samples_tab:
 with upload_tab:
     upload_flow()
 with saved_tab:
-    root = st.text_input(
-        "Spaces folder", value=str(common.spaces_root()), help="Where spaces are saved and found."
-    )
-    if root != str(common.spaces_root()):
-        st.session_state["spaces_root"] = root
-        st.rerun()
+    st.caption("Spaces saved in this server's spaces folder (set by the operator).")
     if not saved:
         st.caption("No saved spaces here yet.")
     for m in saved:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.build import build_sample, build_space, open_index
-from explorer.index import IndexParams, VectorIndex
+from explorer.build import build_sample, build_space
+from explorer.index import IndexParams, VectorIndex, open_index
 from explorer.metrics import index_recall
 from explorer.probes import analogy, neighbours
 from explorer.store import open_space

@@ -197,7 +197,22 @@ def test_quality_page_numbers(env: Path) -> None:
     no_errors(at)
     trust = next(m for m in at.metric if m.label == "Trustworthiness")
     assert 0.9 < float(trust.value) <= 1.0
-    assert any(m.label == "Recall@10" for m in at.metric)
+    # A small space is searched exactly: said, not a constant recall.
+    assert next(m for m in at.metric if m.label == "Search").value == "exact search"
+
+
+def test_quality_page_shows_the_measured_recall(env: Path) -> None:
+    from explorer.index import open_index
+    from explorer.store import open_space
+
+    space = open_space(env / "words")
+    index = open_index(env / "words", space)
+    assert not index.exact and index.recall is not None
+    at = page("pages/5_Quality.py", env, "words").run()
+    no_errors(at)
+    shown = next(m for m in at.metric if m.label == "Recall@10 against exact search")
+    # The figure tune_ef measured at build and saved with the index.
+    assert shown.value == f"{index.recall:.3f}" and index.recall >= 0.98
 
 
 def test_page_without_any_space_points_home(

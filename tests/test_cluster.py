@@ -49,7 +49,7 @@ def check_labels(res, n):
     ("changes", "words"),
     [
         ({"algorithm": "dbscan"}, "algorithm"),
-        ({"space": "pca10"}, "space"),
+        ({"features": "pca10"}, "features"),
         ({"n_clusters": 0}, "n_clusters"),
         ({"n_clusters": 2.5}, "n_clusters"),
         ({"linkage": "median"}, "linkage"),
@@ -78,8 +78,8 @@ def test_kmeans_recovers_blobs_numbered_by_size():
     assert adjusted_rand_score(truth, res.labels) >= 0.9
     assert [c.size for c in res.clusters] == [60, 40, 20]
     assert res.labels[0] == 0 and res.labels[-1] == 2  # cluster 0 is the largest
-    assert res.space_used == "KMeans on the 20-d vectors"
-    assert res.params["space"] == "full"
+    assert res.ran_on == "KMeans on the 20-d vectors"
+    assert res.params["features"] == "full"
 
 
 @pytest.mark.parametrize("linkage", ["ward", "average"])
@@ -88,7 +88,7 @@ def test_agglomerative_recovers_blobs(linkage):
     res = cluster(x, ClusterParams(algorithm="agglomerative", n_clusters=4, linkage=linkage))
     check_labels(res, 120)
     assert adjusted_rand_score(truth, res.labels) >= 0.9
-    assert f"Agglomerative ({linkage} linkage)" in res.space_used
+    assert f"Agglomerative ({linkage} linkage)" in res.ran_on
 
 
 def test_hdbscan_finds_the_clusters_and_marks_outliers():
@@ -100,24 +100,24 @@ def test_hdbscan_finds_the_clusters_and_marks_outliers():
     assert len(res.clusters) == 3
     assert (res.labels[-3:] == -1).all()
     assert adjusted_rand_score(truth, res.labels[:150]) >= 0.9
-    assert res.params["space"] == "full"  # 2-D input: nothing for UMAP to reduce
+    assert res.params["features"] == "full"  # 2-D input: nothing for UMAP to reduce
 
 
 def test_pca50_is_the_default_above_50_dimensions():
     x, truth = blobs([40, 40, 40], 120, seed=3, spread=0.02)
     res = cluster(x, ClusterParams(n_clusters=3))
-    assert res.params["space"] == "pca50"
-    assert res.space_used == "KMeans on a 50-d PCA of the 120-d vectors"
+    assert res.params["features"] == "pca50"
+    assert res.ran_on == "KMeans on a 50-d PCA of the 120-d vectors"
     assert adjusted_rand_score(truth, res.labels) >= 0.9
     small = cluster(x[:, :50], ClusterParams(n_clusters=3))
-    assert small.params["space"] == "full"
+    assert small.params["features"] == "full"
 
 
 def test_hdbscan_defaults_to_a_5d_umap():
     x, truth = blobs([100, 100, 100], 20, seed=4, spread=0.05)
     res = cluster(x, ClusterParams(algorithm="hdbscan", min_cluster_size=15))
-    assert res.params["space"] == "umap5"
-    assert res.space_used == "HDBSCAN on a 5-d UMAP of the 20-d vectors"
+    assert res.params["features"] == "umap5"
+    assert res.ran_on == "HDBSCAN on a 5-d UMAP of the 20-d vectors"
     assert len(res.clusters) == 3
     assert adjusted_rand_score(truth, res.labels) >= 0.9
 
@@ -126,12 +126,12 @@ def test_map_space_uses_the_given_coordinates():
     x, _ = blobs([30, 30], 8, seed=5)
     coords, truth = blobs([30, 30], 2, seed=6, scale=5.0)
     with pytest.raises(InputError, match="map's coordinates"):
-        cluster(x, ClusterParams(space="map", n_clusters=2))
+        cluster(x, ClusterParams(features="map", n_clusters=2))
     with pytest.raises(InputError, match=r"\(60, 2\)"):
-        cluster(x, ClusterParams(space="map"), map_coords=coords[:10])
+        cluster(x, ClusterParams(features="map"), map_coords=coords[:10])
     coords[0] = np.nan  # not drawn on the map → not clustered
-    res = cluster(x, ClusterParams(space="map", n_clusters=2), map_coords=coords)
-    assert res.space_used == "KMeans on the 2-D map coordinates"
+    res = cluster(x, ClusterParams(features="map", n_clusters=2), map_coords=coords)
+    assert res.ran_on == "KMeans on the 2-D map coordinates"
     assert res.labels[0] == -1
     assert adjusted_rand_score(truth[1:], res.labels[1:]) >= 0.9
     assert any("not on the map" in n for n in res.notes)
@@ -143,7 +143,7 @@ def test_large_inputs_switch_to_scalable_variants(monkeypatch):
     monkeypatch.setattr(cm, "AGGLO_SAMPLE", 100)
     x, truth = blobs([150, 150, 100], 10, seed=7)
     km = cluster(x, ClusterParams(n_clusters=3))
-    assert km.space_used.startswith("MiniBatchKMeans")
+    assert km.ran_on.startswith("MiniBatchKMeans")
     assert adjusted_rand_score(truth, km.labels) >= 0.9
     ag = cluster(x, ClusterParams(algorithm="agglomerative", n_clusters=3))
     check_labels(ag, 400)
@@ -263,7 +263,7 @@ def test_min_cluster_size_above_n_gives_all_noise_with_advice():
     check_labels(res, 20)
     assert (res.labels == -1).all() and res.clusters == []
     assert any("Lower min_cluster_size to at most 20" in n for n in res.notes)
-    tiny = cluster(x[:2], ClusterParams(algorithm="hdbscan", space="umap5", min_cluster_size=2))
+    tiny = cluster(x[:2], ClusterParams(algorithm="hdbscan", features="umap5", min_cluster_size=2))
     check_labels(tiny, 2)  # n = 2: too few for UMAP, falls back with a note
     assert any("UMAP" in n for n in tiny.notes)
 
@@ -273,7 +273,7 @@ def test_one_blob_still_gives_the_requested_clusters():
     res = cluster(x, ClusterParams(n_clusters=4))
     check_labels(res, 80)
     assert len(res.clusters) == 4
-    hd = cluster(x, ClusterParams(algorithm="hdbscan", space="full", min_cluster_size=60))
+    hd = cluster(x, ClusterParams(algorithm="hdbscan", features="full", min_cluster_size=60))
     check_labels(hd, 80)
     if not hd.clusters:
         assert any("Lower min_cluster_size" in n for n in hd.notes)
@@ -324,7 +324,7 @@ def test_cluster_space_caches_in_the_folder(tmp_path, monkeypatch):
     assert len(read_manifest(folder)["steps"]) == 1
     np.testing.assert_array_equal(first.labels, second.labels)
     assert second.clusters == first.clusters
-    assert second.space_used == first.space_used and second.notes == first.notes
+    assert second.ran_on == first.ran_on and second.notes == first.notes
     stored = json.loads(next((folder / "steps").glob("clustering-*.json")).read_text())
     assert stored["clusters"][0]["terms"] == first.clusters[0].terms
 
@@ -348,14 +348,14 @@ def test_cluster_space_uses_map_rows_and_space_rows(tmp_path):
 def test_cluster_space_on_the_map_keys_the_coordinates(tmp_path):
     space, folder, _ = make_saved_space(tmp_path)
     with pytest.raises(InputError, match="map's coordinates"):
-        cluster_space(space, ClusterParams(space="map"), folder=folder)
+        cluster_space(space, ClusterParams(features="map"), folder=folder)
     coords = np.random.default_rng(0).normal(size=(40, 2)).astype(np.float32)
     a = cluster_space(
-        space, ClusterParams(space="map", n_clusters=2), folder=folder, map_coords=coords
+        space, ClusterParams(features="map", n_clusters=2), folder=folder, map_coords=coords
     )
-    assert a.space_used.endswith("the 2-D map coordinates") and a.labels[5] == -1
+    assert a.ran_on.endswith("the 2-D map coordinates") and a.labels[5] == -1
     cluster_space(
-        space, ClusterParams(space="map", n_clusters=2), folder=folder, map_coords=coords + 1
+        space, ClusterParams(features="map", n_clusters=2), folder=folder, map_coords=coords + 1
     )
     assert len(read_manifest(folder)["steps"]) == 2  # other coordinates, other step
 
@@ -373,7 +373,7 @@ def test_cluster_space_hdbscan_reuses_the_index(tmp_path):
         index=index,
         progress=lambda f, m: steps.append(m),
     )
-    assert res.space_used == "HDBSCAN on a 5-d UMAP of the 20-d vectors"
+    assert res.ran_on == "HDBSCAN on a 5-d UMAP of the 20-d vectors"
     assert adjusted_rand_score(truth, res.labels) >= 0.9
     assert any("neighbours" in m for m in steps)
     assert all(info.label == str(info.cluster) for info in res.clusters)  # no text column

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.build import open_index
+from explorer.build import index_space
 from explorer.errors import InputError
 from explorer.index import IndexParams, VectorIndex, build_index, exact_search, knn_graph
 from explorer.space import make_space
@@ -87,7 +87,7 @@ def test_save_and_reopen_gives_identical_neighbours(tmp_path: Path) -> None:
     folder = save_space(s, tmp_path / "s")
     s = open_space(folder)
     params = IndexParams(exact_below=0, ef_search=80)
-    idx = open_index(folder, s, params)
+    idx = index_space(folder, s, params)
     before = idx.search(s.vectors[:200], 10)
     again = open_space(folder)
     loaded = VectorIndex.load(folder, again)
@@ -102,7 +102,7 @@ def test_save_and_reopen_gives_identical_neighbours(tmp_path: Path) -> None:
 def test_stale_index_is_not_loaded(tmp_path: Path) -> None:
     s = _space(_clustered(100, 8))
     folder = save_space(s, tmp_path / "s")
-    open_index(folder, open_space(folder))
+    index_space(folder, open_space(folder))
     other = _space(_clustered(100, 8, seed=1))
     assert VectorIndex.load(folder, other) is None
 

@@ -107,6 +107,14 @@ def test_bad_parameters_are_named() -> None:
         ProjectionParams(min_dist=2).validate()
     with pytest.raises(InputError, match="n_neighbors"):
         ProjectionParams(n_neighbors=1).validate()
+    with pytest.raises(InputError, match="n_epochs"):
+        ProjectionParams(n_epochs=0).validate()  # an error, not a silent default
+    with pytest.raises(InputError, match="init"):
+        ProjectionParams(init="bogus").validate()  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="seed"):
+        ProjectionParams(seed=-1).validate()
+    with pytest.raises(InputError, match="n_neighbors"):
+        ProjectionParams(n_neighbors=7.5).validate()  # type: ignore[arg-type]
 
 
 def test_projection_is_cached_with_parameters(
@@ -127,6 +135,9 @@ def test_projection_is_cached_with_parameters(
     )
     arrays, meta = load_step(folder, "projection", key)  # type: ignore[misc]
     assert meta["params"]["method"] == "pca" and meta["fingerprint"] == space.fingerprint
+    # The map's quality is stored with it.
+    assert meta["quality"]["k"] == 10 and 0.5 < meta["quality"]["trustworthiness"] <= 1
+    assert arrays["preservation"].shape == (60,) and np.isnan(arrays["preservation"][7])
 
     import explorer.project as mod
 
@@ -148,7 +159,7 @@ def test_map_rows_limit_the_projection(tmp_path: Path) -> None:
 
 
 def test_epochs_scale_with_n() -> None:
-    from explorer.project import scaled_epochs
+    from explorer.umap_run import scaled_epochs
 
     assert scaled_epochs(150) == 500 and scaled_epochs(20_000) == 200
     assert scaled_epochs(100_000) == scaled_epochs(1_000_000) == 100
@@ -157,7 +168,7 @@ def test_epochs_scale_with_n() -> None:
 
 
 def test_umap_gets_scaled_epochs_and_pca_init(umap_kwargs: dict[str, object]) -> None:
-    from explorer.project import scaled_epochs
+    from explorer.umap_run import scaled_epochs
 
     seen = umap_kwargs
     x = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)

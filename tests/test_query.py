@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from explorer.errors import InputError
-from explorer.metrics import map_neighbours, point_honesty
+from explorer.metrics import map_neighbours
 from explorer.query import substring_rows, text_vector
 from explorer.space import make_space
 
@@ -39,10 +39,7 @@ def test_text_vector_without_a_model_looks_up_items() -> None:
         text_vector(s, " ")
 
 
-def test_map_neighbours_and_point_honesty() -> None:
+def test_map_neighbours() -> None:
     coords = np.array([[0, 0], [1, 0], [0, 2], [5, 5], [np.nan, np.nan]], dtype=np.float32)
     assert map_neighbours(coords, 0, 2).tolist() == [1, 2]
     assert map_neighbours(coords, 0, 10).tolist() == [1, 2, 3]  # NaN rows never count
-    share, low = point_honesty([1, 3], coords, 0)
-    assert share == 0.5 and low.tolist() == [1, 2]
-    assert point_honesty([1, 2], coords, 0)[0] == 1.0

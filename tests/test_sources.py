@@ -14,10 +14,10 @@ from explorer.sources import (
     FORMATS,
     Loaded,
     detect_format,
-    load_space,
     read_source,
     read_table_preview,
 )
+from explorer.space import make_space
 
 # --------------------------------------------------------------------------- helpers
 
@@ -207,8 +207,8 @@ def test_nan_vectors_are_not_dropped(tmp_path: Path) -> None:
     got = read_source(p, id_col="k")
     assert got.vectors is not None and got.vectors.shape == (2, 2)
     assert np.isnan(got.vectors[1, 0])
-    with pytest.raises(InputError, match="'y'"):
-        load_space(p, id_col="k")
+    with pytest.raises(InputError, match="'y'"):  # the space refuses the NaN row, by its id
+        make_space(got.items, got.vectors)
 
 
 # --------------------------------------------------------------------------- numpy
@@ -461,9 +461,10 @@ def test_word2vec_bin_garbage(tmp_path: Path) -> None:
         read_source(p)
 
 
-def test_words_load_space(tmp_path: Path) -> None:
+def test_words_make_space(tmp_path: Path) -> None:
     p = write(tmp_path / "w.txt", "2 2\nup 3 4\ndown 0 2\n")
-    space = load_space(p, metric="cosine")
+    got = read_source(p)
+    space = make_space(got.items, got.vectors, metric="cosine", source=got.source)
     assert space.ids.tolist() == ["up", "down"]
     np.testing.assert_allclose(space.vectors, [[0.6, 0.8], [0, 1]], rtol=1e-6)
     assert space.source["format"] == "word2vec"
@@ -559,15 +560,18 @@ def test_unknown_fmt_name(tmp_path: Path) -> None:
     assert "csv" in FORMATS and "word2vec-bin" in FORMATS and "projector-config" in FORMATS
 
 
-def test_load_space_refuses_texts(tmp_path: Path) -> None:
+def test_texts_come_without_vectors(tmp_path: Path) -> None:
+    # Texts hand back no vectors: whoever builds the space must embed them with a model.
     p = write(tmp_path / "a.csv", "body\nhello\n")
-    with pytest.raises(InputError, match="need embedding with a model"):
-        load_space(p)
+    got = read_source(p)
+    assert got.kind == "text" and got.vectors is None
+    assert got.source["text_col"] == "body" and "dim" not in got.source
 
 
-def test_load_space_from_npy(tmp_path: Path) -> None:
+def test_npy_make_space(tmp_path: Path) -> None:
     np.save(tmp_path / "v.npy", np.array([[3.0, 4.0], [1.0, 0.0]]))
-    space = load_space(tmp_path / "v.npy", metric="l2", model="my-model")
+    got = read_source(tmp_path / "v.npy")
+    space = make_space(got.items, got.vectors, metric="l2", model="my-model", source=got.source)
     assert space.metric == "l2" and space.model == "my-model"
     np.testing.assert_array_equal(space.vectors, [[3, 4], [1, 0]])
     assert space.source["format"] == "npy"

@@ -75,7 +75,7 @@ def test_failed_build_leaves_nothing(tmp_path: Path) -> None:
         def to_parquet(self, *a, **k):  # type: ignore[no-untyped-def,override]
             raise Boom()
 
-    broken = type(s)(items=BadItems(s.items), vectors=s.vectors)
+    broken = type(s)(items=BadItems(s.items), vectors=s.vectors, fingerprint=s.fingerprint)
     with pytest.raises(Boom):
         save_space(broken, tmp_path / "s")
     assert list(tmp_path.iterdir()) == []

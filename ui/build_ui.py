@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.build import build_from_file, build_sample
+from explorer.build import build_from_file, build_sample, reindex
 from explorer.errors import InputError
 from explorer.models import DEFAULT_MODEL
 from explorer.samples import SAMPLES
@@ -55,6 +55,15 @@ def build_sample_now(name: str) -> None:
         _, _, summary = build_sample(name, spaces_root() / name, progress=update)
         set_active(summary.folder)
         st.session_state["last_summary"] = summary.lines()
+        bar.empty()
+        st.rerun()
+
+
+def rebuild_index_now(folder: str) -> None:
+    """The explicit action that rebuilds a space's search index, with progress."""
+    bar, update = _progress_bar("Rebuilding the index…")
+    with friendly("Rebuilding the index"):
+        reindex(Path(folder), progress=update)
         bar.empty()
         st.rerun()
 

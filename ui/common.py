@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -13,17 +12,21 @@ import streamlit as st
 
 from explorer import ui_cache
 from explorer.cluster import ClusterParams
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, user_message
 from explorer.index import VectorIndex
+from explorer.metrics import QUALITY_K as QUALITY_K
 from explorer.project import Projection, ProjectionParams
 from explorer.samples import DEFAULT_SAMPLE
 from explorer.space import Space
 from explorer.store import list_spaces
 
+from . import lifecycle
+
 # session_state keys: small values only, never arrays.
 SPACE = "space_folder"
 MAP_PARAMS = "map_params"  # {folder: ProjectionParams as dict}
 CLUSTER_PARAMS = "cluster_params"  # {folder: ClusterParams as dict}
+QUALITY_K_KEY = "q_k"  # the neighbourhood size the Quality and Neighbours pages measure at
 
 
 # Widget values that should survive moving between pages. Streamlit forgets the state
@@ -62,19 +65,8 @@ def friendly(action: str = "That") -> Iterator[None]:
     """Show errors as messages that say what to do, never as a traceback."""
     try:
         yield
-    except ExplorerError as exc:
-        st.error(str(exc), icon=":material/warning:")
-    except MemoryError:
-        st.error(
-            f"{action} needs more memory than this machine has. Try a smaller space or fewer rows.",
-            icon=":material/warning:",
-        )
     except Exception as exc:  # noqa: BLE001 - the last line of defence for the UI
-        st.error(
-            f"{action} failed: {type(exc).__name__}: {exc}. Your data is unchanged; "
-            "try other settings, or reopen the space on the Home page.",
-            icon=":material/warning:",
-        )
+        st.error(user_message(exc, action), icon=":material/warning:")
 
 
 def link(page: str, label: str, icon: str | None = None) -> None:
@@ -86,7 +78,8 @@ def link(page: str, label: str, icon: str | None = None) -> None:
 
 
 def spaces_root() -> Path:
-    return Path(st.session_state.get("spaces_root") or ui_cache.spaces_root())
+    """The operator's spaces folder; a browser never chooses a server path."""
+    return lifecycle.spaces_root()
 
 
 def saved_spaces() -> list[dict[str, Any]]:
@@ -98,7 +91,7 @@ def active_folder() -> str | None:
     folder = st.session_state.get(SPACE)
     if folder and (Path(folder) / "manifest.json").is_file():
         return str(folder)
-    default = spaces_root() / os.environ.get("EXPLORER_DEFAULT_SPACE", DEFAULT_SAMPLE)
+    default = spaces_root() / lifecycle.default_space_name(DEFAULT_SAMPLE)
     if (default / "manifest.json").is_file():
         st.session_state[SPACE] = str(default)
         return str(default)
@@ -185,7 +178,7 @@ def current_map(space: Space, folder: str) -> Projection | None:
                 folder,
                 space.fingerprint,
                 asdict(params),
-                progress=lambda f, m: bar.progress(min(1.0, f), text=m),
+                lambda f, m: bar.progress(min(1.0, f), text=m),
             )
         return None
     finally:
@@ -200,17 +193,18 @@ def set_cluster_params(folder: str, params: dict[str, Any]) -> None:
     st.session_state.setdefault(CLUSTER_PARAMS, {})[folder] = params
 
 
-def current_clustering(
-    space: Space, folder: str, proj: Projection | None, default: bool = False
-) -> Any:
-    """The clustering chosen on the Clusters page (or the default one when `default`).
+def shown_cluster_params(folder: str) -> dict[str, Any]:
+    """The clustering the pages show: the one chosen on Clusters, else the default."""
+    return cluster_params(folder) or asdict(ClusterParams())
 
-    None when there is none; computed with a progress bar if needed.
+
+def current_clustering(space: Space, folder: str, proj: Projection | None) -> Any:
+    """The clustering the Map and Clusters pages show (see :func:`shown_cluster_params`).
+
+    None when it cannot be made; computed with a progress bar if needed.
     """
-    params = cluster_params(folder) or (asdict(ClusterParams()) if default else None)
-    if params is None:
-        return None
-    on_map = params.get("space") == "map"
+    params = shown_cluster_params(folder)
+    on_map = params.get("features") == "map"
     if on_map and proj is None:
         st.warning("This clustering runs on the map: make a map first.")
         return None
@@ -221,8 +215,8 @@ def current_clustering(
                 folder,
                 space.fingerprint,
                 params,
-                map_coords=proj.coords if on_map and proj is not None else None,
-                progress=lambda f, m: bar.progress(min(1.0, f), text=m),
+                proj.coords if on_map and proj is not None else None,
+                lambda f, m: bar.progress(min(1.0, f), text=m),
             )
         return None
     finally:

@@ -1,0 +1,163 @@
+"""What every reader of :mod:`explorer.sources` shares: the result type, the format names,
+the user's column options, and the small decode/message helpers.
+
+Names with a leading underscore are private to the package; siblings import them from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+__all__ = [
+    "FORMATS",
+    "Kind",
+    "Loaded",
+    "_NA_VALUES",
+    "_Opts",
+    "_REPLACEMENT",
+    "_SNIFF_BYTES",
+    "_TABLES",
+    "_WORDS",
+    "_decode",
+    "_existing",
+    "_head_lines",
+    "_is_number",
+    "_no_rows",
+    "_quote_list",
+    "_replaced_rows",
+    "_replacement_note",
+]
+
+Kind = Literal["text", "vectors", "words"]
+
+FORMATS: tuple[str, ...] = (
+    "csv",
+    "tsv",
+    "parquet",
+    "jsonl",
+    "txt",
+    "npy",
+    "npz",
+    "projector",
+    "projector-config",
+    "word2vec",
+    "word2vec-bin",
+    "glove",
+    "fasttext",
+)
+
+_TABLES = ("csv", "tsv", "parquet", "jsonl")
+_WORDS = ("word2vec", "word2vec-bin", "glove", "fasttext")
+
+# Only these cells read as missing: words such as "NA", "null" or "None" are real texts.
+_NA_VALUES = ["", "nan", "NaN", "NAN", "-nan", "-NaN"]
+_SNIFF_BYTES = 64 * 1024
+_REPLACEMENT = "\ufffd"
+
+
+@dataclass
+class Loaded:
+    """What a source held.
+
+    Attributes:
+        items: n rows; ``id`` (unique str), optional ``text`` (str), then metadata columns.
+        vectors: (n, d) float32 C-contiguous, or None when the texts still need embedding.
+        kind: ``text`` (needs a model), ``vectors`` (given vectors) or ``words`` (word vectors).
+        fmt: the format that was read, one of :data:`FORMATS`.
+        notes: what the user should be told (choices made, rows skipped, decoding).
+        source: small JSON-able description: file names, format, columns chosen, limit.
+    """
+
+    items: pd.DataFrame
+    vectors: np.ndarray | None
+    kind: Kind
+    fmt: str
+    notes: list[str]
+    source: dict[str, Any]
+
+
+@dataclass
+class _Opts:
+    """The user's column choices, shared by every table-shaped reader."""
+
+    text_col: str | None = None
+    id_col: str | None = None
+    label_cols: list[str] | None = None
+    vector_col: str | None = None
+    limit: int | None = None
+
+
+def _existing(path: str | Path) -> Path:
+    """`path` as a Path, or an InputError that says to upload it again."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"File not found: '{p.name}'. Upload it again or check the path.")
+    return p
+
+
+def _is_number(s: str) -> bool:
+    """True when `s` parses as a float and is not blank."""
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return bool(s.strip())
+
+
+def _head_lines(p: Path, k: int) -> list[str]:
+    """Up to `k` non-blank lines from the start of `p` (decoded with replacement)."""
+    with p.open("rb") as fh:
+        data = fh.read(_SNIFF_BYTES)
+    lines = data.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n")
+    if len(data) == _SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut off
+    return [ln.rstrip("\r") for ln in lines if ln.strip()][:k]
+
+
+def _decode(data: bytes) -> tuple[str, bool]:
+    """Text of `data` as UTF-8 (BOM dropped); True when bytes had to be replaced."""
+    try:
+        return data.decode("utf-8-sig"), False
+    except UnicodeDecodeError:
+        return data.decode("utf-8-sig", errors="replace"), True
+
+
+def _replaced_rows(df: pd.DataFrame) -> int:
+    """Rows with a U+FFFD in any string cell (only called when decoding replaced bytes)."""
+    hit = np.zeros(len(df), dtype=bool)
+    for c in df.columns:
+        s = df[c]
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            hit |= s.map(lambda v: isinstance(v, str) and _REPLACEMENT in v).to_numpy(bool)
+    return int(hit.sum())
+
+
+def _replacement_note(notes: list[str], name: str, rows: int) -> None:
+    """Tell the user that `rows` rows of `name` (0: only the header) had bytes replaced."""
+    what = f"{rows} row(s) decoded with replacement" if rows else "header decoded with replacement"
+    notes.append(
+        f"'{name}' is not valid UTF-8: {what} (unreadable bytes show as '{_REPLACEMENT}'). "
+        "Save the file as UTF-8 to keep those characters."
+    )
+
+
+def _quote_list(names: Sequence[str], k: int = 12) -> str:
+    """The first `k` of `names` quoted and joined, with ``and N more`` for the rest."""
+    shown = ", ".join(repr(str(c)) for c in names[:k])
+    return shown + (f" and {len(names) - k} more" if len(names) > k else "")
+
+
+def _no_rows(name: str) -> InputError:
+    """The error for a file with nothing to read (the caller raises it)."""
+    return InputError(
+        f"'{name}' has no rows (it is empty, or holds only a header). "
+        "Upload a file with at least one item."
+    )

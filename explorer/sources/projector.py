@@ -1,0 +1,229 @@
+"""TensorFlow Embedding Projector formats: vector TSV, metadata TSV and config JSON.
+
+Also the metadata table beside any given vectors (npy/npz/projector), since a ``.tsv`` there
+follows the projector's header rule. Paths inside a config may not leave its folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path, PureWindowsPath
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .common import (
+    _NA_VALUES,
+    _TABLES,
+    _decode,
+    _no_rows,
+    _quote_list,
+    _replaced_rows,
+    _replacement_note,
+)
+from .detect import _EXTENSIONS
+from .tables import _read_frame
+
+__all__ = ["_read_metadata", "_read_projector_config", "_read_vector_tsv"]
+
+
+def _read_metadata(p: Path, notes: list[str], id_col: str | None) -> pd.DataFrame:
+    """A metadata table for given vectors; a .tsv follows the projector header rule."""
+    fmt = _EXTENSIONS.get(p.suffix.lower())
+    if fmt == "tsv":
+        return _read_projector_metadata(p, notes, id_col)
+    if fmt not in (*_TABLES, "txt"):
+        raise InputError(
+            f"The metadata file '{p.name}' must be CSV, TSV, Parquet, JSONL or TXT "
+            "(one label per line)."
+        )
+    return _read_frame(p, fmt, notes, id_col=id_col, keep_blank=True)
+
+
+def _read_projector_metadata(p: Path, notes: list[str], id_col: str | None) -> pd.DataFrame:
+    """Projector metadata TSV: one column → no header row; several → the first row is one."""
+    text, replaced = _decode(p.read_bytes())
+    lines = text.split("\n")
+    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise _no_rows(p.name)
+    if not any("\t" in ln for ln in lines):
+        df = pd.DataFrame({"label": lines}, dtype=object)
+    else:
+        try:
+            df = pd.read_csv(
+                io.StringIO("\n".join(lines)),
+                sep="\t",
+                header=0,
+                dtype={id_col: str} if id_col else None,
+                keep_default_na=False,
+                na_values=_NA_VALUES,
+                quoting=csv.QUOTE_NONE,  # the projector does not use quotes
+            )
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise InputError(f"Could not read the metadata '{p.name}' as TSV ({exc}).") from None
+        if len(df) == 0:
+            raise _no_rows(p.name)
+    if replaced:
+        _replacement_note(notes, p.name, _replaced_rows(df))
+    return df
+
+
+def _read_vector_tsv(p: Path, name: str) -> np.ndarray:
+    """(n, d) from tab-separated numbers without a header (projector tensor TSV)."""
+    text, _ = _decode(p.read_bytes())
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise _no_rows(name)
+    blank = [i + 1 for i, ln in enumerate(lines) if not ln.strip()]
+    if blank:
+        raise InputError(
+            f"'{name}' has blank lines ({blank[:8]}); each line must be one vector, so remove them."
+        )
+    widths = np.asarray([ln.count("\t") + 1 for ln in lines])
+    common = Counter(widths.tolist()).most_common(1)[0][0]
+    off = np.flatnonzero(widths != common)
+    if off.size:
+        shown = ", ".join(f"line {i + 1} ({widths[i]})" for i in off[:8])
+        raise InputError(
+            f"Vectors in '{name}' have unequal lengths: most lines have {common} numbers, "
+            f"but {off.size} differ: {shown}{' and more' if off.size > 8 else ''}."
+        )
+    try:
+        arr = np.loadtxt(
+            io.StringIO("\n".join(lines)), delimiter="\t", dtype=np.float32, ndmin=2, comments=None
+        )
+    except ValueError as exc:
+        raise InputError(
+            f"'{name}' must hold only tab-separated numbers, one vector per line, no header "
+            f"({exc})."
+        ) from None
+    return arr
+
+
+def _inside(base: Path, rel: Any, what: str, cfg_name: str) -> Path:
+    """`rel` resolved under `base`; anything that could leave `base` is refused."""
+    if not isinstance(rel, str) or not rel.strip():
+        raise InputError(f"The projector config '{cfg_name}' has no usable {what}.")
+    # Judge the path both as POSIX and as Windows: an upload may come from either.
+    parts = set(Path(rel).parts) | set(PureWindowsPath(rel).parts)
+    bad = (
+        "://" in rel
+        or Path(rel).is_absolute()
+        or PureWindowsPath(rel).is_absolute()
+        or bool(PureWindowsPath(rel).drive)
+        or rel.startswith(("/", "\\", "~"))
+        or ".." in parts
+    )
+    root = base.resolve()
+    full = (base / rel).resolve()
+    if bad or not full.is_relative_to(root):
+        raise InputError(
+            f"The projector config's {what} '{rel}' points outside the config's folder. "
+            "Only files next to the config (or in folders below it) are read; upload them "
+            "together and use relative paths without '..'."
+        )
+    if not full.is_file():
+        raise InputError(
+            f"The projector config's {what} '{rel}' was not found next to "
+            f"'{cfg_name}'. Upload it together with the config."
+        )
+    return full
+
+
+def _read_projector_config(
+    p: Path,
+    tensor_name: str | None,
+    meta: Path | None,
+    notes: list[str],
+    id_col: str | None,
+) -> tuple[np.ndarray, pd.DataFrame | None, dict[str, Any]]:
+    """(vectors (n, d), metadata or None, source extras) from a projector config JSON.
+
+    The extras are ``files`` (the tensor and metadata file names read) and ``tensor_name``.
+    A given `meta` file wins over the config's ``metadataPath``.
+    """
+    text, _ = _decode(p.read_bytes())
+    try:
+        cfg = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"'{p.name}' is not valid JSON ({exc}).") from None
+    embs = cfg.get("embeddings") if isinstance(cfg, dict) else None
+    if not isinstance(embs, list) or not embs or not all(isinstance(e, dict) for e in embs):
+        raise InputError(f"'{p.name}' has no \"embeddings\" list; it is not a projector config.")
+    names = [str(e.get("tensorName", f"#{i}")) for i, e in enumerate(embs)]
+    i = _pick_embedding(names, tensor_name, p.name, notes)
+    emb = embs[i]
+    arr, tpath = _read_tensor(p, emb, names[i])
+    meta_df = None
+    meta_file: list[str] = []
+    if meta is not None:
+        meta_df = _read_metadata(meta, notes, id_col)
+    elif emb.get("metadataPath"):
+        mpath = _inside(p.parent, emb.get("metadataPath"), "metadataPath", p.name)
+        meta_df = _read_metadata(mpath, notes, id_col)
+        meta_file = [mpath.name]
+    extra = {"files": [tpath.name, *meta_file], "tensor_name": names[i]}
+    return arr, meta_df, extra
+
+
+def _pick_embedding(
+    names: Sequence[str], tensor_name: str | None, cfg_name: str, notes: list[str]
+) -> int:
+    """Index of the embedding named `tensor_name`, or 0 (said in notes when there are more)."""
+    if tensor_name is None:
+        if len(names) > 1:
+            notes.append(
+                f"Read the first embedding '{names[0]}' of {len(names)} "
+                f"({_quote_list(names)}); pick tensor_name to change."
+            )
+        return 0
+    if tensor_name in names:
+        return names.index(tensor_name)
+    raise InputError(
+        f"No embedding named '{tensor_name}' in '{cfg_name}'. Embeddings: {_quote_list(names)}."
+    )
+
+
+def _read_tensor(p: Path, emb: dict[str, Any], tname: str) -> tuple[np.ndarray, Path]:
+    """(vectors (n, d) float32, tensor path) of one config entry: a TSV or raw float32 bytes."""
+    tpath = _inside(p.parent, emb.get("tensorPath"), "tensorPath", p.name)
+    shape: Any = emb.get("tensorShape")  # checked below, as the upload may hold anything
+    ok_shape = (
+        isinstance(shape, list)
+        and len(shape) == 2
+        and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in shape)
+    )
+    if tpath.suffix.lower() == ".tsv":
+        arr = _read_vector_tsv(tpath, tpath.name)
+        if ok_shape and tuple(shape) != arr.shape:
+            raise InputError(
+                f"'{tpath.name}' holds {arr.shape[0]} × {arr.shape[1]} numbers but "
+                f"the config's tensorShape says {shape[0]} × {shape[1]}."
+            )
+        return arr, tpath
+    if not ok_shape:
+        raise InputError(
+            f"The embedding '{tname}' in '{p.name}' needs a tensorShape "
+            f"[rows, dimensions] to read '{tpath.name}'; got {shape!r}."
+        )
+    n, d = shape
+    size = tpath.stat().st_size
+    if size != n * d * 4:
+        raise InputError(
+            f"'{tpath.name}' holds {size} bytes ({size / 4:g} float32 values) but "
+            f"tensorShape [{n}, {d}] needs {n * d} values ({n * d * 4} bytes). "
+            "Fix tensorShape or re-export the tensor."
+        )
+    # Raw little-endian float32; astype copies into native, writable float32.
+    return np.frombuffer(tpath.read_bytes(), dtype="<f4").reshape(n, d).astype(np.float32), tpath
