@@ -24,7 +24,8 @@ def unit_rows(x: object) -> tuple[np.ndarray, np.ndarray]:
     """
     mat = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(mat, axis=1).astype(np.float32)
-    unit = np.divide(mat, norms[:, None], out=np.zeros_like(mat), where=norms[:, None] > 0)
+    # `!= 0` rather than `> 0`: a NaN row stays NaN, so later checks can name it.
+    unit = np.divide(mat, norms[:, None], out=np.zeros_like(mat), where=norms[:, None] != 0)
     return unit, norms
 
 

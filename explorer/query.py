@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .embed import embed_texts
 from .errors import InputError
-from .models import embed_texts
 from .space import Space
 
 __all__ = ["substring_rows", "text_vector"]
@@ -42,7 +42,7 @@ def substring_rows(
     if not needle:
         return np.zeros(0, dtype=np.int64)
     stop = space.n if rows is None else min(rows, space.n)
-    labels = space.labels[:stop]
+    labels = space.display_text[:stop]
     hits = [i for i, s in enumerate(labels) if needle in s.casefold()]
     if space.has_text:
         ids = space.ids[:stop]

@@ -5,8 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from explorer.embed import embed_texts
 from explorer.errors import InputError, ModelError
-from explorer.models import DEFAULT_MODEL, embed_texts, load_model, resolve_model
+from explorer.models import DEFAULT_MODEL, load_model, resolve_model
 
 
 def test_resolve_packaged_local_and_hub(tmp_path: Path) -> None:
@@ -176,7 +177,7 @@ def test_bf16_vectors_match_fp32_as_float32_unit_rows() -> None:
 
 @pytest.mark.slow
 def test_truncation_count_is_exact_and_skips_short_texts(monkeypatch: pytest.MonkeyPatch) -> None:
-    import explorer.models as mod
+    import explorer.embed as mod
 
     model = load_model(None)
     tok = model.tokenizer
@@ -208,7 +209,7 @@ def test_truncation_count_is_exact_and_skips_short_texts(monkeypatch: pytest.Mon
 
 @pytest.mark.slow
 def test_default_batches_follow_text_length(tmp_path: Path) -> None:
-    import explorer.models as mod
+    import explorer.embed as mod
 
     model = load_model(None)
     long_b = mod._auto_batch(model, ["The committee met to discuss the budget. " * 40] * 8, 256)
@@ -226,7 +227,7 @@ def test_default_batches_follow_text_length(tmp_path: Path) -> None:
 def test_cached_texts_are_neither_encoded_nor_tokenised(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import explorer.models as mod
+    import explorer.embed as mod
 
     texts = ["word " * 400, "a cat sat on the mat", "word " * 400]
     first = embed_texts(texts, cache_dir=tmp_path)
@@ -245,7 +246,7 @@ def test_cached_texts_are_neither_encoded_nor_tokenised(
 def test_a_cache_from_before_truncation_flags_still_works(tmp_path: Path) -> None:
     import sqlite3
 
-    from explorer.models import EmbeddingCache
+    from explorer.embed_cache import EmbeddingCache
 
     db = tmp_path / "embeddings.sqlite"
     old = np.arange(3, dtype=np.float32)

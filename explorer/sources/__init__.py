@@ -2,7 +2,7 @@
 
 Every reader ends in :class:`Loaded`: ``items`` has a unique str ``id`` column, an optional
 ``text`` column, then metadata columns; ``vectors`` is an (n, d) float32 C-contiguous matrix,
-or None when the texts still need embedding by a model (see ``explorer.models``).
+or None when the texts still need embedding by a model (see ``explorer.embed``).
 
 Uploads are untrusted: ``.npy``/``.npz`` are never unpickled, gensim's pickle-based ``load``
 is never used, and paths inside a projector config may not leave the config's folder.
