@@ -107,6 +107,63 @@ def reindex(folder: Path, progress: Progress | None = None) -> VectorIndex:
     )
 
 
+@dataclass
+class _Embedded:
+    """Vectors for a build: given, or embedded from the items' text by `model`."""
+
+    vectors: np.ndarray | None
+    model: str | None = None
+    n_truncated: int = 0
+    n_cached: int = 0
+
+
+def _embed(
+    items: pd.DataFrame,
+    model: str | None,
+    precision: Precision,
+    cache_dir: Path | None,
+    progress: Progress | None,
+    notes: list[str],
+) -> _Embedded:
+    """Embed `items.text` with `model`; what the encoder noted is added to `notes`."""
+    if "text" not in items.columns:
+        raise InputError("There are no vectors and no text column to embed.")
+    info = resolve_model(model)
+    enc = embed_texts(
+        items["text"].astype(str).tolist(),
+        model,
+        precision=precision,
+        cache_dir=cache_dir,
+        progress=progress,
+    )
+    if getattr(enc, "note", ""):
+        notes.append(enc.note)  # e.g. bfloat16 asked for but not supported here
+    if getattr(enc, "precision", "fp32") == "bf16":
+        notes.append("Embedded in bfloat16 (fast mode).")
+    return _Embedded(enc.vectors, info.spec, enc.n_truncated, enc.n_cached)
+
+
+def _summary(
+    folder: Path, space: Space, index: VectorIndex, emb: _Embedded, seconds: dict[str, float]
+) -> BuildSummary:
+    return BuildSummary(
+        folder=str(folder),
+        n=space.n,
+        dim=space.dim,
+        metric=space.metric,
+        model=emb.model,
+        n_truncated=emb.n_truncated,
+        n_cached=emb.n_cached,
+        notes=list(space.notes),
+        seconds=seconds,
+        index=(
+            "exact search"
+            if index.exact
+            else f"hnswlib (M={index.params.M}, ef_construction={index.params.ef_construction})"
+        ),
+    )
+
+
 def build_space(
     items: pd.DataFrame,
     vectors: np.ndarray | None,
@@ -131,34 +188,14 @@ def build_space(
     """
     seconds: dict[str, float] = {}
     notes = list(notes)
-    n_trunc = n_cached = 0
-    model_name = None
     if len(items) == 0:
         raise InputError("No rows: the input is empty, so there is nothing to build.")
+    emb = _Embedded(vectors)
     if vectors is None:
-        if "text" not in items.columns:
-            raise InputError("There are no vectors and no text column to embed.")
         t = time.perf_counter()
-        info = resolve_model(model)
-        enc = embed_texts(
-            items["text"].astype(str).tolist(),
-            model,
-            precision=precision,
-            cache_dir=cache_dir,
-            progress=_stage(progress, 0.0, 0.75),
-        )
-        vectors, n_trunc, n_cached, model_name = (
-            enc.vectors,
-            enc.n_truncated,
-            enc.n_cached,
-            info.spec,
-        )
+        emb = _embed(items, model, precision, cache_dir, _stage(progress, 0.0, 0.75), notes)
         seconds["embed"] = time.perf_counter() - t
-        if getattr(enc, "note", ""):
-            notes.append(enc.note)  # e.g. bfloat16 asked for but not supported here
-        if getattr(enc, "precision", "fp32") == "bf16":
-            notes.append("Embedded in bfloat16 (fast mode).")
-    mat = np.asarray(vectors)
+    mat = np.asarray(emb.vectors)
     if metric is None:
         # 2-D/3-D inputs are coordinates: normalising them would destroy the picture.
         metric = "l2" if mat.ndim == 2 and mat.shape[1] <= 3 else "cosine"
@@ -167,7 +204,7 @@ def build_space(
         items,
         mat,
         metric=metric,
-        model=model_name,
+        model=emb.model,
         source=source,
         map_rows=map_rows,
         duplicates=duplicates,
@@ -181,28 +218,13 @@ def build_space(
     space = open_space(folder)
     index = index_space(folder, space, index_params, _stage(progress, 0.8, 0.99))
     seconds["index"] = time.perf_counter() - t
-    summary = BuildSummary(
-        folder=str(folder),
-        n=space.n,
-        dim=space.dim,
-        metric=space.metric,
-        model=model_name,
-        n_truncated=n_trunc,
-        n_cached=n_cached,
-        notes=list(space.notes),
-        seconds=seconds,
-        index=(
-            "exact search"
-            if index.exact
-            else f"hnswlib (M={index.params.M}, ef_construction={index.params.ef_construction})"
-        ),
-    )
+    summary = _summary(folder, space, index, emb, seconds)
     update_manifest(
         folder,
         index_params=asdict(index.params),
         build={
-            "n_truncated": n_trunc,
-            "n_cached": n_cached,
+            "n_truncated": emb.n_truncated,
+            "n_cached": emb.n_cached,
             "seconds": seconds,
             "index": summary.index,
         },

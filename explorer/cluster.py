@@ -288,6 +288,33 @@ def _by_size(labels: np.ndarray) -> np.ndarray:
 # Entry points
 
 
+def _directions(x: np.ndarray, metric: Metric, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows to cluster, (n,) bool: which have a direction). Under cosine, unit rows."""
+    if metric != "cosine":
+        return x, np.ones(x.shape[0], dtype=bool)
+    unit, norms = unit_rows(x)
+    keep = norms > 0
+    if not keep.all():
+        notes.append(
+            f"{int((~keep).sum())} item(s) with a zero vector have no direction "
+            "and are not clustered."
+        )
+    return unit, keep
+
+
+def _map_features(map_coords: np.ndarray | None, n: int) -> np.ndarray:
+    """(n, 2|3) float32 map coordinates to cluster on, checked."""
+    if map_coords is None:
+        raise InputError(_NEED_MAP)
+    map_xy = np.asarray(map_coords, dtype=np.float32)
+    if map_xy.ndim != 2 or map_xy.shape[0] != n or map_xy.shape[1] not in (2, 3):
+        raise InputError(
+            f"The map coordinates have shape {map_xy.shape}; they must be "
+            f"({n}, 2) or ({n}, 3), one row per vector."
+        )
+    return map_xy
+
+
 def cluster(
     vectors: np.ndarray,
     params: ClusterParams | None = None,
@@ -331,25 +358,10 @@ def cluster(
     p = resolve_features(p, d)
     notes: list[str] = []
 
-    keep = np.ones(n, dtype=bool)
-    if metric == "cosine":
-        x, norms = unit_rows(x)
-        keep = norms > 0
-        if not keep.all():
-            notes.append(
-                f"{int((~keep).sum())} item(s) with a zero vector have no direction "
-                "and are not clustered."
-            )
+    x, keep = _directions(x, metric, notes)
     map_xy = None
     if p.features == "map":
-        if map_coords is None:
-            raise InputError(_NEED_MAP)
-        map_xy = np.asarray(map_coords, dtype=np.float32)
-        if map_xy.ndim != 2 or map_xy.shape[0] != n or map_xy.shape[1] not in (2, 3):
-            raise InputError(
-                f"The map coordinates have shape {map_xy.shape}; they must be "
-                f"({n}, 2) or ({n}, 3), one row per vector."
-            )
+        map_xy = _map_features(map_coords, n)
         undrawn = ~np.isfinite(map_xy).all(1)
         if (undrawn & keep).any():
             notes.append(f"{int((undrawn & keep).sum())} item(s) not on the map are not clustered.")

@@ -7,10 +7,13 @@ Point identity travels in ``customdata`` (the row number in the space), because
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .probes import AnalogyLayout
 
 __all__ = [
     "MAX_CATEGORIES",
@@ -222,38 +225,23 @@ def _natural(value: object) -> tuple[int, float | str]:
         return (1, str(value))
 
 
-def analogy_figure(
-    words: Sequence[str],
-    vectors: np.ndarray,
-    roles: Sequence[str],
-    arrows: Sequence[tuple[int, int]],
-) -> Any:
-    """PCA of just the probe's vectors, with offsets drawn as arrows.
+def analogy_figure(layout: AnalogyLayout) -> Any:
+    """Draw an analogy layout: its points coloured by role, its offsets as arrows.
 
     Args:
-        words: labels of the m points.
-        vectors: (m, d) their vectors.
-        roles: per point, e.g. "plus", "minus" or "answer" (sets the colour).
-        arrows: (from, to) pairs of point positions, e.g. man→woman and king→queen.
+        layout: from :func:`explorer.probes.analogy_layout` (positions, roles, arrows).
     """
     import plotly.graph_objects as go
-    from sklearn.decomposition import PCA
 
-    x = np.asarray(vectors, dtype=np.float64)
-    if len(x) >= 2 and (x != x[0]).any():
-        xy = PCA(n_components=min(2, len(x)), random_state=0).fit_transform(x)
-        if xy.shape[1] == 1:
-            xy = np.column_stack([xy, np.zeros(len(xy))])
-    else:
-        xy = np.zeros((len(x), 2))
+    xy, words, roles = layout.xy, layout.words, layout.roles
     colours = {"plus": "#4E79A7", "minus": "#E15759", "answer": "#59A14F"}
     fig = go.Figure()
-    for a, b in arrows:
+    for a, b in layout.arrows:
         fig.add_annotation(
-            x=xy[b, 0],
-            y=xy[b, 1],
-            ax=xy[a, 0],
-            ay=xy[a, 1],
+            x=float(xy[b, 0]),
+            y=float(xy[b, 1]),
+            ax=float(xy[a, 0]),
+            ay=float(xy[a, 1]),
             xref="x",
             yref="y",
             axref="x",

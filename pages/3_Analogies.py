@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
 import streamlit as st
 
+from explorer.evaluate import evaluate_analogies, google_analogies_path
 from explorer.plot import analogy_figure, section_bars
-from explorer.probes import analogy, evaluate_analogies
+from explorer.probes import analogy, analogy_layout
 from ui import common
 
 PRESETS = [
@@ -30,6 +27,9 @@ st.caption("“a is to b as c is to ?” — answered by vector arithmetic: a �
 
 state = st.session_state
 presets = [p for p in PRESETS if all(space.lookup(t) is not None for t in p)]
+if presets and all(state.get(key) is None for key in ("an_a", "an_b", "an_c")):
+    # a, b and c unset (a first visit): show the first preset's answer without a click.
+    state["an_a"], state["an_b"], state["an_c"] = presets[0]
 if presets:
     cols = st.columns(len(presets))
     for col, (a, b, c) in zip(cols, presets, strict=False):
@@ -103,19 +103,8 @@ if plus:
                 key="an_table",
             )
         with right:
-            terms = [*minus, *plus]
-            rows = [space.lookup(t) for t in terms]
-            answers = res.hits[:3]
-            words = [*terms, *(h.text for h in answers)]
-            vecs = np.asarray(space.vectors[[*rows, *(h.row for h in answers)]])
-            roles = ["minus"] * len(minus) + ["plus"] * len(plus) + ["answer"] * len(answers)
-            arrows = []
-            if minus and len(plus) >= 2 and answers:
-                # b → c is the offset; a → answer should run parallel to it.
-                arrows = [(0, len(minus) + 1), (len(minus), len(terms))]
-            st.plotly_chart(
-                analogy_figure(words, vecs, roles, arrows), width="stretch", key="an_fig"
-            )
+            layout = analogy_layout(space, res, n_answers=3)
+            st.plotly_chart(analogy_figure(layout), width="stretch", key="an_fig")
 
 st.divider()
 st.subheader("Evaluate on an analogy set")
@@ -135,15 +124,8 @@ restrict = c2.number_input(
 )
 if c3.button("Run evaluation", type="primary", key="an_run"):
     with common.friendly("The evaluation"), st.spinner("Answering every question…"):
-        if upload is not None:
-            with tempfile.NamedTemporaryFile(suffix=".txt", delete=False) as fh:
-                fh.write(upload.getvalue())
-            path = Path(fh.name)
-        else:
-            import gensim
-
-            path = Path(gensim.__file__).parent / "test" / "test_data" / "questions-words.txt"
-        ev = evaluate_analogies(space, path, restrict_vocab=int(restrict), method=method)
+        source = upload if upload is not None else google_analogies_path()
+        ev = evaluate_analogies(space, source, restrict_vocab=int(restrict), method=method)
         state["an_eval"] = {
             "accuracy": ev.accuracy,
             "oov": ev.oov,

@@ -50,12 +50,16 @@ if space is not None and folder is not None:
             st.caption(SAMPLES[space.source["sample"]].description)
         for note in space.notes:
             st.caption(f":material/info: {note}")
-        links = st.columns(5)
-        links[0].page_link("pages/1_Map.py", label="Map", icon=":material/scatter_plot:")
-        links[1].page_link("pages/2_Neighbours.py", label="Neighbours", icon=":material/hub:")
-        links[2].page_link("pages/3_Analogies.py", label="Analogies", icon=":material/functions:")
-        links[3].page_link("pages/4_Clusters.py", label="Clusters", icon=":material/bubble_chart:")
-        links[4].page_link("pages/5_Quality.py", label="Quality", icon=":material/straighten:")
+        pages = [
+            ("pages/1_Map.py", "Map", ":material/scatter_plot:"),
+            ("pages/2_Neighbours.py", "Neighbours", ":material/hub:"),
+            ("pages/3_Analogies.py", "Analogies", ":material/functions:"),
+            ("pages/4_Clusters.py", "Clusters", ":material/bubble_chart:"),
+            ("pages/5_Quality.py", "Quality", ":material/straighten:"),
+        ]
+        for col, (path, label, icon) in zip(st.columns(len(pages)), pages, strict=True):
+            with col:
+                common.link(path, label, icon)
 
 if st.session_state.get("last_summary"):
     with st.expander("Last build", expanded=True):

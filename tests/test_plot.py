@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.plot import MAX_CATEGORIES, analogy_figure, colour_kind, scatter_map, section_bars
+from explorer.probes import AnalogyLayout
 
 
 def _coords(n: int, dims: int = 2) -> np.ndarray:
@@ -57,15 +58,23 @@ def test_highlights_and_three_dimensions() -> None:
 
 
 def test_analogy_figure_draws_offsets() -> None:
-    vecs = np.random.default_rng(0).normal(size=(4, 50))
+    xy = np.random.default_rng(0).normal(size=(4, 2)).astype(np.float32)
     fig = analogy_figure(
-        ["man", "king", "woman", "queen"],
-        vecs,
-        ["minus", "plus", "plus", "answer"],
-        [(0, 2), (1, 3)],
+        AnalogyLayout(
+            words=["man", "king", "woman", "queen"],
+            xy=xy,
+            roles=["minus", "plus", "plus", "answer"],
+            arrows=[(0, 2), (1, 3)],
+        )
     )
     assert len(fig.layout.annotations) == 2
     assert {t.name for t in fig.data} == {"minus", "plus", "answer"}
+    # It draws the layout's positions as given: no projection of its own.
+    king_to_queen = fig.layout.annotations[1]
+    assert (king_to_queen.ax, king_to_queen.ay) == (float(xy[1, 0]), float(xy[1, 1]))
+    assert (king_to_queen.x, king_to_queen.y) == (float(xy[3, 0]), float(xy[3, 1]))
+    answer = next(t for t in fig.data if t.name == "answer")
+    assert list(answer.text) == ["queen"] and answer.x[0] == float(xy[3, 0])
 
 
 def test_section_bars() -> None:

@@ -1,4 +1,4 @@
-"""Neighbours, analogies and the word-vector benchmarks (explorer.probes)."""
+"""Neighbours, analogies (explorer.probes) and the word-vector benchmarks (explorer.evaluate)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ import pandas as pd
 import pytest
 
 from explorer.errors import InputError
+from explorer.evaluate import evaluate_analogies, evaluate_similarity, google_analogies_path
 from explorer.index import IndexParams, build_index
 from explorer.probes import (
+    AnalogyLayout,
     AnalogyResult,
     Hit,
     analogy,
-    evaluate_analogies,
-    evaluate_similarity,
+    analogy_layout,
+    cosadd_direction,
+    cosmul_scores,
     neighbours,
 )
 from explorer.space import Space, make_space
@@ -218,6 +221,70 @@ def test_analogy_errors(royal):
         analogy(zero, ["a", "b"], ["c"])
 
 
+def test_analogy_result_carries_its_terms_and_their_rows_on_both_paths(royal):
+    row = royal.row_of
+    exact = analogy(royal, ["KING", " woman ", "unicorn"], ["man"], ignore_missing=True)
+    assert exact.positive == ["KING", "woman"] and exact.negative == ["man"]
+    assert exact.missing == ["unicorn"]
+    # positives then negatives; 'KING' is an id of its own, found exactly
+    assert exact.term_rows == [row["KING"], row["woman"], row["man"]]
+    index = _hnsw(royal)
+    assert not index.exact
+    searches: list[int] = []
+    real_search = index.search
+    index.search = lambda *a, **kw: searches.append(1) or real_search(*a, **kw)  # type: ignore[method-assign]
+    for method in ("3cosadd", "3cosmul"):
+        fast = analogy(royal, ["king", "woman"], ["man"], k=3, method=method, index=index)
+        assert searches, "the index path was not taken"
+        searches.clear()
+        assert fast.positive == ["king", "woman"] and fast.negative == ["man"]
+        assert fast.term_rows == [row["king"], row["woman"], row["man"]]
+        assert fast.hits[0].id == "queen"
+
+
+def test_cosmul_scores_works_in_place_on_a_term_major_block():
+    rng = np.random.default_rng(5)
+    cos = rng.uniform(-1, 1, size=(3, 4, 6)).astype(np.float32)  # (terms, batch, vocab)
+    s = (1 + cos.astype(np.float64)) / 2
+    want = s[0] * s[1] / (s[2] + 1e-3)
+    block = cos.copy()
+    got = cosmul_scores(block, 2)
+    assert got.shape == (4, 6) and np.shares_memory(got, block)  # no new (batch, vocab) array
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    no_neg = cosmul_scores(cos[:2].copy(), 2)
+    np.testing.assert_allclose(no_neg, s[0] * s[1] / (1 + 1e-3), rtol=1e-5)
+    with pytest.raises(InputError, match="cancel"):
+        cosadd_direction(np.eye(3, dtype=np.float32)[[0, 0]], 1)
+
+
+def test_analogy_layout_places_terms_answers_and_parallel_offsets(royal):
+    res = analogy(royal, ["king", "woman"], ["man"], k=5)
+    lay = analogy_layout(royal, res, n_answers=3)
+    assert isinstance(lay, AnalogyLayout)
+    answers = [h.text for h in res.hits[:3]]
+    assert answers[0] == "queen"
+    assert lay.words == ["man", "king", "woman", *answers]
+    assert lay.roles == ["minus", "plus", "plus", "answer", "answer", "answer"]
+    assert lay.arrows == [(0, 2), (1, 3)]  # man → woman (the offset), king → queen
+    assert lay.xy.shape == (6, 2) and lay.xy.dtype == np.float32
+    # king - man + woman = queen exactly here, so the two arrows are the same vector
+    # (the four of them span a plane, which a PCA of just them keeps).
+    square = analogy_layout(royal, res, n_answers=1)
+    assert square.words == ["man", "king", "woman", "queen"]
+    (a0, a1), (b0, b1) = square.arrows
+    offset, answer = square.xy[a1] - square.xy[a0], square.xy[b1] - square.xy[b0]
+    assert np.linalg.norm(offset) > 0.5
+    np.testing.assert_allclose(answer, offset, atol=1e-5)
+    # No offset to draw without a negative term, a second positive or an answer.
+    lone = analogy_layout(royal, analogy(royal, ["king"], [], k=2))
+    assert lone.roles == ["plus", "answer", "answer"] and lone.arrows == []
+    bare = analogy_layout(royal, res, n_answers=0)
+    assert bare.words == ["man", "king", "woman"] and bare.arrows == []
+    assert bare.xy.shape == (3, 2)
+    with pytest.raises(InputError, match="n_answers"):
+        analogy_layout(royal, res, n_answers=-1)
+
+
 # --------------------------------------------------------------------------- benchmark files
 
 
@@ -320,6 +387,17 @@ def test_evaluate_analogies_accepts_open_files(tmp_path, offsets):
     from_path = evaluate_analogies(space, path)
     from_bytes = evaluate_analogies(space, io.BytesIO(path.read_bytes()))
     assert from_bytes.accuracy == from_path.accuracy
+    # A file already read (an upload shown twice) is still read whole.
+    seen = io.BytesIO(path.read_bytes())
+    seen.read()
+    assert evaluate_analogies(space, seen).accuracy == from_path.accuracy
+    from_text = evaluate_analogies(space, io.StringIO(path.read_text()))
+    assert from_text.questions == from_path.questions
+
+
+def test_google_analogies_path_is_gensims_file():
+    path = google_analogies_path()
+    assert path.name == "questions-words.txt" and path.is_file()
 
 
 @pytest.mark.parametrize(
@@ -462,9 +540,6 @@ def test_glove_wordsim_spearman_matches_gensim(glove, gensim_test_data):
 
 
 def test_indexed_analogy_agrees_with_the_exact_scan() -> None:
-    from explorer.index import IndexParams, build_index
-    from explorer.probes import analogy
-
     rng = np.random.default_rng(3)
     # Clustered like real embeddings (uniform noise in 24-d has no neighbourhoods to find).
     centres = rng.normal(size=(40, 24))
