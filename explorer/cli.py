@@ -126,16 +126,15 @@ def cmd_info(args: argparse.Namespace) -> None:
             "build",
         )
     }
-    info["steps"] = man.get("steps", {})
+    steps: dict[str, Any] = man.get("steps") or {}
+    info["steps"] = steps
     lines = [
         f"{man['n']:,} items × {man['dim']} dims, metric {man['metric']}, "
         f"model {man.get('model') or '(given vectors)'}",
         f"columns: {', '.join(man.get('columns', []))}",
-        f"steps done: {len(info['steps'])}",
+        f"steps done: {len(steps)}",
     ]
-    lines += [
-        f"  {k}: {json.dumps(v.get('params', v), sort_keys=True)}" for k, v in info["steps"].items()
-    ]
+    lines += [f"  {k}: {json.dumps(v.get('params', v), sort_keys=True)}" for k, v in steps.items()]
     _out(args, info, "\n".join(lines))
 
 
@@ -158,7 +157,7 @@ def cmd_neighbours(args: argparse.Namespace) -> None:
     _out(
         args,
         {"query": query, "neighbours": rows},
-        "\n".join(f"{r['score']:.4f}  {r['id']}  {r['text'][:80]}" for r in rows),
+        "\n".join(f"{h.score:.4f}  {h.id}  {h.text[:80]}" for h in hits),
     )
 
 
@@ -239,7 +238,7 @@ def cmd_cluster(args: argparse.Namespace) -> None:
         args,
         {"ran_on": res.ran_on, "clusters": rows, "noise": noise, "notes": res.notes},
         f"{len(rows)} clusters ({res.ran_on}); {noise} unclustered\n"
-        + "\n".join(f"{r['cluster']:>4} {r['size']:>7,}  {' · '.join(r['terms'])}" for r in rows),
+        + "\n".join(f"{c.cluster:>4} {c.size:>7,}  {' · '.join(c.terms)}" for c in res.clusters),
     )
 
 

@@ -373,7 +373,7 @@ def cluster(
     sub = _cluster_rows(xs, p, metric, map_xy[rows] if map_xy is not None else None, knn, notes)
     labels = np.full(n, -1, dtype=np.int64)
     labels[rows] = _by_size(sub.labels)
-    sub_texts = None if texts is None else [texts[r] for r in rows]
+    sub_texts = None if texts is None else [texts[int(r)] for r in rows]
     infos = describe_clusters(xs, labels[rows], metric, sub_texts, p.n_terms, p.n_exemplars)
     for info in infos:  # positions in xs → rows of the input
         info.exemplars = [int(rows[i]) for i in info.exemplars]

@@ -112,10 +112,10 @@ def describe_clusters(
     terms: list[list[str]] = [[] for _ in range(k)]
     if texts is not None and k:
         from_ex = [[_short(texts[r]) for r in ex] for ex in exemplars]
-        if _is_wordlike([texts[i] for i in np.flatnonzero(labels >= 0)]):
+        if _is_wordlike([texts[int(i)] for i in np.flatnonzero(labels >= 0)]):
             terms = from_ex  # single words: the most central words say it best
         else:
-            docs = [" ".join(str(texts[r]) for r in m) for m in members]
+            docs = [" ".join(str(texts[int(r)]) for r in m) for m in members]
             found = _ctfidf_terms(docs, n_terms)
             # A cluster with no usable word (stop words only, numbers) falls back
             # to its exemplars' texts.

@@ -104,26 +104,52 @@ def scatter_map(
     # (never int64, which plotly.js cannot read).
     ids = np.uint16 if n <= 2**16 else np.int32
     ok = np.flatnonzero(drawn).astype(ids)
-    # float32 coordinates travel as "f4" typed arrays: 4 bytes a value, half of float64,
-    # and far finer than a pixel (rounding them would not shrink a typed array).
-    xyz = np.ascontiguousarray(coords, dtype=np.float32)
-    hover = _hover(np.asarray(labels, dtype=object))
     three = dims == 3
-    Trace = go.Scatter3d if three else go.Scattergl
     size = 3 if three else (4 if n > 20_000 else 6 if n > 2_000 else 8)
     opacity = 0.25 if (dim_others and len(highlight)) else (0.65 if n > 20_000 else 0.85)
     fig = go.Figure()
+    add = _trace_adder(fig, coords, _hover(np.asarray(labels, dtype=object)), ids)
+    base = {"size": size, "opacity": opacity}
+    for rows, name, marker, legend in _colour_groups(ok, colour, colour_name, numeric, base):
+        add(rows, name, marker, legend)
+    if three and n > 20_000:
+        # scatter3d draws each marker as a triangulated glyph: a square is far fewer
+        # triangles than a circle and draws about twice as fast (100k points, software
+        # WebGL); at 3 px the two look alike. Highlights keep their outlined circles.
+        fig.update_traces(marker_symbol="square")
+    # Highlights that are drawn (a mask, not a per-row set lookup: thousands of search
+    # hits on a 100k map must stay cheap).
+    hl = np.asarray(highlight, dtype=np.int64).reshape(-1)
+    hl = hl[(hl >= 0) & (hl < n)]
+    hl = hl[drawn[hl]].astype(ids)
+    ring = {"size": size * 2.2 + 4, "color": "rgba(0,0,0,0)"}
+    add(hl, highlight_name, {**ring, "line": {"width": 2, "color": HIGHLIGHT}}, True)
+    _map_layout(fig, three, title, height, colour_name)
+    return fig
 
-    def add(rows: np.ndarray, name: str, marker: dict[str, Any], legend: bool = True) -> None:
+
+Marker = dict[str, Any]
+
+
+def _trace_adder(fig: Any, coords: np.ndarray, hover: np.ndarray, ids: type) -> Any:
+    """A function adding one trace of `rows` to `fig`: per point only x, y[, z], row, label."""
+    import plotly.graph_objects as go
+
+    # float32 coordinates travel as "f4" typed arrays: 4 bytes a value, half of float64,
+    # and far finer than a pixel (rounding them would not shrink a typed array).
+    xyz = np.ascontiguousarray(coords, dtype=np.float32)
+    three = xyz.shape[1] == 3
+    trace = go.Scatter3d if three else go.Scattergl
+
+    def add(rows: np.ndarray, name: str, marker: Marker, legend: bool) -> None:
         if rows.size == 0:
             return
         kw: dict[str, Any] = {"x": xyz[rows, 0], "y": xyz[rows, 1]}
         if three:
             kw["z"] = xyz[rows, 2]
-        # Only per-point data is sent per point (x, y[, z], row id, label); everything
-        # else (size, colour, opacity, hover template) is one value per trace.
+        # Everything else (size, colour, opacity, hover template) is one value per trace.
         fig.add_trace(
-            Trace(
+            trace(
                 mode="markers",
                 name=name,
                 customdata=rows.astype(ids, copy=False),
@@ -135,72 +161,49 @@ def scatter_map(
             )
         )
 
+    return add
+
+
+def _colour_groups(
+    ok: np.ndarray,
+    colour: pd.Series | None,
+    colour_name: str,
+    numeric: bool | None,
+    base: Marker,
+) -> list[tuple[np.ndarray, str, Marker, bool]]:
+    """The traces of the drawn rows `ok`: (rows, name, marker, in legend) each."""
     if colour is None:
-        add(ok, "items", {"size": size, "color": PALETTE[0], "opacity": opacity}, legend=False)
-    elif numeric or (numeric is None and colour_kind(colour) == "numeric"):
+        return [(ok, "items", {**base, "color": PALETTE[0]}, False)]
+    if numeric or (numeric is None and colour_kind(colour) == "numeric"):
         vals = pd.to_numeric(colour, errors="coerce").to_numpy(dtype=float)
         finite = ok[np.isfinite(vals[ok])]
         # float32 colour values: an "f4" typed array, half the bytes of float64
         # (clipped, so a huge value stays finite rather than becoming inf).
         f32 = np.finfo(np.float32).max
         vals = np.clip(vals, -f32, f32).astype(np.float32)
-        add(
-            finite,
-            colour_name,
-            {
-                "size": size,
-                "color": vals[finite],
-                "colorscale": "Viridis",
-                "opacity": opacity,
-                "showscale": True,
-                "colorbar": {"title": {"text": colour_name}, "thickness": 14},
-            },
-            legend=False,
-        )
-        add(
-            np.setdiff1d(ok, finite),
-            "no value",
-            {"size": size, "color": OTHER_COLOUR, "opacity": opacity},
-        )
-    else:
-        cats = colour.astype("string").fillna("(missing)").to_numpy(dtype=object)
-        counts = pd.Series(cats[ok]).value_counts()
-        top = (
-            list(counts.index[: MAX_CATEGORIES - 1])
-            if len(counts) > MAX_CATEGORIES
-            else list(counts.index)
-        )
-        for i, cat in enumerate(sorted(top, key=_natural)):
-            add(
-                ok[cats[ok] == cat],
-                str(cat),
-                {"size": size, "color": PALETTE[i % len(PALETTE)], "opacity": opacity},
-            )
-        rest = ok[~np.isin(cats[ok], top)]
-        add(
-            rest,
-            f"other ({len(counts) - len(top)} values)",
-            {"size": size, "color": OTHER_COLOUR, "opacity": opacity},
-        )
-    if three and n > 20_000:
-        # scatter3d draws each marker as a triangulated glyph: a square is far fewer
-        # triangles than a circle and draws about twice as fast (100k points, software
-        # WebGL); at 3 px the two look alike. Highlights keep their outlined circles.
-        fig.update_traces(marker_symbol="square")
-    # Highlights that are drawn (a mask, not a per-row set lookup: thousands of search
-    # hits on a 100k map must stay cheap).
-    hl = np.asarray(highlight, dtype=np.int64).reshape(-1)
-    hl = hl[(hl >= 0) & (hl < n)]
-    hl = hl[drawn[hl]].astype(ids)
-    add(
-        hl,
-        highlight_name,
-        {
-            "size": size * 2.2 + 4,
-            "color": "rgba(0,0,0,0)",
-            "line": {"width": 2, "color": HIGHLIGHT},
-        },
-    )
+        scale = {
+            "color": vals[finite],
+            "colorscale": "Viridis",
+            "showscale": True,
+            "colorbar": {"title": {"text": colour_name}, "thickness": 14},
+        }
+        return [
+            (finite, colour_name, {**base, **scale}, False),
+            (np.setdiff1d(ok, finite), "no value", {**base, "color": OTHER_COLOUR}, True),
+        ]
+    cats = colour.astype("string").fillna("(missing)").to_numpy(dtype=object)
+    counts = pd.Series(cats[ok]).value_counts()
+    top = list(counts.index[: MAX_CATEGORIES - 1] if len(counts) > MAX_CATEGORIES else counts.index)
+    groups = [
+        (ok[cats[ok] == cat], str(cat), {**base, "color": PALETTE[i % len(PALETTE)]}, True)
+        for i, cat in enumerate(sorted(top, key=_natural))
+    ]
+    rest = ok[~np.isin(cats[ok], top)]
+    other = f"other ({len(counts) - len(top)} values)"
+    return [*groups, (rest, other, {**base, "color": OTHER_COLOUR}, True)]
+
+
+def _map_layout(fig: Any, three: bool, title: str, height: int, colour_name: str) -> None:
     fig.update_layout(
         title=title or None,
         height=height,
@@ -215,7 +218,6 @@ def scatter_map(
     else:
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
-    return fig
 
 
 def _natural(value: object) -> tuple[int, float | str]:

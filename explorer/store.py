@@ -91,7 +91,7 @@ def atomic_save_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
-            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
 
     _atomic_save(path, write)
 
@@ -228,7 +228,7 @@ def open_space(folder: Path) -> Space:
 
 def list_spaces(root: Path) -> list[dict[str, Any]]:
     """Manifests of the complete spaces directly under `root`, with their folder."""
-    out = []
+    out: list[dict[str, Any]] = []
     root = Path(root)
     if not root.is_dir():
         return out
