@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from explorer import ui_cache
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, user_message
 from explorer.index import IndexUnavailable
 from explorer.samples import DEFAULT_SAMPLE, SAMPLES
 from ui import common
@@ -31,11 +31,11 @@ if folder is not None:
     try:
         space, _ = ui_cache.space_and_index(folder)
     except IndexUnavailable as exc:
-        st.error(str(exc), icon=":material/warning:")
+        st.error(user_message(exc), icon=":material/warning:")
         if st.button("Rebuild index", type="primary", key="rebuild_index"):
             rebuild_index_now(folder)
     except ExplorerError as exc:
-        st.error(str(exc), icon=":material/warning:")
+        st.error(user_message(exc), icon=":material/warning:")
 common.sidebar(space, folder)
 
 if space is not None and folder is not None:

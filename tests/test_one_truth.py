@@ -25,9 +25,11 @@ PCA = ProjectionParams(method="pca")  # what the CLI makes with --method pca
 
 @pytest.fixture()
 def spaces(app_spaces: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the iris space: its own folder, so no cache holds its figures."""
+    """Private copies of the iris and words spaces: their own folders, so no cache
+    holds their figures."""
     root = tmp_path / "spaces"
-    shutil.copytree(app_spaces / "iris", root / "iris")
+    for name in ("iris", "words"):
+        shutil.copytree(app_spaces / name, root / name)
     monkeypatch.setenv("EXPLORER_SPACES", str(root))
     monkeypatch.setenv("EXPLORER_DEFAULT_SPACE", "iris")
     monkeypatch.chdir(ROOT)
@@ -143,3 +145,49 @@ def test_opening_a_space_without_an_index_writes_nothing(
     home.button(key="rebuild_index").click().run()
     assert not home.exception
     assert open_index(folder, open_space(folder)).size == 150
+
+
+def test_clusters_page_opens_on_the_clustering_the_map_shows(spaces: Path) -> None:
+    folder = spaces / "words"  # no category column: the Map colours by cluster
+    mp = _page("pages/1_Map.py", folder).run()
+    assert not mp.exception and not mp.error
+    assert mp.selectbox(key="map_colour").value == "cluster"
+    fig = json.loads(mp.get("plotly_chart")[0].proto.spec)
+    on_map = sorted(len(_typed(t["customdata"])) for t in fig["data"] if t["name"] != "noise")
+
+    cl = _page("pages/4_Clusters.py", folder).run()  # no click, no form submitted
+    assert not cl.exception and not cl.error
+    table = next(d.value for d in cl.dataframe if "label terms" in d.value.columns)
+    assert sorted(table["size"].tolist()) == on_map and len(on_map) == 8
+
+
+def test_category_columns_are_one_rule(spaces: Path) -> None:
+    iris = open_space(spaces / "iris")
+    assert iris.category_columns == ["species"]
+    mp = _page("pages/1_Map.py", spaces / "iris").run()
+    assert mp.selectbox(key="map_colour").value == "species"  # the Map's default colour
+    cl = _page("pages/4_Clusters.py", spaces / "iris").run()
+    assert cl.selectbox(key="cluster_label").options == ["species"]  # the Clusters choice
+
+
+def test_cli_defaults_are_the_parameter_defaults() -> None:
+    from dataclasses import fields
+
+    from explorer.cli import parser
+    from explorer.cluster import ClusterParams
+
+    p = parser()
+    proj = p.parse_args(["project", "d"])
+    clus = p.parse_args(["cluster", "d"])
+    want = {f.name: f.default for f in fields(ProjectionParams)}
+    assert {k: getattr(proj, k) for k in ("method", "dims", "n_neighbors", "min_dist", "seed")} == {
+        k: want[k] for k in ("method", "dims", "n_neighbors", "min_dist", "seed")
+    }
+    cdef = {f.name: f.default for f in fields(ClusterParams)}
+    assert (clus.method, clus.features, clus.k, clus.min_cluster_size, clus.seed) == (
+        cdef["algorithm"],
+        cdef["features"],
+        cdef["n_clusters"],
+        cdef["min_cluster_size"],
+        cdef["seed"],
+    )

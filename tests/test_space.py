@@ -96,3 +96,21 @@ def test_lookup_and_rows() -> None:
 def test_unknown_metric() -> None:
     with pytest.raises(InputError, match="Unknown metric"):
         make_space(_items(2), np.eye(2), metric="manhattan")  # type: ignore[arg-type]
+
+
+def test_category_columns_leave_out_free_text_ids_and_measurements() -> None:
+    n = 400
+    rng = np.random.default_rng(0)
+    items = pd.DataFrame(
+        {
+            "id": [f"i{i}" for i in range(n)],
+            "text": [f"a sentence number {i}" for i in range(n)],
+            "topic": rng.choice(["a", "b", "c"], n),
+            "digit": rng.integers(0, 10, n),
+            "score": rng.normal(size=n),  # a measurement: many distinct numbers
+            "title": [f"title {i}" for i in range(n)],  # free text: every value new
+        }
+    )
+    space = make_space(items, rng.normal(size=(n, 8)))
+    assert space.category_columns == ["topic", "digit"]
+    assert space.metadata_columns == ["topic", "digit", "score", "title"]

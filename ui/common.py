@@ -116,7 +116,7 @@ def require_space() -> tuple[Space, VectorIndex, str]:
     try:
         space, index = ui_cache.space_and_index(folder)
     except ExplorerError as exc:
-        st.error(f"{exc}", icon=":material/warning:")
+        st.error(user_message(exc), icon=":material/warning:")
         link("pages/home.py", "Open another space on Home", ":material/home:")
         st.stop()
     return space, index, folder
