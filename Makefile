@@ -21,8 +21,8 @@ setup: $(STAMP)
 
 # The demo space and its default map are made once, so the first page opens at once.
 demo: setup
-	@test -f $(SPACES)/words-glove/manifest.json || \
-		$(PY) -m explorer build --sample words-glove --out $(SPACES)/words-glove
+	@$(PY) -m explorer info $(SPACES)/words-glove >/dev/null 2>&1 || \
+		$(PY) -m explorer build --sample words-glove --out $(SPACES)/words-glove --overwrite
 	@$(PY) -m explorer project $(SPACES)/words-glove --method umap
 
 run: demo

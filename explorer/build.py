@@ -5,6 +5,7 @@ Each stage reports progress as (fraction of the whole build 0..1, message).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -20,7 +21,15 @@ from .index import IndexParams, VectorIndex, build_index, tune_ef
 from .models import Precision, resolve_model
 from .samples import load_sample
 from .space import Metric, Space, make_space
-from .store import open_space, read_manifest, save_space, space_lock, update_manifest
+from .store import (
+    digests,
+    edit_manifest,
+    new_version,
+    open_space,
+    read_manifest,
+    update_manifest,
+    write_space_files,
+)
 
 __all__ = [
     "BuildSummary",
@@ -92,8 +101,11 @@ def index_space(
     )
     # The smallest search breadth that keeps recall@10 at 0.98 or more.
     tune_ef(index)
-    with space_lock(folder):
-        index.save(folder, space.fingerprint)
+    # Files and their checksums change together, under the space's lock.
+    with edit_manifest(folder) as man:
+        written = index.save(folder, space.fingerprint)
+        man["files"].update(digests(folder, written))
+        man["index_params"] = asdict(index.params)
     return index
 
 
@@ -156,12 +168,14 @@ def _summary(
         n_cached=emb.n_cached,
         notes=list(space.notes),
         seconds=seconds,
-        index=(
-            "exact search"
-            if index.exact
-            else f"hnswlib (M={index.params.M}, ef_construction={index.params.ef_construction})"
-        ),
+        index=_index_phrase(index),
     )
+
+
+def _index_phrase(index: VectorIndex) -> str:
+    if index.exact:
+        return "exact search"
+    return f"hnswlib (M={index.params.M}, ef_construction={index.params.ef_construction})"
 
 
 def build_space(
@@ -180,16 +194,65 @@ def build_space(
     cache_dir: Path | None = None,
     progress: Progress | None = None,
     extra: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+    wait: bool = False,
 ) -> tuple[Space, VectorIndex, BuildSummary]:
     """Build and save a space in `out`; embeds `items.text` when `vectors` is None.
 
-    Returns the opened space, its index and a summary. Nothing is written to `out`
-    unless every stage succeeds (the folder is renamed into place at the end).
+    Returns the opened space, its index and a summary. The build holds the name's
+    lock and writes a new hidden version that replaces the name only when every
+    stage succeeded (see ``explorer.store.new_version``): a failed or killed build
+    leaves the previous version as it was.
+
+    Args:
+        overwrite: replace a space of that name (else SpaceExists is raised, before
+            any work).
+        wait: wait for another build of the same name instead of failing at once.
     """
-    seconds: dict[str, float] = {}
-    notes = list(notes)
     if len(items) == 0:
         raise InputError("No rows: the input is empty, so there is nothing to build.")
+    with new_version(Path(out), overwrite=overwrite, wait=wait) as version:
+        space, index, emb, seconds = _build_into(
+            version,
+            items,
+            vectors,
+            model,
+            metric,
+            map_rows,
+            source,
+            list(notes),
+            precision,
+            index_params,
+            duplicates,
+            cache_dir,
+            progress,
+            extra,
+        )
+    folder = Path(os.path.abspath(out))
+    summary = _summary(folder, space, index, emb, seconds)
+    if progress:
+        progress(1.0, f"Built {space.n:,} items in {sum(seconds.values()):.1f} s")
+    return space, index, summary
+
+
+def _build_into(
+    version: Path,
+    items: pd.DataFrame,
+    vectors: np.ndarray | None,
+    model: str | None,
+    metric: Metric | None,
+    map_rows: int | None,
+    source: Mapping[str, Any] | None,
+    notes: list[str],
+    precision: Precision,
+    index_params: IndexParams | None,
+    duplicates: Literal["reject", "first"],
+    cache_dir: Path | None,
+    progress: Progress | None,
+    extra: Mapping[str, Any] | None,
+) -> tuple[Space, VectorIndex, _Embedded, dict[str, float]]:
+    """Every stage of a build, written into the new version folder `version`."""
+    seconds: dict[str, float] = {}
     emb = _Embedded(vectors)
     if vectors is None:
         t = time.perf_counter()
@@ -212,26 +275,22 @@ def build_space(
     )
     if progress:
         progress(0.78, f"Saving {space.n:,} items")
-    folder = save_space(space, out, extra=extra)
+    write_space_files(space, version, extra)
     seconds["save"] = time.perf_counter() - t
     t = time.perf_counter()
-    space = open_space(folder)
-    index = index_space(folder, space, index_params, _stage(progress, 0.8, 0.99))
+    space = open_space(version)
+    index = index_space(version, space, index_params, _stage(progress, 0.8, 0.99))
     seconds["index"] = time.perf_counter() - t
-    summary = _summary(folder, space, index, emb, seconds)
     update_manifest(
-        folder,
-        index_params=asdict(index.params),
+        version,
         build={
             "n_truncated": emb.n_truncated,
             "n_cached": emb.n_cached,
             "seconds": seconds,
-            "index": summary.index,
+            "index": _index_phrase(index),
         },
     )
-    if progress:
-        progress(1.0, f"Built {space.n:,} items in {sum(seconds.values()):.1f} s")
-    return space, index, summary
+    return space, index, emb, seconds
 
 
 def build_from_file(

@@ -75,7 +75,7 @@ def cmd_samples(args: argparse.Namespace) -> None:
 def cmd_build(args: argparse.Namespace) -> None:
     from .build import build_from_file, build_sample
 
-    common: dict[str, Any] = {"progress": _progress(args)}
+    common: dict[str, Any] = {"progress": _progress(args), "overwrite": args.overwrite}
     if args.metric:
         common["metric"] = args.metric
     if args.precision:
@@ -328,6 +328,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--format")
     b.add_argument("--metadata", help="metadata table for a vectors file")
     b.add_argument("--limit", type=int)
+    b.add_argument(
+        "--overwrite", action="store_true", help="replace a space already saved under --out"
+    )
     b.add_argument("--metric", choices=["cosine", "ip", "l2"])
     b.add_argument(
         "--precision",
@@ -378,8 +381,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from .models import trusted_models
+
     try:
-        args.fn(args)
+        # The command line is the operator's: any model id or folder may be used.
+        with trusted_models():
+            args.fn(args)
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
         print(f"error: {user_message(exc, args.command.capitalize())}", file=sys.stderr)
         return 2

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -21,10 +20,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from . import cluster_algorithms as algorithms
 from . import steps
 from .cluster_terms import ClusterInfo, describe_clusters
 from .errors import InputError
 from .index import VectorIndex
+from .limits import limits, over_limit
 from .linalg import pca, unit_rows
 from .space import METRICS, Metric, Space
 from .umap_run import Knn, umap_layout
@@ -55,13 +56,6 @@ ALGORITHMS: tuple[Algorithm, ...] = ("kmeans", "hdbscan", "agglomerative")
 FEATURES: tuple[Features, ...] = ("full", "pca50", "umap5", "map")
 LINKAGES: tuple[Linkage, ...] = ("ward", "average", "complete", "single")
 
-# Above this many points KMeans switches to MiniBatchKMeans (full Lloyd passes get slow).
-MINIBATCH_ABOVE = 20_000
-# Agglomerative clustering needs O(n²) memory; above AGGLO_MAX points it clusters a
-# seeded sample of AGGLO_SAMPLE points and gives every other point the cluster of
-# the nearest sample-cluster centroid (in the features).
-AGGLO_MAX = 20_000
-AGGLO_SAMPLE = 10_000
 PCA_DIMS = 50
 UMAP_DIMS = 5
 UMAP_NEIGHBORS = 15
@@ -191,8 +185,13 @@ def _features(
             # min_dist=0 packs clusters tightly, which is what density clustering
             # wants (UMAP docs' advice).
             w = umap_layout(
-                x, dims=UMAP_DIMS, n_neighbors=UMAP_NEIGHBORS, min_dist=0.0, metric=metric,
-                seed=seed, knn=knn,
+                x,
+                dims=UMAP_DIMS,
+                n_neighbors=UMAP_NEIGHBORS,
+                min_dist=0.0,
+                metric=metric,
+                seed=seed,
+                knn=knn,
             )
             return w, f"a {UMAP_DIMS}-d UMAP of the {d}-d vectors"
         features = "pca50" if d > PCA_DIMS else "full"
@@ -205,83 +204,6 @@ def _features(
         if 1 <= k < d:
             return pca(x, k, seed), f"a {k}-d PCA of the {d}-d vectors"
     return x, f"the {d}-d vectors"
-
-
-# ---------------------------------------------------------------------------
-# Algorithms (module-level so that tests can watch them)
-
-
-def _run_kmeans(w: np.ndarray, k: int, seed: int) -> np.ndarray:
-    from sklearn.cluster import KMeans, MiniBatchKMeans
-
-    if w.shape[0] > MINIBATCH_ABOVE:
-        km: Any = MiniBatchKMeans(n_clusters=k, n_init="auto", random_state=seed, batch_size=4096)
-    else:
-        km = KMeans(n_clusters=k, n_init="auto", random_state=seed)
-    return np.asarray(km.fit_predict(w), dtype=np.int64)
-
-
-def _run_agglomerative(
-    w: np.ndarray, k: int, linkage: str, seed: int, notes: list[str]
-) -> np.ndarray:
-    from sklearn.cluster import AgglomerativeClustering
-
-    n = w.shape[0]
-    # Euclidean in the work space: ward requires it, and under cosine the vectors
-    # are unit length, so Euclidean distance ranks pairs as cosine does.
-    model = AgglomerativeClustering(n_clusters=k, linkage=linkage, metric="euclidean")
-    if n <= AGGLO_MAX:
-        return np.asarray(model.fit_predict(w), dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    sample = np.sort(rng.choice(n, AGGLO_SAMPLE, replace=False))
-    sub = np.asarray(model.fit_predict(w[sample]), dtype=np.int64)
-    k_found = int(sub.max()) + 1
-    cent = np.stack([w[sample[sub == c]].mean(0) for c in range(k_found)])
-    labels = _nearest_centroid(w, cent)
-    labels[sample] = sub
-    notes.append(
-        f"Agglomerative clustering needs memory that grows with n², so it ran on a "
-        f"sample of {AGGLO_SAMPLE:,} of the {n:,} points; the rest joined the cluster "
-        "with the nearest centre. Use KMeans or HDBSCAN to cluster every point directly."
-    )
-    return labels
-
-
-def _nearest_centroid(w: np.ndarray, cent: np.ndarray, chunk: int = 8192) -> np.ndarray:
-    out = np.empty(w.shape[0], dtype=np.int64)
-    cc = (cent**2).sum(1)
-    for s in range(0, w.shape[0], chunk):
-        out[s : s + chunk] = np.argmin(cc[None, :] - 2 * w[s : s + chunk] @ cent.T, axis=1)
-    return out
-
-
-def _run_hdbscan(w: np.ndarray, min_cluster_size: int, min_samples: int | None) -> np.ndarray:
-    import hdbscan
-
-    model = hdbscan.HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # e.g. numerical warnings on duplicate points
-        return np.asarray(model.fit_predict(np.asarray(w, dtype=np.float64)), dtype=np.int64)
-
-
-def _n_distinct(x: np.ndarray) -> int:
-    # One opaque byte string per row makes np.unique a fast 1-d sort.
-    rows = np.ascontiguousarray(x).view(np.dtype((np.void, x.dtype.itemsize * x.shape[1])))
-    return int(np.unique(rows).size)
-
-
-def _by_size(labels: np.ndarray) -> np.ndarray:
-    """Renumber clusters 0, 1, ... by size, largest first (ties: old number); keep -1."""
-    out = np.full(labels.shape, -1, dtype=np.int64)
-    found = labels[labels >= 0]
-    if not found.size:
-        return out
-    ids, sizes = np.unique(found, return_counts=True)
-    order = ids[np.lexsort((ids, -sizes))]
-    remap = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
-    remap[order] = np.arange(order.size)
-    out[labels >= 0] = remap[found]
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -372,7 +294,7 @@ def cluster(
     xs = x[rows]
     sub = _cluster_rows(xs, p, metric, map_xy[rows] if map_xy is not None else None, knn, notes)
     labels = np.full(n, -1, dtype=np.int64)
-    labels[rows] = _by_size(sub.labels)
+    labels[rows] = algorithms.by_size(sub.labels)
     sub_texts = None if texts is None else [texts[int(r)] for r in rows]
     infos = describe_clusters(xs, labels[rows], metric, sub_texts, p.n_terms, p.n_exemplars)
     for info in infos:  # positions in xs → rows of the input
@@ -416,7 +338,7 @@ def _cluster_rows(
         notes.append("No item has a usable vector, so nothing was clustered.")
         return _Sub(np.zeros(0, dtype=np.int64), f"{name}: nothing to cluster")
     w_src = map_xy if map_xy is not None else x
-    distinct = _n_distinct(w_src)
+    distinct = algorithms.n_distinct(w_src)
     identical = distinct == 1
 
     if p.algorithm == "hdbscan":
@@ -439,7 +361,7 @@ def _cluster_rows(
             # The core distance needs min_samples other points.
             min_samples = m - 1
             notes.append(f"min_samples lowered to {min_samples}: there are only {m} points.")
-        labels = _run_hdbscan(w, p.min_cluster_size, min_samples)
+        labels = algorithms.run_hdbscan(w, p.min_cluster_size, min_samples)
         return _Sub(labels, f"{name} on {what}", ran=True)
 
     k = p.n_clusters
@@ -450,11 +372,11 @@ def _cluster_rows(
         return _Sub(np.zeros(m, dtype=np.int64), f"{name}: one cluster, nothing to split")
     w, what = _features(x, p.features, metric, p.seed, map_xy, knn, notes)
     if p.algorithm == "kmeans":
-        labels = _run_kmeans(w, k, p.seed)
-        if m > MINIBATCH_ABOVE:
+        labels = algorithms.run_kmeans(w, k, p.seed)
+        if m > algorithms.MINIBATCH_ABOVE:
             name = "MiniBatchKMeans"
     else:
-        labels = _run_agglomerative(w, k, p.linkage, p.seed, notes)
+        labels = algorithms.run_agglomerative(w, k, p.linkage, p.seed, notes)
         name = f"Agglomerative ({p.linkage} linkage)"
     return _Sub(labels, f"{name} on {what}", ran=True)
 
@@ -519,6 +441,17 @@ def clustering_stored(
     return steps.is_stored(space, "clustering", _key_params(space, p, map_coords), folder)
 
 
+def _check_size(p: ClusterParams, n: int) -> None:
+    """Refuse a clustering larger than the operator allows (HDBSCAN, a 5-d UMAP)."""
+    lim = limits()
+    if p.algorithm == "hdbscan" and n > lim.max_hdbscan_rows:
+        raise over_limit(
+            "Points to cluster with HDBSCAN", n, "max_hdbscan_rows", "Use KMeans, or fewer rows."
+        )
+    if p.features == "umap5" and n > lim.max_umap_rows:
+        raise over_limit("Points in a 5-d UMAP", n, "max_umap_rows", "Cluster on pca50 instead.")
+
+
 def _compute(
     space: Space,
     p: ClusterParams,
@@ -529,6 +462,7 @@ def _compute(
     """A clustering of the space's map rows: the arrays and record to store."""
     n_map = space.n_map
     rows = np.flatnonzero(space.indexable[:n_map])
+    _check_size(p, rows.size)
     knn = None
     if p.algorithm == "hdbscan" and p.features == "umap5" and rows.size > UMAP_NEIGHBORS + 1:
         rows, knn = steps.map_graph(space, UMAP_NEIGHBORS - 1, index, progress)

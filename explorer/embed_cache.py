@@ -1,7 +1,8 @@
 """The content-hash embedding cache: vectors on disk by (model identity, text hash).
 
 A text is never embedded twice by the same model at the same precision: its vector
-and whether it was truncated are kept in one SQLite file under the cache folder.
+and whether it was truncated are kept in one SQLite file under the cache folder. The
+file stays within the operator's EXPLORER_EMBED_CACHE_BYTES: the oldest entries go first.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .limits import limits
+
 __all__ = ["EmbeddingCache", "default_cache_dir"]
+
+_ROW_BYTES = 80  # a row's bytes besides its vector: keys, flags, index entries (about)
 
 
 def default_cache_dir() -> Path:
@@ -28,7 +33,9 @@ class EmbeddingCache:
     SQLite gives atomic, concurrent-safe writes without pickling anything. A second
     table records whether each text was truncated, so cached texts are never
     tokenised again; it is separate so that caches written before it stay readable
-    and writable by older versions.
+    and writable by older versions. Every put keeps the pages in use within
+    ``limits().embed_cache_bytes``, deleting the oldest rows (by rowid: each write of a
+    row gives it a new one) in the same transaction.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -83,16 +90,54 @@ class EmbeddingCache:
         vectors: np.ndarray,
         truncated: Sequence[bool],
     ) -> None:
-        """Store (n, d) vectors (as float32) and n truncation flags in one transaction."""
+        """Store (n, d) vectors (as float32) and n truncation flags in one transaction.
+
+        The oldest rows are deleted to make room, so that the cache stays within its size
+        limit (rows of a put larger than the whole limit do not all stay).
+        """
         vectors = np.asarray(vectors, np.float32)
         rows = [
             (model, k, int(v.shape[0]), v.tobytes()) for k, v in zip(keys, vectors, strict=True)
         ]
+        cap = limits().embed_cache_bytes
+        incoming = sum(len(r[3]) + _ROW_BYTES for r in rows)
         with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")  # size check and deletes see no other writer
+            self._shrink(con, cap - incoming)  # room first, so that the file need not grow
             con.executemany(
                 "INSERT OR REPLACE INTO vec (model, h, dim, v) VALUES (?, ?, ?, ?)", rows
             )
             self._put_truncated(con, model, keys, truncated)
+            self._shrink(con, cap)
+
+    @staticmethod
+    def used_bytes(con: sqlite3.Connection) -> int:
+        """Bytes of the database file's pages in use (free pages are reused before it grows)."""
+        page = con.execute("PRAGMA page_size").fetchone()[0]
+        count = con.execute("PRAGMA page_count").fetchone()[0]
+        free = con.execute("PRAGMA freelist_count").fetchone()[0]
+        return int((count - free) * page)
+
+    @classmethod
+    def _shrink(cls, con: sqlite3.Connection, cap: int) -> None:
+        """Delete the oldest rows until the pages in use are at most `cap` bytes."""
+        while (excess := cls.used_bytes(con) - cap) > 0:
+            rows = con.execute(
+                "SELECT rowid, model, h, length(v) FROM vec ORDER BY rowid LIMIT 1024"
+            ).fetchall()
+            if not rows:
+                return
+            gone: list[tuple[int, str, bytes]] = []
+            freed = 0
+            for rowid, model, h, n in rows:
+                gone.append((rowid, model, h))
+                freed += (n or 0) + _ROW_BYTES
+                if freed >= excess:
+                    break
+            con.executemany("DELETE FROM vec WHERE rowid = ?", [(r,) for r, _, _ in gone])
+            con.executemany(
+                "DELETE FROM trunc WHERE model = ? AND h = ?", [(m, h) for _, m, h in gone]
+            )
 
     def set_truncated(self, model: str, keys: Sequence[bytes], truncated: Sequence[bool]) -> None:
         """Record truncation for rows cached before it was recorded."""

@@ -11,6 +11,8 @@ Build once, then share read-only: hnswlib queries are not safe alongside adds.
 from __future__ import annotations
 
 import json
+import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -19,9 +21,12 @@ import hnswlib
 import numpy as np
 
 from .errors import ExplorerError, InputError
+from .index_file import HnswFileError, check_hnsw_file
+from .limits import limits
 from .linalg import unit_rows
+from .manifest import read_manifest, verify_file
 from .space import Metric, Space
-from .store import atomic_write_json
+from .store import atomic_save_npy, atomic_write_json
 from .validate import check_query
 
 __all__ = [
@@ -115,6 +120,10 @@ class VectorIndex:
         self.rows = rows  # (n_indexed,) row numbers in the space
         self.params = params
         self._hnsw = hnsw
+        # hnswlib keeps ef in the index object, not per query: set_ef and knn_query of
+        # one query run together, so sessions sharing the index never change each
+        # other's search breadth mid-query.
+        self._query_lock = threading.Lock()
         # recall@10 against exact search at ef_search, measured by tune_ef (None: not
         # measured; an exact index needs none).
         self.recall: float | None = None
@@ -144,7 +153,8 @@ class VectorIndex:
                 pad with -1. Lists of lists are accepted.
             exact: force brute force (the reference for recall).
             ef: hnswlib's search breadth for this call (default: the index's ef_search);
-                higher is slower and closer to exact.
+                higher is slower and closer to exact; clamped to the operator's
+                EXPLORER_MAX_EF.
 
         Returns:
             rows (m, k') int64 and scores (m, k') float32, best first; k' ≤ k.
@@ -171,9 +181,11 @@ class VectorIndex:
         self, q: np.ndarray, k: int, exact: bool, ef: int
     ) -> tuple[np.ndarray, np.ndarray]:
         if not (exact or self._hnsw is None):
-            self._hnsw.set_ef(max(ef, k + 1))
+            breadth = min(max(ef, k + 1), max(limits().max_ef, k + 1))
             try:
-                labels, dist = self._hnsw.knn_query(q, k=k)
+                with self._query_lock:
+                    self._hnsw.set_ef(breadth)
+                    labels, dist = self._hnsw.knn_query(q, k=k)
                 return labels.astype(np.int64), _scores_from_hnsw(dist, self.metric).astype(
                     np.float32
                 )
@@ -189,8 +201,10 @@ class VectorIndex:
             return self.vectors  # rows are 0..n-1 (they are sorted and unique)
         return self.vectors[self.rows]
 
-    def save(self, folder: Path, fingerprint: str) -> None:
-        """Write index.bin (hnswlib) and index.json (parameters, rows, fingerprint)."""
+    def save(self, folder: Path, fingerprint: str) -> list[str]:
+        """Write index.bin (hnswlib), index_rows.npy and index.json (parameters,
+        fingerprint, measured recall), each atomically. Returns the files written, whose
+        checksums the caller records in the manifest (see ``explorer.build.index_space``)."""
         folder = Path(folder)
         meta = {
             "params": asdict(self.params),
@@ -200,59 +214,95 @@ class VectorIndex:
             "fingerprint": fingerprint,
             "recall_at_10": self.recall,
         }
+        written = ["index.json", "index_rows.npy"]
         if self._hnsw is not None:
-            tmp = folder / ".index.bin.tmp"
-            self._hnsw.save_index(str(tmp))
-            tmp.replace(folder / "index.bin")
-        np.save(folder / "index_rows.npy", self.rows, allow_pickle=False)
+            # A unique temporary name: two rebuilds never write into one file.
+            tmp = folder / f".index.bin.{uuid.uuid4().hex[:8]}.tmp"
+            try:
+                self._hnsw.save_index(str(tmp))
+                tmp.replace(folder / "index.bin")
+            finally:
+                tmp.unlink(missing_ok=True)
+            written.append("index.bin")
+        atomic_save_npy(folder / "index_rows.npy", self.rows)
         atomic_write_json(folder / "index.json", meta)
+        return written
 
     @classmethod
     def load(cls, folder: Path, space: Space) -> VectorIndex | None:
-        """Reopen an index this program saved for `space`; None if absent or stale.
-
-        Only indexes inside our own space folders are read, never user uploads.
-        """
-        folder = Path(folder)
+        """Reopen an index this program saved for `space`; None if absent, stale or
+        damaged (:func:`open_index` says which)."""
         try:
-            meta = json.loads((folder / "index.json").read_text())
-            rows = np.load(folder / "index_rows.npy", allow_pickle=False)
-        except (FileNotFoundError, ValueError):
+            return _load_checked(Path(folder), space)
+        except IndexUnavailable:
             return None
-        if meta.get("fingerprint") != space.fingerprint or meta.get("metric") != space.metric:
-            return None
-        params = IndexParams(**meta["params"])
-        hnsw = None
-        if not meta["exact"]:
-            if not (folder / "index.bin").is_file():
-                return None
-            hnsw = hnswlib.Index(space=_HNSW_SPACE[space.metric], dim=space.dim)
-            hnsw.load_index(str(folder / "index.bin"))
-            # ef is not saved by hnswlib: set it again.
-            hnsw.set_ef(params.ef_search)
-        index = cls(space.vectors, space.metric, rows, params, hnsw)
-        index.recall = meta.get("recall_at_10")
-        return index
 
 
 class IndexUnavailable(ExplorerError):
-    """A space has no saved index, or one made for other content: it must be rebuilt."""
+    """A space has no usable saved index (missing, stale or damaged): rebuild it."""
+
+
+def _unavailable(why: str) -> IndexUnavailable:
+    return IndexUnavailable(
+        f"This space's search index {why}. Rebuild it with 'Rebuild index' on Home, "
+        "or: python -m explorer reindex SPACE_FOLDER."
+    )
+
+
+def _load_checked(folder: Path, space: Space) -> VectorIndex:
+    """Load the index saved with `space`, after checking everything hnswlib will trust.
+
+    The index files must be listed in the (sealed) manifest with matching checksums,
+    belong to this content, and (for hnswlib) have a structure that fits the space:
+    a file that fails any check is never handed to hnswlib.
+    """
+    name = folder.name
+    man = read_manifest(folder)
+    files = man["files"]
+    if "index.json" not in files or "index_rows.npy" not in files:
+        raise _unavailable("is missing")
+    try:
+        for rel in ("index.json", "index_rows.npy"):
+            verify_file(folder, rel, files[rel], name)
+        meta = json.loads((folder / "index.json").read_text())
+        rows = np.asarray(np.load(folder / "index_rows.npy", allow_pickle=False), np.int64)
+    except (ExplorerError, OSError, ValueError, KeyError):
+        raise _unavailable("is damaged") from None
+    if meta.get("fingerprint") != space.fingerprint or meta.get("metric") != space.metric:
+        raise _unavailable("was made for other content")
+    if rows.ndim != 1 or (rows.size and (rows.min() < 0 or rows.max() >= space.n)):
+        raise _unavailable("is damaged")
+    try:
+        params = IndexParams(**meta["params"])
+    except (TypeError, KeyError):
+        raise _unavailable("is damaged") from None
+    hnsw = None
+    if not meta.get("exact", True):
+        if "index.bin" not in files:
+            raise _unavailable("is missing")
+        try:
+            verify_file(folder, "index.bin", files["index.bin"], name)
+            check_hnsw_file(folder / "index.bin", space.dim, int(rows.size), space.n)
+        except (ExplorerError, HnswFileError, OSError):
+            raise _unavailable("is damaged or does not fit this space") from None
+        hnsw = hnswlib.Index(space=_HNSW_SPACE[space.metric], dim=space.dim)
+        hnsw.load_index(str(folder / "index.bin"))
+        hnsw.set_ef(params.ef_search)  # ef is not saved by hnswlib: set it again
+    index = VectorIndex(space.vectors, space.metric, rows, params, hnsw)
+    recall = meta.get("recall_at_10")
+    index.recall = float(recall) if isinstance(recall, int | float) else None
+    return index
 
 
 def open_index(folder: Path, space: Space) -> VectorIndex:
     """The index saved with `space` in `folder`. Reads only: never builds or writes.
 
     Raises:
-        IndexUnavailable: no index is saved, or it was made for other content; the
-            message says how to rebuild it (an explicit build action).
+        IndexUnavailable: no index is saved, it was made for other content, or it is
+            damaged or does not fit the space; the message says how to rebuild it (an
+            explicit build action). A damaged file is never given to hnswlib.
     """
-    index = VectorIndex.load(folder, space)
-    if index is None:
-        raise IndexUnavailable(
-            "This space's search index is missing or out of date. Rebuild it with "
-            "'Rebuild index' on Home, or: python -m explorer reindex SPACE_FOLDER."
-        )
-    return index
+    return _load_checked(Path(folder).resolve(), space)
 
 
 def _pad_exclude(exclude: np.ndarray | list[list[int]] | None, m: int) -> np.ndarray:

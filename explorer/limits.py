@@ -82,6 +82,6 @@ def over_limit(what: str, amount: int, field: str, advice: str) -> InputError:
     """An error for `what` exceeding limit `field`, naming the limit and what to do."""
     limit = getattr(limits(), field)
     return InputError(
-        f"{what} ({amount:,}) is over this server's limit of {limit:,} "
+        f"{what}: {amount:,}, over this server's limit of {limit:,} "
         f"(set by the operator as {env_name(field)}). {advice}"
     )

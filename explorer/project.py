@@ -19,6 +19,7 @@ import numpy as np
 from . import steps
 from .errors import InputError
 from .index import VectorIndex, map_knn
+from .limits import limits, over_limit
 from .linalg import distance_name, pca
 from .metrics import QUALITY_K, MapQuality, map_quality
 from .space import Metric, Space
@@ -219,12 +220,28 @@ def _quality_from(arrays: dict[str, np.ndarray], rec: dict[str, Any] | None) -> 
     )
 
 
+_ROW_LIMITS = {"umap": "max_umap_rows", "tsne": "max_tsne_rows"}
+
+
+def _check_size(method: str, n: int) -> None:
+    """Refuse a map larger than the operator allows for `method` (PCA has no limit)."""
+    field = _ROW_LIMITS.get(method)
+    if field is not None and n > getattr(limits(), field):
+        raise over_limit(
+            f"Points in a {method.upper()} map",
+            n,
+            field,
+            "Use PCA, or a space with fewer mapped rows.",
+        )
+
+
 def _compute(
     space: Space, p: ProjectionParams, index: VectorIndex | None, progress: Progress | None
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """A map of the space's map rows, and its quality: the arrays and record to store."""
     n_map = space.n_map
     rows = np.flatnonzero(space.indexable[:n_map])
+    _check_size(p.method, rows.size)
     x = np.asarray(space.vectors[rows], dtype=np.float32)
     knn = None
     if p.method == "umap" and x.shape[1] > 3 and rows.size > p.n_neighbors:

@@ -12,6 +12,7 @@ Maps (2-D/3-D, in ``explorer.project``) and clustering features (5-D, in
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -23,7 +24,15 @@ import numpy as np
 
 from .linalg import distance_name, unit_rows
 
-__all__ = ["Knn", "import_umap", "scaled_epochs", "umap_layout", "warm_up"]
+__all__ = [
+    "THREADING_LAYER",
+    "Knn",
+    "import_umap",
+    "pin_threading_layer",
+    "scaled_epochs",
+    "umap_layout",
+    "warm_up",
+]
 
 # (neighbours (n, k) int positions, distances (n, k) float32), self excluded.
 Knn = tuple[np.ndarray, np.ndarray]
@@ -31,6 +40,18 @@ Knn = tuple[np.ndarray, np.ndarray]
 # numba.njit is swapped for the length of one import; two threads importing at once
 # must not interleave.
 _import_lock = threading.Lock()
+# Several sessions may run numba's parallel code at once. Numba's fallback
+# "workqueue" layer aborts the whole process on concurrent use; "threadsafe" picks
+# OpenMP or TBB, which are safe (numba reads this when it first runs parallel code).
+THREADING_LAYER = "threadsafe"
+os.environ.setdefault("NUMBA_THREADING_LAYER", THREADING_LAYER)
+
+
+def pin_threading_layer() -> None:
+    """Make numba use a thread-safe threading layer, also if it was imported already."""
+    numba = sys.modules.get("numba")
+    if numba is not None and numba.config.THREADING_LAYER in ("default", "workqueue"):
+        numba.config.THREADING_LAYER = os.environ["NUMBA_THREADING_LAYER"]
 
 
 def import_umap() -> ModuleType:
@@ -39,6 +60,7 @@ def import_umap() -> ModuleType:
         return sys.modules["umap"]
     import numba
 
+    pin_threading_layer()
     with _import_lock:
         if "umap" in sys.modules:
             return sys.modules["umap"]

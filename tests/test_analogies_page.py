@@ -23,7 +23,7 @@ def at(app_spaces: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("EXPLORER_DEFAULT_SPACE", "words")
     monkeypatch.chdir(ROOT)
     app = AppTest.from_file(str(PAGE), default_timeout=300)
-    app.session_state["space_folder"] = str((app_spaces / "words").resolve())
+    app.session_state["space_folder"] = str(app_spaces / "words")
     return app
 
 

@@ -70,7 +70,7 @@ def test_word_file_analogy_and_evaluation(tmp_path: Path, glove_small_file: Path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("info", "/no/such/space"), "No space folder"),
+        (("info", "/no/such/space"), "There is no space named 'space'"),
         (("build", "--sample", "nope", "--out", "/tmp/x"), "No sample named 'nope'"),
         (("build", "--out", "/tmp/x"), "Give an INPUT file"),
     ],

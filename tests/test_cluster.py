@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-import explorer.cluster as cm
+import explorer.cluster_algorithms as cm
 from explorer.cluster import ClusterParams, cluster, cluster_space
 from explorer.errors import InputError
 from explorer.space import make_space
@@ -302,13 +302,13 @@ def make_saved_space(tmp_path, **kw):
 def test_cluster_space_caches_in_the_folder(tmp_path, monkeypatch):
     space, folder, truth = make_saved_space(tmp_path)
     calls = []
-    real = cm._run_kmeans
+    real = cm.run_kmeans
 
     def spy(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cm, "_run_kmeans", spy)
+    monkeypatch.setattr(cm, "run_kmeans", spy)
     params = ClusterParams(n_clusters=2)
     first = cluster_space(space, params, folder=folder)
     assert len(calls) == 1

@@ -14,14 +14,15 @@ def test_resolve_packaged_local_and_hub(tmp_path: Path) -> None:
     packaged = resolve_model(None)
     assert packaged.spec == DEFAULT_MODEL and packaged.kind == "packaged"
     assert (Path(packaged.location) / "modules.json").is_file()
-    local = resolve_model(packaged.location)
+    # Any folder or hub id only for the operator (trusted); see test_models_security.
+    local = resolve_model(packaged.location, trusted=True)
     assert local.kind == "local" and local.identity.startswith("local:")
-    assert resolve_model("sentence-transformers/all-mpnet-base-v2").kind == "hub"
+    assert resolve_model("sentence-transformers/all-mpnet-base-v2", trusted=True).kind == "hub"
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError, match="not a sentence-transformers model folder"):
-        resolve_model(str(tmp_path / "empty"))
+        resolve_model(str(tmp_path / "empty"), trusted=True)
     with pytest.raises(ModelError, match="No model folder"):
-        resolve_model(str(tmp_path / "missing" / "x"))
+        resolve_model(str(tmp_path / "missing" / "x"), trusted=True)
 
 
 def test_models_load_without_remote_code(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,17 +37,18 @@ def test_models_load_without_remote_code(monkeypatch: pytest.MonkeyPatch) -> Non
             seen.update(kwargs, location=location)
 
     monkeypatch.setattr(sentence_transformers, "SentenceTransformer", Fake)
-    mod._load.cache_clear()
+    mod.unload_models()
     try:
         load_model(None)
     finally:
-        mod._load.cache_clear()
+        mod.unload_models()
     assert seen["trust_remote_code"] is False
 
 
 @pytest.mark.slow
 def test_offline_hub_id_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("EXPLORER_MODELS", "nobody-here/not-a-model")  # allowed, not cached
     with pytest.raises(ModelError, match="offline.*packaged model"):
         load_model("nobody-here/not-a-model")
 

@@ -38,10 +38,10 @@ def spaces(app_spaces: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 def _page(path: str, folder: Path, **state: object) -> AppTest:
     at = AppTest.from_file(str(ROOT / path), default_timeout=300)
-    at.session_state["space_folder"] = str(folder.resolve())
+    at.session_state["space_folder"] = str(folder)
     from dataclasses import asdict
 
-    at.session_state["map_params"] = {str(folder.resolve()): asdict(PCA)}
+    at.session_state["map_params"] = {str(folder): asdict(PCA)}
     for k, v in state.items():
         at.session_state[k] = v
     return at

@@ -8,8 +8,17 @@ import pandas as pd
 import pytest
 
 from explorer.errors import IncompleteSpaceError
+from explorer.manifest import seal
 from explorer.space import make_space
-from explorer.store import list_spaces, load_step, open_space, save_space, save_step, step_key
+from explorer.store import (
+    SpaceExists,
+    list_spaces,
+    load_step,
+    open_space,
+    save_space,
+    save_step,
+    step_key,
+)
 
 
 def _space(n: int = 20, seed: int = 0):  # type: ignore[no-untyped-def]
@@ -39,10 +48,27 @@ def test_round_trip(tmp_path: Path) -> None:
 def test_replacing_a_space_is_atomic(tmp_path: Path) -> None:
     save_space(_space(seed=0), tmp_path / "s")
     s2 = _space(n=30, seed=1)
-    save_space(s2, tmp_path / "s")
+    # A name is never replaced unless asked.
+    with pytest.raises(SpaceExists, match="already exists"):
+        save_space(s2, tmp_path / "s")
+    assert open_space(tmp_path / "s").n == 20
+    first = (tmp_path / "s").resolve()
+    save_space(s2, tmp_path / "s", overwrite=True)
     assert open_space(tmp_path / "s").n == 30
-    # No staging or old folders are left behind.
-    assert [p.name for p in tmp_path.iterdir()] == ["s"]
+    # The name is a link swapped in one rename; the old version stays whole for
+    # readers that resolved it just before, until the next build removes it.
+    assert (tmp_path / "s").is_symlink() and (tmp_path / "s").resolve() != first
+    assert open_space(first).n == 20
+    import explorer.store as store
+
+    store.REPLACED_GRACE_S = -1.0  # as if a minute had passed: no reader is left in it
+    try:
+        save_space(_space(n=40, seed=2), tmp_path / "s", overwrite=True)
+    finally:
+        store.REPLACED_GRACE_S = 60.0
+    visible = [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert visible == ["s"] and not first.exists()
+    assert len(list(tmp_path.glob(".s.v-*"))) == 2  # the current one and the last
 
 
 def test_half_written_folder_is_refused(tmp_path: Path) -> None:
@@ -60,6 +86,7 @@ def test_incomplete_flag_refused(tmp_path: Path) -> None:
     folder = save_space(_space(), tmp_path / "s")
     man = json.loads((folder / "manifest.json").read_text())
     man["complete"] = False
+    man["seal"] = seal(man)  # even a consistently resealed manifest says incomplete
     (folder / "manifest.json").write_text(json.dumps(man))
     with pytest.raises(IncompleteSpaceError, match="not a complete space"):
         open_space(folder)
@@ -78,15 +105,16 @@ def test_failed_build_leaves_nothing(tmp_path: Path) -> None:
     broken = type(s)(items=BadItems(s.items), vectors=s.vectors, fingerprint=s.fingerprint)
     with pytest.raises(Boom):
         save_space(broken, tmp_path / "s")
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir() if p.name != ".locks"] == []
 
 
-def test_list_spaces_skips_partial(tmp_path: Path) -> None:
+def test_list_spaces_shows_broken_folders_as_broken(tmp_path: Path) -> None:
     save_space(_space(), tmp_path / "good")
     (tmp_path / "bad").mkdir()
-    (tmp_path / ".good.partial-1234").mkdir()
-    names = [Path(m["folder"]).name for m in list_spaces(tmp_path)]
-    assert names == ["good"]
+    (tmp_path / ".good.v-1234").mkdir()  # a build killed half-way: hidden, not listed
+    spaces = list_spaces(tmp_path)
+    assert [(m["name"], m["ok"]) for m in spaces] == [("bad", False), ("good", True)]
+    assert "no manifest" in spaces[0]["problem"]
 
 
 def test_steps_are_stored_with_parameters(tmp_path: Path) -> None:
