@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from bench.common import RESULTS, ROOT, Row, machine
 
-GROUPS = ["pipeline", "fresh", "reopen", "queries", "embed", "browser", "memory"]
+GROUPS = ["pipeline", "fresh", "reopen", "queries", "embed", "browser", "memory", "load"]
 
 
 def _fmt(v: float | None, unit: str) -> str:

@@ -34,6 +34,8 @@ class Limits:
         max_model_bytes: size on disk of a model folder that may be loaded.
         embed_cache_bytes: size on disk of the embedding cache (oldest entries go first).
         max_ef: the largest hnswlib search breadth a query may ask for.
+        workers: worker processes for heavy work (embedding, maps, clusterings) in
+            the app; jobs beyond them wait in a queue.
     """
 
     max_file_bytes: int = 500 * _MB
@@ -48,6 +50,7 @@ class Limits:
     max_model_bytes: int = 2048 * _MB
     embed_cache_bytes: int = 2048 * _MB
     max_ef: int = 1024
+    workers: int = 1
 
 
 def env_name(field: str) -> str:

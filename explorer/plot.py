@@ -2,6 +2,11 @@
 
 Point identity travels in ``customdata`` (the row number in the space), because
 ``point_index`` is per trace and breaks once colour splits the points into traces.
+
+Every string that comes from the data (hover labels, trace and legend names, titles,
+colour-bar titles, axis categories) passes through :func:`explorer.safe_text.plot_text`:
+plotly.js reads labels as a subset of HTML (``<a href>``, ``<b>``, entities), and data
+comes from untrusted uploads.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from .safe_text import plot_text
 
 if TYPE_CHECKING:
     from .probes import AnalogyLayout
@@ -58,8 +65,10 @@ def colour_kind(values: pd.Series) -> str:
 
 
 def _hover(labels: np.ndarray, limit: int = 120) -> np.ndarray:
+    """Hover labels: cut to `limit` characters, then escaped (an entity is never cut)."""
     return np.asarray(
-        [s if len(s) <= limit else s[: limit - 1] + "…" for s in labels], dtype=object
+        [plot_text(s if len(s) <= limit else s[: limit - 1] + "…") for s in map(str, labels)],
+        dtype=object,
     )
 
 
@@ -123,7 +132,7 @@ def scatter_map(
     hl = hl[(hl >= 0) & (hl < n)]
     hl = hl[drawn[hl]].astype(ids)
     ring = {"size": size * 2.2 + 4, "color": "rgba(0,0,0,0)"}
-    add(hl, highlight_name, {**ring, "line": {"width": 2, "color": HIGHLIGHT}}, True)
+    add(hl, plot_text(highlight_name), {**ring, "line": {"width": 2, "color": HIGHLIGHT}}, True)
     _map_layout(fig, three, title, height, colour_name)
     return fig
 
@@ -142,6 +151,7 @@ def _trace_adder(fig: Any, coords: np.ndarray, hover: np.ndarray, ids: type) -> 
     trace = go.Scatter3d if three else go.Scattergl
 
     def add(rows: np.ndarray, name: str, marker: Marker, legend: bool) -> None:
+        """`name` is already escaped (it goes into the hover template as is)."""
         if rows.size == 0:
             return
         kw: dict[str, Any] = {"x": xyz[rows, 0], "y": xyz[rows, 1]}
@@ -185,17 +195,17 @@ def _colour_groups(
             "color": vals[finite],
             "colorscale": "Viridis",
             "showscale": True,
-            "colorbar": {"title": {"text": colour_name}, "thickness": 14},
+            "colorbar": {"title": {"text": plot_text(colour_name)}, "thickness": 14},
         }
         return [
-            (finite, colour_name, {**base, **scale}, False),
+            (finite, plot_text(colour_name), {**base, **scale}, False),
             (np.setdiff1d(ok, finite), "no value", {**base, "color": OTHER_COLOUR}, True),
         ]
     cats = colour.astype("string").fillna("(missing)").to_numpy(dtype=object)
     counts = pd.Series(cats[ok]).value_counts()
     top = list(counts.index[: MAX_CATEGORIES - 1] if len(counts) > MAX_CATEGORIES else counts.index)
     groups = [
-        (ok[cats[ok] == cat], str(cat), {**base, "color": PALETTE[i % len(PALETTE)]}, True)
+        (ok[cats[ok] == cat], plot_text(cat), {**base, "color": PALETTE[i % len(PALETTE)]}, True)
         for i, cat in enumerate(sorted(top, key=_natural))
     ]
     rest = ok[~np.isin(cats[ok], top)]
@@ -205,10 +215,10 @@ def _colour_groups(
 
 def _map_layout(fig: Any, three: bool, title: str, height: int, colour_name: str) -> None:
     fig.update_layout(
-        title=title or None,
+        title=plot_text(title) if title else None,
         height=height,
         margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-        legend={"itemsizing": "constant", "title": {"text": colour_name}},
+        legend={"itemsizing": "constant", "title": {"text": plot_text(colour_name)}},
         dragmode="lasso" if not three else "orbit",
         hoverlabel={"namelength": -1},
         uirevision="map",  # keep zoom and pan across reruns
@@ -263,7 +273,7 @@ def analogy_figure(layout: AnalogyLayout) -> Any:
                     y=xy[idx, 1],
                     mode="markers+text",
                     name=role,
-                    text=[words[i] for i in idx],
+                    text=[plot_text(words[i]) for i in idx],
                     textposition="top center",
                     marker={"size": 12, "color": colour},
                     hovertemplate="%{text}<extra></extra>",
@@ -288,7 +298,7 @@ def section_bars(sections: dict[str, tuple[float, int]]) -> Any:
     fig = go.Figure(
         go.Bar(
             x=acc,
-            y=names,
+            y=[plot_text(n) for n in names],  # section names come from an uploaded file
             orientation="h",
             marker_color=PALETTE[0],
             text=[f"{a:.1f}% of {sections[n][1]:,}" for a, n in zip(acc, names, strict=True)],

@@ -9,27 +9,25 @@ are not hashed (progress callbacks).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from .cluster import (
-    Clustering,
-    ClusterParams,
-    cluster_space,
-    clustering_stored,
-    load_clustering,
-)
+from . import tasks
+from .cluster import Clustering, ClusterParams, clustering_stored, load_clustering
 from .errors import ExplorerError
 from .index import VectorIndex, map_knn, open_index
+from .jobs import JobQueue, JobStatus
+from .limits import limits
 from .metrics import MapQuality, silhouette
 from .project import (
     Projection,
     ProjectionParams,
     load_projection,
-    project_space,
     projection_quality,
     projection_stored,
 )
@@ -38,6 +36,8 @@ from .store import open_space, read_manifest
 
 __all__ = [
     "clustering",
+    "job_queue",
+    "run_job",
     "map_neighbours_table",
     "map_quality",
     "projection",
@@ -68,18 +68,42 @@ def space_and_index(folder: str | Path) -> tuple[Space, VectorIndex]:
     return _space(folder, fp), _index(folder, fp)
 
 
+@st.cache_resource(show_spinner=False)
+def job_queue() -> JobQueue:
+    """The server's one queue of heavy jobs, shared by every session."""
+    return JobQueue(limits().workers)
+
+
+def run_job(
+    key: str,
+    label: str,
+    fn: Callable[..., Any],
+    *args: Any,
+    on_status: Callable[[JobStatus], None] | None = None,
+) -> Any:
+    """Run `fn` as a job in the worker pool (once per `key`) and wait for it."""
+    queue = job_queue()
+    return queue.wait(queue.submit(key, label, fn, *args), on_status)
+
+
 def projection(
-    folder: str, fingerprint: str, params: dict[str, Any], _progress: Any = None
+    folder: str,
+    fingerprint: str,
+    params: dict[str, Any],
+    _on_status: Callable[[JobStatus], None] | None = None,
 ) -> Projection:
-    """The map of `params`: computed (with progress) and stored on disk if new.
+    """The map of `params`: made by a worker process (queued, with progress) and
+    stored on disk if new, then kept in memory.
 
     The computation stays outside Streamlit's cache, which cannot replay progress
     updates; the cache only keeps the stored result in memory.
     """
-    space, index = space_and_index(folder)
+    space, _ = space_and_index(folder)
     p = ProjectionParams(**params)
+    p.validate()
     if not projection_stored(space, p, Path(folder)):
-        project_space(space, p, folder=Path(folder), index=index, progress=_progress)
+        key = f"map:{Path(folder).name}:{fingerprint}:{json.dumps(params, sort_keys=True)}"
+        run_job(key, "Making the map", tasks.make_map, folder, params, on_status=_on_status)
     return _stored_projection(folder, fingerprint, params)
 
 
@@ -97,14 +121,24 @@ def clustering(
     fingerprint: str,
     params: dict[str, Any],
     map_coords: np.ndarray | None = None,
-    _progress: Any = None,
+    _on_status: Callable[[JobStatus], None] | None = None,
 ) -> Clustering:
-    """The clustering of `params` (on `map_coords` when its features are the map)."""
-    space, index = space_and_index(folder)
+    """The clustering of `params` (on `map_coords` when its features are the map),
+    made by a worker process if new."""
+    space, _ = space_and_index(folder)
     p = ClusterParams(**params)
+    p.validate()
     if not clustering_stored(space, p, Path(folder), map_coords):
-        cluster_space(
-            space, p, folder=Path(folder), index=index, map_coords=map_coords, progress=_progress
+        map_key = "" if map_coords is None else str(hash(np.asarray(map_coords).tobytes()))
+        key = f"cluster:{Path(folder).name}:{fingerprint}:{json.dumps(params, sort_keys=True)}"
+        run_job(
+            key + map_key,
+            "Clustering",
+            tasks.make_clustering,
+            folder,
+            params,
+            map_coords,
+            on_status=_on_status,
         )
     return _stored_clustering(folder, fingerprint, params, map_coords)
 

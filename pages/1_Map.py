@@ -12,6 +12,7 @@ from explorer.plot import scatter_map
 from explorer.probes import neighbours
 from explorer.project import METHODS, ProjectionParams
 from explorer.query import substring_rows, text_vector
+from explorer.safe_text import md, to_csv_bytes
 from ui import common
 
 CHART_KEY = "map_chart"
@@ -54,7 +55,7 @@ proj = common.current_map(space, folder)
 if proj is None:
     st.stop()
 for note in proj.notes:
-    st.caption(f":material/info: {note}")
+    st.caption(f":material/info: {md(note)}")
 
 # Colour and highlights.
 c1, c2, c3 = st.columns([1, 1, 1])
@@ -87,7 +88,7 @@ hl_name = "highlighted"
 if needle:
     hits = substring_rows(space, needle, rows=space.n_map)
     highlight, hl_name = hits.tolist(), f"contains “{needle}”"
-    st.caption(f"{hits.size:,} item(s) contain “{needle}”.")
+    st.caption(f"{hits.size:,} item(s) contain “{md(needle)}”.")
 if semantic:
     with common.friendly("Semantic search"):
         vec, how = text_vector(space, semantic)
@@ -95,8 +96,8 @@ if semantic:
         on_map = [h.row for h in found if h.row < space.n_map]
         highlight, hl_name = on_map, f"nearest to “{semantic}”"
         st.caption(
-            f"25 nearest items to “{semantic}” ({how}); {len(on_map)} are on the map: "
-            + ", ".join(h.text[:40] for h in found[:8])
+            f"25 nearest items to “{md(semantic)}” ({md(how)}); {len(on_map)} are on the map: "
+            + ", ".join(md(h.text[:40]) for h in found[:8])
             + " …"
         )
 focus = st.session_state.get("map_focus")
@@ -149,7 +150,7 @@ coords_df = pd.DataFrame(proj.coords, columns=["x", "y", "z"][: proj.coords.shap
 table = pd.concat([space.items.iloc[: space.n_map].reset_index(drop=True), coords_df], axis=1)
 if focus_hits:
     with st.container(border=True):
-        st.markdown(f"**Neighbours of {space.display_text[focus][:80]}**")
+        st.markdown(f"**Neighbours of {md(space.display_text[focus][:80])}**")
         st.dataframe(
             pd.DataFrame([{"id": h.id, "text": h.text, "similarity": h.score} for h in focus_hits]),
             hide_index=True,
@@ -162,13 +163,11 @@ if len(rows) > 1:
     st.subheader(f"Selection: {len(rows):,} items")
     sel = table.iloc[rows]
     st.dataframe(sel, hide_index=True, width="stretch", key="selection_table")
-    st.download_button(
-        "Download selection (CSV)", sel.to_csv(index=False).encode(), "selection.csv", "text/csv"
-    )
+    st.download_button("Download selection (CSV)", to_csv_bytes(sel), "selection.csv", "text/csv")
 st.download_button(
     "Download all map coordinates (CSV)",
     # Made on click, not on every rerun: a 100k-point CSV takes about a second.
-    lambda: table.to_csv(index=False).encode(),
+    lambda: to_csv_bytes(table),
     "map.csv",
     "text/csv",
     key="dl_map",

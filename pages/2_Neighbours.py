@@ -12,6 +12,7 @@ from explorer import ui_cache
 from explorer.metrics import map_neighbours
 from explorer.probes import neighbours
 from explorer.query import substring_rows, text_vector
+from explorer.safe_text import md, to_csv_bytes
 from ui import common
 
 common.setup("Neighbours", ":material/hub:")
@@ -58,10 +59,10 @@ with common.friendly("The search"):
         if text.strip():
             vec, how = text_vector(space, text)
             hits = neighbours(space, index, vector=vec, k=k)
-            st.caption(f"Query: {how}.")
+            st.caption(f"Query: {md(how)}.")
 
 if hits:
-    title = space.display_text[row][:80] if row is not None else "your text"
+    title = md(space.display_text[row][:80]) if row is not None else "your text"
     st.subheader(f"Nearest to {title}")
     table = pd.DataFrame(
         [
@@ -84,9 +85,7 @@ if hits:
             )
         },
     )
-    st.download_button(
-        "Download (CSV)", table.to_csv(index=False).encode(), "neighbours.csv", "text/csv"
-    )
+    st.download_button("Download (CSV)", to_csv_bytes(table), "neighbours.csv", "text/csv")
     if row is not None and row < space.n_map:
         proj = common.current_map(space, folder)
         if proj is not None:
@@ -117,7 +116,7 @@ if hits:
                 if lost:
                     st.caption(
                         "Close in the space but far on the map: "
-                        + ", ".join(s[:40] for s in lost[:10])
+                        + ", ".join(md(s[:40]) for s in lost[:10])
                     )
     elif row is not None:
         st.caption(

@@ -8,6 +8,7 @@ import streamlit as st
 from explorer.evaluate import evaluate_analogies, google_analogies_path
 from explorer.plot import analogy_figure, section_bars
 from explorer.probes import analogy, analogy_layout
+from explorer.safe_text import md
 from ui import common
 
 PRESETS = [
@@ -88,9 +89,9 @@ if plus:
         res = analogy(space, plus, minus, k=k, method=method, index=index)  # type: ignore[arg-type]
         left, right = st.columns([2, 3])
         with left:
-            st.subheader(res.name)
+            st.subheader(md(res.name))
             if res.hits:
-                st.markdown(f"### → **{res.hits[0].text}**")
+                st.markdown(f"### → **{md(res.hits[0].text)}**")
             st.dataframe(
                 pd.DataFrame(
                     [
@@ -116,7 +117,7 @@ c1, c2, c3 = st.columns([2, 1, 1])
 upload = c1.file_uploader("Analogy file (optional)", type=["txt"], key="an_file")
 restrict = c2.number_input(
     "Vocabulary (most frequent items)",
-    1000,
+    min(1000, space.n),  # a space under 1,000 items: its size (a larger minimum fails)
     max(space.n, 1000),
     min(30_000, space.n),
     step=1000,

@@ -12,6 +12,7 @@ from explorer import ui_cache
 from explorer.cluster import ALGORITHMS, FEATURES, LINKAGES, ClusterParams
 from explorer.metrics import cluster_agreement
 from explorer.plot import scatter_map
+from explorer.safe_text import md
 from ui import common
 
 common.setup("Clusters", ":material/bubble_chart:")
@@ -69,11 +70,11 @@ if result is None:
     st.stop()
 noise = int((result.labels == -1).sum())
 st.caption(
-    f"{len(result.clusters)} clusters · {result.ran_on} · {noise:,} unclustered · "
+    f"{len(result.clusters)} clusters · {md(result.ran_on)} · {noise:,} unclustered · "
     f"{result.seconds:.1f} s"
 )
 for note in result.notes:
-    st.caption(f":material/info: {note}")
+    st.caption(f":material/info: {md(note)}")
 
 table = pd.DataFrame(
     [
@@ -100,7 +101,7 @@ if chosen is not None:
     members = np.flatnonzero(result.labels == chosen)
     left, right = st.columns([2, 3])
     with left:
-        st.markdown(f"**{result.clusters[chosen].label}** — {members.size:,} members")
+        st.markdown(f"**{md(result.clusters[chosen].label)}** — {members.size:,} members")
         st.dataframe(
             space.items.iloc[members].head(500),
             hide_index=True,

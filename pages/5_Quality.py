@@ -10,6 +10,7 @@ import streamlit as st
 
 from explorer import ui_cache
 from explorer.plot import scatter_map
+from explorer.safe_text import md
 from ui import common
 
 common.setup("Quality", ":material/straighten:")
@@ -61,7 +62,9 @@ with common.friendly("Measuring the map"), st.spinner("Measuring the map…"):
     )
     st.plotly_chart(fig, width="stretch", key="quality_map")
     worst = np.argsort(np.nan_to_num(pres, nan=2.0))[:20]
-    st.caption("Worst-placed items: " + ", ".join(str(space.display_text[r])[:30] for r in worst))
+    st.caption(
+        "Worst-placed items: " + ", ".join(md(str(space.display_text[r])[:30]) for r in worst)
+    )
 
 st.divider()
 st.subheader("Index")

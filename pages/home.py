@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from explorer import ui_cache
 from explorer.errors import ExplorerError, user_message
 from explorer.index import IndexUnavailable
+from explorer.safe_text import md
 from explorer.samples import DEFAULT_SAMPLE, SAMPLES
 from ui import common
 from ui.build_ui import build_sample_now, rebuild_index_now, sample_cards, upload_flow
@@ -21,7 +20,7 @@ st.caption(
 )
 
 folder = common.active_folder()
-if folder is None and not common.saved_spaces() and DEFAULT_SAMPLE in SAMPLES:
+if folder is None and DEFAULT_SAMPLE in SAMPLES:
     # First launch with nothing built: open the demo space without a click.
     st.info(f"Preparing the demo space ({SAMPLES[DEFAULT_SAMPLE].title}) for the first time…")
     build_sample_now(DEFAULT_SAMPLE)
@@ -31,11 +30,11 @@ if folder is not None:
     try:
         space, _ = ui_cache.space_and_index(folder)
     except IndexUnavailable as exc:
-        st.error(user_message(exc), icon=":material/warning:")
+        st.error(md(user_message(exc)), icon=":material/warning:")
         if st.button("Rebuild index", type="primary", key="rebuild_index"):
             rebuild_index_now(folder)
     except ExplorerError as exc:
-        st.error(user_message(exc), icon=":material/warning:")
+        st.error(md(user_message(exc)), icon=":material/warning:")
 common.sidebar(space, folder)
 
 if space is not None and folder is not None:
@@ -45,11 +44,11 @@ if space is not None and folder is not None:
         c[0].metric("Items", f"{space.n:,}")
         c[1].metric("Dimensions", space.dim)
         c[2].metric("Metric", space.metric)
-        c[3].metric("Model", space.model or "given vectors")
+        c[3].metric("Model", md(space.model) if space.model else "given vectors")
         if space.source.get("sample") in SAMPLES:
             st.caption(SAMPLES[space.source["sample"]].description)
         for note in space.notes:
-            st.caption(f":material/info: {note}")
+            st.caption(f":material/info: {md(note)}")
         pages = [
             ("pages/1_Map.py", "Map", ":material/scatter_plot:"),
             ("pages/2_Neighbours.py", "Neighbours", ":material/hub:"),
@@ -63,7 +62,7 @@ if space is not None and folder is not None:
 
 if st.session_state.get("last_summary"):
     with st.expander("Last build", expanded=True):
-        st.markdown("\n".join(f"- {line}" for line in st.session_state["last_summary"]))
+        st.markdown("\n".join(f"- {md(line)}" for line in st.session_state["last_summary"]))
 
 samples_tab, upload_tab, saved_tab = st.tabs(
     ["Samples", "Upload data", "Saved spaces"],
@@ -73,7 +72,7 @@ samples_tab, upload_tab, saved_tab = st.tabs(
 )
 saved = common.saved_spaces()
 with samples_tab:
-    sample_cards({Path(m["folder"]).name for m in saved})
+    sample_cards({m["name"] for m in saved if m["ok"]})
 with upload_tab:
     upload_flow()
 with saved_tab:
@@ -82,10 +81,14 @@ with saved_tab:
         st.caption("No saved spaces here yet.")
     for m in saved:
         c1, c2 = st.columns([5, 1])
+        if not m["ok"]:
+            # A broken folder is shown, not hidden and not fatal: the rest still list.
+            c1.markdown(f"**{md(m['name'])}** · :red[broken]: {md(m['problem'])}")
+            continue
         c1.markdown(
-            f"**{Path(m['folder']).name}** · {m['n']:,} × {m['dim']} · "
-            f"{m.get('model') or 'given vectors'}"
+            f"**{md(m['name'])}** · {m['n']:,} × {m['dim']} · "
+            f"{md(m.get('model') or 'given vectors')}"
         )
-        if c2.button("Open", key=f"open_{m['folder']}"):
-            common.set_active(m["folder"])
+        if c2.button("Open", key=f"open_{m['name']}"):
+            common.set_active(m["name"])
             st.rerun()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -10,13 +12,16 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.build import build_from_file, build_sample, reindex
+from explorer import tasks, ui_cache
 from explorer.errors import InputError
-from explorer.models import DEFAULT_MODEL
+from explorer.limits import limits, over_limit
+from explorer.models import allowed_models, local_model_choices, models_root
+from explorer.safe_text import md
 from explorer.samples import SAMPLES
 from explorer.sources import detect_format, read_table_preview
+from explorer.store import SpaceExists, list_spaces
 
-from .common import friendly, set_active, spaces_root
+from .common import friendly, job_bar, set_active, spaces_root
 
 TABLE_FORMATS = ("csv", "tsv", "parquet", "jsonl", "txt")
 UPLOAD_TYPES = [
@@ -37,33 +42,39 @@ UPLOAD_TYPES = [
 ]
 
 
-def _progress_bar(label: str) -> Any:
-    bar = st.progress(0.0, text=label)
-    start = time.perf_counter()
-
-    def update(f: float, msg: str) -> None:
-        elapsed = time.perf_counter() - start
-        eta = f" · about {elapsed / f - elapsed:.0f} s left" if 0.05 < f < 1 else ""
-        bar.progress(min(max(f, 0.0), 1.0), text=f"{msg}{eta if 'left' not in msg else ''}")
-
-    return bar, update
-
-
 def build_sample_now(name: str) -> None:
-    bar, update = _progress_bar(f"Building {SAMPLES[name].title}…")
+    """Build a sample once, in a worker: a visitor who finds another build of it running
+    waits for that build and opens its result instead of building it again."""
+    bar = st.progress(0.0, text=f"Building {SAMPLES[name].title}…")
     with friendly(f"Building {name}"):
-        _, _, summary = build_sample(name, spaces_root() / name, progress=update)
-        set_active(summary.folder)
-        st.session_state["last_summary"] = summary.lines()
+        try:
+            lines = ui_cache.run_job(
+                f"build:{name}",
+                f"Building {name}",
+                tasks.build_sample,
+                name,
+                str(spaces_root() / name),
+                on_status=job_bar(bar),
+            )
+            st.session_state["last_summary"] = lines
+        except SpaceExists:
+            pass  # built meanwhile by someone else: open theirs
+        set_active(name)
         bar.empty()
         st.rerun()
 
 
 def rebuild_index_now(folder: str) -> None:
-    """The explicit action that rebuilds a space's search index, with progress."""
-    bar, update = _progress_bar("Rebuilding the index…")
+    """The explicit action that rebuilds a space's search index, in a worker."""
+    bar = st.progress(0.0, text="Rebuilding the index…")
     with friendly("Rebuilding the index"):
-        reindex(Path(folder), progress=update)
+        ui_cache.run_job(
+            f"reindex:{Path(folder).name}:{uuid.uuid4().hex}",
+            "Rebuilding the index",
+            tasks.rebuild_index,
+            folder,
+            on_status=job_bar(bar),
+        )
         bar.empty()
         st.rerun()
 
@@ -89,10 +100,41 @@ def _safe_name(name: str) -> str:
     return base[:120]
 
 
+def _upload_dir() -> Path:
+    """This session's private upload folder: a new temporary folder outside the spaces
+    folder, removed after each build (see :func:`_forget_uploads`)."""
+    known = st.session_state.get("upload_dir")
+    if known and Path(known).is_dir():
+        return Path(known)
+    # Folders of sessions that ended without a build are removed after a day.
+    stale = time.time() - 86_400
+    for old in Path(tempfile.gettempdir()).glob("explorer-upload-*"):
+        if old.is_dir() and old.stat().st_mtime < stale:
+            shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix="explorer-upload-"))
+    st.session_state["upload_dir"] = str(folder)
+    return folder
+
+
+def _forget_uploads() -> None:
+    folder = st.session_state.pop("upload_dir", None)
+    if folder and Path(folder).name.startswith("explorer-upload-"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _save_upload(upload: Any, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / _safe_name(upload.name)
-    path.write_bytes(upload.getvalue())
+    limit = limits().max_file_bytes
+    if upload.size > limit:
+        raise over_limit(
+            f"Bytes in {_safe_name(upload.name)}",
+            upload.size,
+            "max_file_bytes",
+            "Upload a smaller file, or fewer rows.",
+        )
+    if not path.is_file() or path.stat().st_size != upload.size:
+        path.write_bytes(upload.getvalue())  # once per upload, not on every rerun
     return path
 
 
@@ -111,8 +153,7 @@ def upload_flow() -> None:
     if main is None:
         return
     with friendly("Reading the file"):
-        session = st.session_state.setdefault("upload_dir", uuid.uuid4().hex[:12])
-        folder = spaces_root() / ".uploads" / session
+        folder = _upload_dir()
         path = _save_upload(main, folder)
         meta_path = _save_upload(meta, folder / "meta") if meta is not None else None
         fmt = detect_format(path)
@@ -126,7 +167,7 @@ def upload_flow() -> None:
                     f"{main.name} has no rows (it is empty, or holds only a header). "
                     "Upload a file with at least one item."
                 )
-            st.caption(f"Preview of {main.name} ({fmt})")
+            st.caption(f"Preview of {md(main.name)} ({fmt})")
             st.dataframe(preview.head(8), width="stretch", hide_index=True)
             cols = [str(c) for c in preview.columns]
             if fmt != "txt":
@@ -157,27 +198,64 @@ def upload_flow() -> None:
         )
         if limit:
             read["limit"] = int(limit)
-        name = st.text_input("Name of the new space", value=Path(_safe_name(main.name)).stem)
-        if st.button("Build space", type="primary"):
-            out = spaces_root() / _safe_name(name)
-            bar, update = _progress_bar("Reading…")
-            _, _, summary = build_from_file(
-                path, out, read_kwargs=read, model=model, progress=update, **build_kwargs
-            )
-            bar.empty()
-            set_active(summary.folder)
-            st.session_state["last_summary"] = summary.lines()
+        name = _safe_name(
+            st.text_input("Name of the new space", value=Path(_safe_name(main.name)).stem)
+        )
+        overwrite = _clash(name)
+        if st.button("Build space", type="primary", disabled=overwrite is None):
+            bar = st.progress(0.0, text="Reading…")
+            kwargs = {"read_kwargs": read, "model": model, "overwrite": bool(overwrite)}
+            try:
+                lines = ui_cache.run_job(
+                    f"upload:{name}:{uuid.uuid4().hex}",  # every press is its own build
+                    f"Building {name}",
+                    tasks.build_file,
+                    str(path),
+                    str(spaces_root() / name),
+                    {**kwargs, **build_kwargs},
+                    on_status=job_bar(bar),
+                )
+            finally:
+                bar.empty()
+            _forget_uploads()
+            set_active(name)
+            st.session_state["last_summary"] = lines
             st.rerun()
 
 
+def _clash(name: str) -> bool | None:
+    """Whether the build may replace a space called `name`: False when the name is
+    free, True when the user confirmed replacing it, None when it may not go ahead."""
+    existing = {m["name"]: m for m in list_spaces(spaces_root())}
+    if name not in existing:
+        return False
+    if existing[name].get("sample"):
+        st.warning(
+            f"'{md(name)}' is a built-in sample and cannot be replaced: choose another name.",
+            icon=":material/warning:",
+        )
+        return None
+    st.warning(f"A space named '{md(name)}' already exists.", icon=":material/warning:")
+    if st.checkbox(f"Replace the existing space '{md(name)}'", key="upload_replace"):
+        return True
+    return None
+
+
 def model_picker() -> str | None:
-    kind = st.radio(
-        "Model",
-        ["Packaged all-MiniLM-L6-v2 (offline)", "Sentence-transformers id", "Local model folder"],
-        horizontal=True,
-    )
-    if kind.startswith("Packaged"):
-        return DEFAULT_MODEL
-    if kind.startswith("Sentence"):
-        return st.text_input("Model id", placeholder="sentence-transformers/all-mpnet-base-v2")
-    return st.text_input("Folder", placeholder="/path/to/model")
+    """The model to embed with: only what the operator allows (never a typed path)."""
+    options = allowed_models()
+    root = models_root()
+    local = local_model_choices() if root is not None else []
+    kinds = ["Allowed models"] + (["A model folder on this server"] if local else [])
+    kind = st.radio("Model", kinds, horizontal=True, key="upload_model_kind")
+    if kind == "Allowed models":
+        return str(
+            st.selectbox(
+                "Model",
+                options,
+                key="upload_model",
+                help="The packaged all-MiniLM-L6-v2 works offline; the operator can allow "
+                "more (EXPLORER_MODELS).",
+            )
+        )
+    return str(st.selectbox("Model folder", local, key="upload_model_folder"))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,13 @@ from explorer import ui_cache
 from explorer.cluster import ClusterParams
 from explorer.errors import ExplorerError, user_message
 from explorer.index import VectorIndex
+from explorer.jobs import JobStatus
 from explorer.metrics import QUALITY_K as QUALITY_K
 from explorer.project import Projection, ProjectionParams
+from explorer.safe_text import md
 from explorer.samples import DEFAULT_SAMPLE
 from explorer.space import Space
-from explorer.store import list_spaces
+from explorer.store import check_space_name, list_spaces
 
 from . import lifecycle
 
@@ -66,7 +69,7 @@ def friendly(action: str = "That") -> Iterator[None]:
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - the last line of defence for the UI
-        st.error(user_message(exc, action), icon=":material/warning:")
+        st.error(md(user_message(exc, action)), icon=":material/warning:")
 
 
 def link(page: str, label: str, icon: str | None = None) -> None:
@@ -83,27 +86,47 @@ def spaces_root() -> Path:
 
 
 def saved_spaces() -> list[dict[str, Any]]:
+    """Every space in the spaces folder, broken ones included (``ok`` False)."""
     return list_spaces(spaces_root())
 
 
+def _chosen_name() -> str | None:
+    """The name of the space this session chose; never a path (only its last part
+    is kept, and it must be a plain space name)."""
+    chosen = st.session_state.get(SPACE)
+    if not chosen:
+        return None
+    name = Path(str(chosen)).name
+    try:
+        return check_space_name(name)
+    except ExplorerError:
+        return None
+
+
 def active_folder() -> str | None:
-    """The active space's folder; on first use, the default demo space if it exists."""
-    folder = st.session_state.get(SPACE)
-    if folder and (Path(folder) / "manifest.json").is_file():
-        return str(folder)
-    default = spaces_root() / lifecycle.default_space_name(DEFAULT_SAMPLE)
-    if (default / "manifest.json").is_file():
-        st.session_state[SPACE] = str(default)
-        return str(default)
-    spaces = saved_spaces()
-    if spaces:
-        st.session_state[SPACE] = spaces[0]["folder"]
-        return str(spaces[0]["folder"])
-    return None
+    """The active space's folder under the operator's spaces folder.
+
+    The session's choice is kept even while that space is unavailable (a rebuild, a
+    broken folder): pages then say so instead of silently switching to another
+    space. Only a session that chose nothing yet gets the default demo space, or
+    else the first complete space.
+    """
+    root = spaces_root()
+    name = _chosen_name()
+    if name is not None:
+        return str(root / name)
+    default = lifecycle.default_space_name(DEFAULT_SAMPLE)
+    names = [m["name"] for m in saved_spaces() if m["ok"]]
+    pick = default if default in names else (names[0] if names else None)
+    if pick is None:
+        return None
+    st.session_state[SPACE] = pick
+    return str(root / pick)
 
 
 def set_active(folder: str | Path) -> None:
-    st.session_state[SPACE] = str(Path(folder).resolve())
+    """Make the space named by `folder`'s last part the active one."""
+    st.session_state[SPACE] = check_space_name(Path(folder).name)
 
 
 def require_space() -> tuple[Space, VectorIndex, str]:
@@ -116,34 +139,31 @@ def require_space() -> tuple[Space, VectorIndex, str]:
     try:
         space, index = ui_cache.space_and_index(folder)
     except ExplorerError as exc:
-        st.error(user_message(exc), icon=":material/warning:")
+        st.error(md(user_message(exc)), icon=":material/warning:")
         link("pages/home.py", "Open another space on Home", ":material/home:")
         st.stop()
     return space, index, folder
 
 
 def space_title(space: Space, folder: str) -> str:
-    return str(space.source.get("title") or Path(folder).name)
+    return md(str(space.source.get("title") or Path(folder).name))
 
 
 def sidebar(space: Space | None = None, folder: str | None = None) -> None:
     """The active space at a glance, and a switcher among saved spaces."""
     with st.sidebar:
-        spaces = saved_spaces()
-        if spaces:
-            by_name = {Path(m["folder"]).name: str(Path(m["folder"]).resolve()) for m in spaces}
-            current = str(Path(folder).resolve()) if folder else None
+        names = [m["name"] for m in saved_spaces() if m["ok"]]
+        if names:
+            current = Path(folder).name if folder else None
             # Show the active space even when it was opened elsewhere (Home, a card).
-            st.session_state["sidebar_space"] = next(
-                (n for n, f in by_name.items() if f == current), None
-            )
+            st.session_state["sidebar_space"] = current if current in names else None
             st.selectbox(
                 "Active space",
-                list(by_name),
+                names,
                 key="sidebar_space",
                 placeholder="Choose a space",
                 on_change=lambda: (
-                    set_active(by_name[st.session_state["sidebar_space"]])
+                    set_active(st.session_state["sidebar_space"])
                     if st.session_state.get("sidebar_space")
                     else None
                 ),
@@ -151,7 +171,7 @@ def sidebar(space: Space | None = None, folder: str | None = None) -> None:
         if space is not None:
             st.caption(
                 f"{space.n:,} items × {space.dim} dims · {space.metric}"
-                + (f" · {space.model}" if space.model else "")
+                + (f" · {md(space.model)}" if space.model else "")
             )
             if space.map_rows and space.map_rows < space.n:
                 st.caption(
@@ -168,18 +188,31 @@ def set_map_params(folder: str, params: ProjectionParams) -> None:
     st.session_state.setdefault(MAP_PARAMS, {})[folder] = asdict(params)
 
 
+def job_bar(bar: Any) -> Callable[[JobStatus], None]:
+    """Show a queued job's place in the queue, then its progress, on `bar`."""
+    started: list[float] = []  # when the job left the queue
+
+    def show(status: JobStatus) -> None:
+        if status.state == "queued":
+            ahead = f"{status.ahead} job(s) ahead of yours" if status.ahead else "starting"
+            bar.progress(0.0, text=f"Waiting for a worker: {ahead}…")
+        elif status.state == "running":
+            started[:] = started or [time.monotonic()]
+            f = min(max(status.fraction, 0.0), 1.0)
+            spent = time.monotonic() - started[0]
+            eta = f" · about {spent / f - spent:.0f} s left" if 0.05 < f < 1 else ""
+            bar.progress(f, text=f"{md(status.message)}{eta}")
+
+    return show
+
+
 def current_map(space: Space, folder: str) -> Projection | None:
     """The map chosen on the Map page (computed with a progress bar if needed)."""
     params = map_params(folder)
     bar = st.progress(0.0, text="Preparing the map…")
     try:
         with friendly("Making the map"):
-            return ui_cache.projection(
-                folder,
-                space.fingerprint,
-                asdict(params),
-                lambda f, m: bar.progress(min(1.0, f), text=m),
-            )
+            return ui_cache.projection(folder, space.fingerprint, asdict(params), job_bar(bar))
         return None
     finally:
         bar.empty()
@@ -216,7 +249,7 @@ def current_clustering(space: Space, folder: str, proj: Projection | None) -> An
                 space.fingerprint,
                 params,
                 proj.coords if on_map and proj is not None else None,
-                lambda f, m: bar.progress(min(1.0, f), text=m),
+                job_bar(bar),
             )
         return None
     finally:

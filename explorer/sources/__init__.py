@@ -9,10 +9,17 @@ is never used, and paths inside a projector config may not leave the config's fo
 Errors are :class:`~explorer.errors.InputError` with messages that name the rows or columns
 at fault and say what to do.
 
-One module per format family: ``detect`` (which format), ``tables`` (CSV/TSV/Parquet/
-JSONL/TXT), ``assemble`` (columns → items and vectors), ``arrays`` (npy/npz),
-``projector`` (TensorFlow projector files), ``words`` (word vectors); ``read`` dispatches
-and ``common`` holds what they share.
+Every read is bounded by the operator's limits (:mod:`explorer.limits`): a file over
+``max_file_bytes`` is refused before it is opened; readers stream and stop after the rows
+they need (a preview or "first N rows" parses about N rows; without a limit, more than
+``max_rows`` is an error); Parquet and npz are refused past ``max_decoded_bytes``, counted
+from what they really decode to, never from the sizes they claim; texts longer than
+``max_text_chars`` are cut, with a note. Messages name files by base name, never by path.
+
+One module per format family: ``detect`` (which format), ``tables`` (CSV/TSV/JSONL/TXT),
+``parquet``, ``assemble`` (columns → items and vectors), ``arrays`` (npy/npz),
+``projector`` (TensorFlow projector files), ``words`` (word vectors); ``read`` dispatches,
+``lines`` streams text, ``bounds`` applies the limits and ``common`` holds what they share.
 """
 
 from __future__ import annotations

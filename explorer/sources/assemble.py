@@ -22,7 +22,11 @@ from ..errors import InputError
 from ..validate import dedupe_ids, name_rows
 from .common import _Opts, _quote_list
 
-__all__ = ["_Chosen", "_assemble"]
+__all__ = ["_Chosen", "_NoText", "_assemble"]
+
+
+class _NoText(InputError):
+    """No row read has a text: a "first N rows" read may find texts further on."""
 
 
 @dataclass
@@ -376,7 +380,7 @@ def _drop_empty_texts(w: _Work) -> None:
     texts = w.df[text_col]
     empty = (texts.isna() | texts.astype(str).str.strip().eq("")).to_numpy(bool)
     if empty.all():
-        raise InputError(
+        raise _NoText(
             f"'{w.name}' has no rows with text in column '{text_col}'. "
             "Choose the column that holds the texts."
         )

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .bounds import _check_file_size
 
 __all__ = [
     "FORMATS",
@@ -23,6 +24,7 @@ __all__ = [
     "_NA_VALUES",
     "_Opts",
     "_REPLACEMENT",
+    "_SMALL_JSON_BYTES",
     "_SNIFF_BYTES",
     "_TABLES",
     "_WORDS",
@@ -60,6 +62,8 @@ _WORDS = ("word2vec", "word2vec-bin", "glove", "fasttext")
 # Only these cells read as missing: words such as "NA", "null" or "None" are real texts.
 _NA_VALUES = ["", "nan", "NaN", "NAN", "-nan", "-NaN"]
 _SNIFF_BYTES = 64 * 1024
+# A JSON file parsed whole (a projector config, or a .json sniffed for its format).
+_SMALL_JSON_BYTES = 8 * _SNIFF_BYTES
 _REPLACEMENT = "\ufffd"
 
 
@@ -96,10 +100,12 @@ class _Opts:
 
 
 def _existing(path: str | Path) -> Path:
-    """`path` as a Path, or an InputError that says to upload it again."""
+    """`path` as a Path, or an InputError that says to upload it again (or that it is larger
+    than the operator's ``max_file_bytes``, checked before anything reads it)."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"File not found: '{p.name}'. Upload it again or check the path.")
+    _check_file_size(p)
     return p
 
 

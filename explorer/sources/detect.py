@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
-from .common import _SNIFF_BYTES, _head_lines, _is_number
+from .common import _SMALL_JSON_BYTES, _head_lines, _is_number
 
 __all__ = ["_ACCEPTED", "_EXTENSIONS", "detect_format"]
 
@@ -80,7 +80,7 @@ def _sniff_txt(lines: list[str]) -> str:
 def _sniff_json(p: Path) -> str:
     """``projector-config`` or ``jsonl`` for a .json; InputError when it is neither."""
     # Parse a small file whole; a large one is judged by its first line only.
-    if p.stat().st_size <= 8 * _SNIFF_BYTES:
+    if p.stat().st_size <= _SMALL_JSON_BYTES:
         text = p.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
         try:
             doc = json.loads(text)

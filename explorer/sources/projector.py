@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .bounds import _check_file_size, _check_rows, _row_cap, _why
 from .common import (
     _NA_VALUES,
+    _SMALL_JSON_BYTES,
     _TABLES,
     _decode,
     _no_rows,
@@ -28,6 +30,7 @@ from .common import (
     _replacement_note,
 )
 from .detect import _EXTENSIONS
+from .lines import _iter_lines
 from .tables import _read_frame
 
 __all__ = ["_read_metadata", "_read_projector_config", "_read_vector_tsv"]
@@ -47,12 +50,25 @@ def _read_metadata(p: Path, notes: list[str], id_col: str | None) -> pd.DataFram
 
 
 def _read_projector_metadata(p: Path, notes: list[str], id_col: str | None) -> pd.DataFrame:
-    """Projector metadata TSV: one column → no header row; several → the first row is one."""
-    text, replaced = _decode(p.read_bytes())
-    lines = text.split("\n")
-    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
-    while lines and not lines[-1].strip():
-        lines.pop()
+    """Projector metadata TSV: one column → no header row; several → the first row is one.
+
+    Read line by line, up to ``max_rows`` rows (plus the header); more is an error.
+    """
+    cap = _row_cap(None) + 1
+    lines: list[str] = []
+    pending: list[str] = []  # blank lines not yet known to be followed by a label
+    replaced = False
+    for _, line, bad in _iter_lines(p):
+        replaced |= bad
+        line = line[:-1] if line.endswith("\r") else line
+        if not line.strip():
+            pending.append(line)
+            continue
+        lines += pending
+        pending = []
+        lines.append(line)
+        if len(lines) >= cap:
+            break
     if not lines:
         raise _no_rows(p.name)
     if not any("\t" in ln for ln in lines):
@@ -69,27 +85,51 @@ def _read_projector_metadata(p: Path, notes: list[str], id_col: str | None) -> p
                 quoting=csv.QUOTE_NONE,  # the projector does not use quotes
             )
         except (pd.errors.ParserError, ValueError) as exc:
-            raise InputError(f"Could not read the metadata '{p.name}' as TSV ({exc}).") from None
+            raise InputError(
+                f"Could not read the metadata '{p.name}' as TSV ({_why(exc, p)})."
+            ) from None
         if len(df) == 0:
             raise _no_rows(p.name)
+    _check_rows(len(df), p.name)
     if replaced:
         _replacement_note(notes, p.name, _replaced_rows(df))
     return df
 
 
-def _read_vector_tsv(p: Path, name: str) -> np.ndarray:
-    """(n, d) from tab-separated numbers without a header (projector tensor TSV)."""
-    text, _ = _decode(p.read_bytes())
-    lines = text.splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
+def _numbered(p: Path) -> Iterator[tuple[int, str]]:
+    """(number from 1, line) for each line of `p`, split as ``str.splitlines`` splits."""
+    n = 0
+    for _, raw, _ in _iter_lines(p):
+        for line in raw.splitlines() or [""]:
+            n += 1
+            yield n, line
+
+
+def _read_vector_tsv(p: Path, name: str, limit: int | None = None) -> np.ndarray:
+    """(n, d) from tab-separated numbers without a header (projector tensor TSV).
+
+    Read line by line: the first `limit` vectors, or up to ``max_rows`` (more is an error).
+    """
+    cap = _row_cap(limit)
+    lines: list[str] = []
+    blank: list[int] = []
+    pending: list[int] = []  # blank lines, an error only when a vector follows
+    for n, line in _numbered(p):
+        if not line.strip():
+            pending.append(n)
+            continue
+        if len(lines) >= cap:
+            break
+        blank += pending
+        pending = []
+        lines.append(line)
     if not lines:
         raise _no_rows(name)
-    blank = [i + 1 for i, ln in enumerate(lines) if not ln.strip()]
     if blank:
         raise InputError(
             f"'{name}' has blank lines ({blank[:8]}); each line must be one vector, so remove them."
         )
+    _check_rows(len(lines), name)
     widths = np.asarray([ln.count("\t") + 1 for ln in lines])
     common = Counter(widths.tolist()).most_common(1)[0][0]
     off = np.flatnonzero(widths != common)
@@ -100,13 +140,11 @@ def _read_vector_tsv(p: Path, name: str) -> np.ndarray:
             f"but {off.size} differ: {shown}{' and more' if off.size > 8 else ''}."
         )
     try:
-        arr = np.loadtxt(
-            io.StringIO("\n".join(lines)), delimiter="\t", dtype=np.float32, ndmin=2, comments=None
-        )
+        arr = np.loadtxt(lines, delimiter="\t", dtype=np.float32, ndmin=2, comments=None)
     except ValueError as exc:
         raise InputError(
             f"'{name}' must hold only tab-separated numbers, one vector per line, no header "
-            f"({exc})."
+            f"({_why(exc, p)})."
         ) from None
     return arr
 
@@ -138,6 +176,7 @@ def _inside(base: Path, rel: Any, what: str, cfg_name: str) -> Path:
             f"The projector config's {what} '{rel}' was not found next to "
             f"'{cfg_name}'. Upload it together with the config."
         )
+    _check_file_size(full)
     return full
 
 
@@ -153,6 +192,13 @@ def _read_projector_config(
     The extras are ``files`` (the tensor and metadata file names read) and ``tensor_name``.
     A given `meta` file wins over the config's ``metadataPath``.
     """
+    size = p.stat().st_size
+    if size > _SMALL_JSON_BYTES:
+        raise InputError(
+            f"'{p.name}' is {size:,} bytes, too large for a TensorFlow projector config (a "
+            "small JSON file that names the tensor files). Upload the config itself, or the "
+            "vectors as .npy or .tsv."
+        )
     text, _ = _decode(p.read_bytes())
     try:
         cfg = json.loads(text)
@@ -226,4 +272,5 @@ def _read_tensor(p: Path, emb: dict[str, Any], tname: str) -> tuple[np.ndarray, 
             "Fix tensorShape or re-export the tensor."
         )
     # Raw little-endian float32; astype copies into native, writable float32.
-    return np.frombuffer(tpath.read_bytes(), dtype="<f4").reshape(n, d).astype(np.float32), tpath
+    raw = np.fromfile(tpath, dtype="<f4", count=n * d)
+    return raw.reshape(n, d).astype(np.float32), tpath

@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..limits import limits
 from ..validate import check_matrix
 from .arrays import _matched, _read_npy, _read_npz
-from .assemble import _assemble, _Chosen
+from .assemble import _assemble, _Chosen, _NoText
+from .bounds import _cut_texts
 from .common import _TABLES, _WORDS, FORMATS, Kind, Loaded, _existing, _Opts
 from .detect import detect_format
 from .projector import _read_metadata, _read_projector_config, _read_vector_tsv
@@ -48,11 +50,18 @@ def read_source(
         metadata_path: a table (CSV/TSV/Parquet/JSONL/TXT) with one row per vector, for
             ``npy``/``npz``/``projector``/``projector-config``. A ``.tsv`` follows the
             projector rule: a single column has no header row.
-        limit: keep only the first `limit` rows (items or words).
+        limit: keep only the first `limit` rows (items or words); a table or word file
+            is read only that far. Without it, more than the operator's ``max_rows`` rows
+            is an error.
         tensor_name: which embedding of a projector config (default the first).
 
+    Every read is bounded by the operator's limits (:mod:`explorer.limits`): the file's size,
+    its rows, what a compressed file decodes to; texts longer than ``max_text_chars`` are
+    cut, with a note.
+
     Raises:
-        InputError: unreadable, empty or inconsistent input; the message says what to fix.
+        InputError: unreadable, empty, inconsistent or over-limit input; the message says
+            what to fix.
     """
     p = _existing(path)
     if fmt is None:
@@ -87,21 +96,26 @@ def read_source(
         vectors = check_matrix(vectors)
     if len(items) == 0:
         raise InputError(f"'{p.name}' has no rows to explore.")
+    _cut_texts(items, notes)
     source = _source_record(files, fmt, kind, items, vectors, chosen, limit, extra)
     return Loaded(items=items, vectors=vectors, kind=kind, fmt=fmt, notes=notes, source=source)
 
 
-def read_table_preview(path: str | Path, fmt: str | None = None, n: int = 20) -> pd.DataFrame:
+def read_table_preview(
+    path: str | Path, fmt: str | None = None, n: int | None = None
+) -> pd.DataFrame:
     """The first `n` rows of a table as read, for the app's column pickers.
 
     CSV/TSV/Parquet/JSONL/TXT give their raw columns (vector lists included); other
-    formats give the first `n` items that :func:`read_source` would produce.
+    formats give the first `n` items that :func:`read_source` would produce. Only about
+    `n` rows are parsed, at most the operator's ``preview_rows`` (also the default).
     """
     p = _existing(path)
     fmt = fmt or detect_format(p)
     if fmt not in FORMATS:
         raise InputError(f"Unknown format {fmt!r}. Choose one of: {', '.join(FORMATS)}.")
-    n = max(int(n), 1)
+    most = limits().preview_rows
+    n = min(max(int(n), 1), most) if n is not None else most
     if fmt in _TABLES or fmt == "txt":
         return _table_head(p, fmt, n)
     return read_source(p, fmt=fmt, limit=n).items.head(n)
@@ -123,13 +137,17 @@ def _from_words(
 def _from_table(
     p: Path, fmt: str, meta: Path | None, opts: _Opts, notes: list[str], chosen: _Chosen
 ) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """(items, (n, d) float32 or None when the texts need a model) of a CSV/TSV/.../TXT."""
+    """(items, (n, d) float32 or None when the texts need a model) of a CSV/TSV/.../TXT.
+
+    With a limit, the first `limit` rows are read; when rows without text leave fewer
+    items, more rows are read (doubling, up to ``max_rows``), as rows without text do not
+    count towards the limit.
+    """
     if meta is not None:
         raise InputError(
             f"A {fmt.upper()} table carries its own columns; a separate metadata file is "
             "only used with .npy, .npz and projector vectors."
         )
-    df = _read_frame(p, fmt, notes, id_col=opts.id_col)
     if fmt == "txt":
         if opts.text_col not in (None, "text") or opts.id_col is not None or opts.label_cols:
             raise InputError(
@@ -137,7 +155,25 @@ def _from_table(
                 "label or other columns to choose. Use a CSV to add them."
             )
         opts.text_col = "text"
-    return _assemble(df, p.name, opts, None, notes, chosen)
+    most = limits().max_rows
+    cap = opts.limit
+    while True:
+        run_notes, run_chosen = list(notes), _Chosen()
+        df = _read_frame(p, fmt, run_notes, id_col=opts.id_col, limit=cap)
+        more = cap is not None and len(df) >= cap and cap < most  # the file may go on
+        try:
+            items, vectors = _assemble(df, p.name, opts, None, run_notes, run_chosen)
+        except _NoText:
+            if not more:
+                raise
+        else:
+            if not more or opts.limit is None or len(items) >= opts.limit:
+                break
+        assert cap is not None
+        cap = min(2 * cap, most)
+    notes[:] = run_notes
+    vars(chosen).update(vars(run_chosen))
+    return items, vectors
 
 
 def _from_vector_file(
@@ -161,7 +197,7 @@ def _from_vector_file(
         array = _read_npy(p) if fmt == "npy" else _read_npz(p, notes)
         meta_df = _read_metadata(meta, notes, opts.id_col) if meta is not None else None
     elif fmt == "projector":
-        array = _read_vector_tsv(p, p.name)
+        array = _read_vector_tsv(p, p.name, opts.limit if meta is None else None)
         meta_df = _read_metadata(meta, notes, opts.id_col) if meta is not None else None
     else:
         array, meta_df, extra = _read_projector_config(p, tensor_name, meta, notes, opts.id_col)

@@ -1,12 +1,15 @@
 """Table readers: CSV/TSV/Parquet/JSONL/TXT into a raw DataFrame, and their preview.
 
+Every reader streams and stops after the rows it needs (:func:`~.bounds._row_cap`): a
+"first N rows" read or a preview parses about N rows whatever the file's size, and a read
+without a limit stops with a message past the operator's ``max_rows``.
+
 The public :func:`explorer.sources.read_table_preview` (in ``read``) hands table formats to
 :func:`_table_head` here and every other format to ``read_source``.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -14,91 +17,84 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from .bounds import _check_rows, _line_bytes, _row_cap, _why
 from .common import (
     _NA_VALUES,
     _REPLACEMENT,
-    _decode,
     _head_lines,
     _is_number,
     _no_rows,
     _replaced_rows,
     _replacement_note,
 )
+from .lines import _iter_lines, _json_array, _TextChunks
+from .parquet import _read_parquet
 
 __all__ = ["_read_frame", "_table_head"]
 
 
 def _read_frame(
-    p: Path, fmt: str, notes: list[str], *, id_col: str | None = None, keep_blank: bool = False
+    p: Path,
+    fmt: str,
+    notes: list[str],
+    *,
+    id_col: str | None = None,
+    keep_blank: bool = False,
+    limit: int | None = None,
 ) -> pd.DataFrame:
-    """A raw table from CSV/TSV/Parquet/JSONL/TXT; raises 'no rows' when it is empty."""
+    """A raw table from CSV/TSV/Parquet/JSONL/TXT, its first `limit` rows when given.
+
+    Raises:
+        InputError: no rows; more than ``max_rows`` rows; unreadable (the message says why).
+    """
+    cap = _row_cap(limit)
     if fmt in ("csv", "tsv"):
-        df = _read_delimited(p, "," if fmt == "csv" else "\t", notes, id_col=id_col)
+        df = _read_delimited(p, "," if fmt == "csv" else "\t", notes, cap, id_col=id_col)
     elif fmt == "parquet":
-        try:
-            df = pd.read_parquet(p)
-        except (ValueError, OSError, TypeError) as exc:
-            raise InputError(f"Could not read '{p.name}' as Parquet ({exc}).") from None
+        df = _read_parquet(p, cap)
     elif fmt == "jsonl":
-        df = _read_jsonl(p, notes)
+        df = _read_jsonl(p, notes, cap)
     elif fmt == "txt":
-        df = _read_txt(p, notes, keep_blank=keep_blank)
+        df = _read_txt(p, notes, cap, keep_blank=keep_blank)
     else:  # pragma: no cover - callers pass table formats only
         raise InputError(f"'{p.name}' ({fmt}) is not a table.")
     df.columns = [str(c) for c in df.columns]
     if len(df) == 0:
         raise _no_rows(p.name)
+    _check_rows(len(df), p.name)
     return df.reset_index(drop=True)
 
 
 def _table_head(p: Path, fmt: str, n: int) -> pd.DataFrame:
     """The first `n` (≥ 1) raw rows of a CSV/TSV/Parquet/JSONL/TXT table, vector lists kept."""
-    if fmt in ("csv", "tsv"):
-        return _read_delimited(p, "," if fmt == "csv" else "\t", [], nrows=n).head(n)
+    if fmt in ("csv", "tsv"):  # a header alone gives no rows, not an error
+        return _read_delimited(p, "," if fmt == "csv" else "\t", [], n).head(n)
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            batch = next(pq.ParquetFile(p).iter_batches(batch_size=n), None)
-        except (ValueError, OSError) as exc:
-            raise InputError(f"Could not read '{p.name}' as Parquet ({exc}).") from None
-        if batch is None:
+        df = _read_parquet(p, n)
+        if len(df) == 0:
             raise InputError(f"'{p.name}' has no rows.")
-        return batch.to_pandas().head(n)
-    return _read_frame(p, fmt, []).head(n)
+        return df.head(n)
+    return _read_frame(p, fmt, [], limit=n).head(n)
 
 
 def _read_delimited(
-    p: Path, sep: str, notes: list[str], *, id_col: str | None = None, nrows: int | None = None
+    p: Path, sep: str, notes: list[str], nrows: int, *, id_col: str | None = None
 ) -> pd.DataFrame:
-    """CSV/TSV; a first line of only numbers means there is no header (vectors)."""
-    if nrows is None:
-        text, replaced = _decode(p.read_bytes())
-        first = next((ln for ln in text.split("\n") if ln.strip()), "")
-        src: Any = io.StringIO(text)
-        kw: dict[str, Any] = {}
-    else:  # preview: do not read a large file whole
-        replaced = False
-        first = (_head_lines(p, 1) or [""])[0]
-        src = p
-        kw = {"nrows": nrows, "encoding": "utf-8-sig", "encoding_errors": "replace"}
+    """The first `nrows` rows of a CSV/TSV; a first line of only numbers means no header."""
+    first = (_head_lines(p, 1) or [""])[0]
     headerless = bool(first.strip()) and all(_is_number(f) for f in first.split(sep))
+    replaced = False
     try:
-        df = pd.read_csv(
-            src,
-            sep=sep,
-            header=None if headerless else 0,
-            dtype={id_col or "id": str},  # keep ids such as "007" as written
-            keep_default_na=False,
-            na_values=_NA_VALUES,
-            skip_blank_lines=True,
-            **kw,
-        )
+        try:
+            df = _parse_delimited(p, sep, nrows, headerless, id_col, "strict")
+        except UnicodeDecodeError:
+            replaced = True
+            df = _parse_delimited(p, sep, nrows, headerless, id_col, "replace")
     except pd.errors.EmptyDataError:
         raise _no_rows(p.name) from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputError(
-            f"Could not read '{p.name}' as {'CSV' if sep == ',' else 'TSV'}: {exc}. "
+            f"Could not read '{p.name}' as {'CSV' if sep == ',' else 'TSV'}: {_why(exc, p)}. "
             "Check the delimiter and that quotes are closed."
         ) from None
     if headerless:
@@ -107,59 +103,109 @@ def _read_delimited(
             "columns are numbered from 0."
         )
     if replaced:
-        _replacement_note(notes, p.name, _replaced_rows(df))
+        rows = _replaced_rows(df)
+        if rows or any(_REPLACEMENT in str(c) for c in df.columns):
+            _replacement_note(notes, p.name, rows)
     return df
 
 
-def _read_jsonl(p: Path, notes: list[str]) -> pd.DataFrame:
-    """JSON Lines (one object per line), or a whole-file JSON array of objects."""
-    text, replaced = _decode(p.read_bytes())
-    records: list[Any] = []
-    stripped = text.lstrip()
-    if stripped.startswith("["):  # a whole-file JSON array of objects (from a .json upload)
-        try:
-            records = json.loads(stripped)
-        except ValueError as exc:
-            raise InputError(f"'{p.name}' is not valid JSON ({exc}).") from None
-        bad = [i + 1 for i, r in enumerate(records) if not isinstance(r, dict)]
-        if bad:
-            raise InputError(f"'{p.name}': entries {bad[:8]} are not JSON objects.")
+def _parse_delimited(
+    p: Path, sep: str, nrows: int, headerless: bool, id_col: str | None, errors: str
+) -> pd.DataFrame:
+    """pandas' CSV parser on `p`, stopping after `nrows` rows (it reads the file by chunks)."""
+    return pd.read_csv(
+        p,
+        sep=sep,
+        header=None if headerless else 0,
+        dtype={id_col or "id": str},  # keep ids such as "007" as written
+        keep_default_na=False,
+        na_values=_NA_VALUES,
+        skip_blank_lines=True,
+        nrows=nrows,
+        encoding="utf-8-sig",
+        encoding_errors=errors,
+    )
+
+
+def _read_jsonl(p: Path, notes: list[str], cap: int) -> pd.DataFrame:
+    """The first `cap` records of JSON Lines (one object per line) or of a JSON array."""
+    start = next((c.lstrip()[:1] for c in _TextChunks(p, 4096) if c.strip()), "")
+    if start == "[":  # a whole-file JSON array of objects (from a .json upload)
+        records, replaced = _json_array_records(p, cap)
     else:
-        for lineno, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as exc:
-                raise InputError(
-                    f"Line {lineno} of '{p.name}' is not valid JSON ({exc}). JSON Lines needs "
-                    "one complete JSON object per line."
-                ) from None
-            if not isinstance(rec, dict):
-                raise InputError(
-                    f"Line {lineno} of '{p.name}' is a JSON {type(rec).__name__}, not an object "
-                    'like {"text": "..."}.'
-                )
-            records.append(rec)
+        records, replaced = _json_line_records(p, cap)
     df = pd.DataFrame.from_records(records)
     if replaced:
         _replacement_note(notes, p.name, _replaced_rows(df))
     return df
 
 
-def _read_txt(p: Path, notes: list[str], *, keep_blank: bool = False) -> pd.DataFrame:
-    """One item per line, column ``text``; blank lines are skipped (kept as "" for metadata)."""
-    text, replaced = _decode(p.read_bytes())
-    lines = text.splitlines()
-    if keep_blank:
-        while lines and not lines[-1].strip():
-            lines.pop()
-        kept = lines
-    else:
-        kept = [ln for ln in lines if ln.strip()]
-        blank = len(lines) - len(kept)
-        if blank and kept:
-            notes.append(f"Skipped {blank} blank line(s) in '{p.name}'.")
+def _json_array_records(p: Path, cap: int) -> tuple[list[Any], bool]:
+    """(the first `cap` entries of a JSON array file, bytes replaced); all must be objects."""
+    chunks = _TextChunks(p)
+    records: list[Any] = []
+    bad: list[int] = []
+    for i, rec in enumerate(_json_array(iter(chunks), p.name), start=1):
+        if not isinstance(rec, dict):
+            bad.append(i)
+        records.append(rec)
+        if len(records) >= cap:
+            break
+    if bad:
+        raise InputError(f"'{p.name}': entries {bad[:8]} are not JSON objects.")
+    return records, chunks.replaced
+
+
+def _json_line_records(p: Path, cap: int) -> tuple[list[Any], bool]:
+    """(the objects of the first `cap` non-blank lines of a JSON Lines file, bytes replaced)."""
+    records: list[Any] = []
+    replaced = False
+    for lineno, line, bad in _iter_lines(p):
+        replaced |= bad
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as exc:
+            raise InputError(
+                f"Line {lineno} of '{p.name}' is not valid JSON ({exc}). JSON Lines needs "
+                "one complete JSON object per line."
+            ) from None
+        if not isinstance(rec, dict):
+            raise InputError(
+                f"Line {lineno} of '{p.name}' is a JSON {type(rec).__name__}, not an object "
+                'like {"text": "..."}.'
+            )
+        records.append(rec)
+        if len(records) >= cap:
+            break
+    return records, replaced
+
+
+def _read_txt(p: Path, notes: list[str], cap: int, *, keep_blank: bool = False) -> pd.DataFrame:
+    """One item per line, column ``text``, the first `cap` rows; blank lines are skipped
+    (kept as they are between labels, for metadata). A line keeps the bytes of
+    ``max_text_chars`` characters; the text cut comes later, with its note."""
+    kept: list[str] = []
+    pending: list[str] = []  # blank lines not yet known to be followed by an item
+    blank = 0
+    replaced = False
+    for _, line, bad in _iter_lines(p, max_bytes=_line_bytes()):
+        replaced |= bad
+        for piece in line.splitlines() or [""]:
+            if not piece.strip():
+                pending.append(piece)
+                blank += 1
+                continue
+            if keep_blank:
+                kept += pending
+            pending = []
+            kept.append(piece)
+        if len(kept) >= cap:
+            break
+    kept = kept[:cap]
+    if blank and kept and not keep_blank:
+        notes.append(f"Skipped {blank} blank line(s) in '{p.name}'.")
     if replaced:
         _replacement_note(notes, p.name, sum(_REPLACEMENT in ln for ln in kept))
     return pd.DataFrame({"text": kept}, dtype=object)

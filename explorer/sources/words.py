@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from .bounds import _check_rows, _row_cap, _why
 from .common import _REPLACEMENT, _no_rows
 
 __all__ = ["_read_words"]
@@ -56,13 +57,15 @@ def _read_word2vec_bin(
             f"'{p.name}' announces {count} words of dimension {dim}, more than its "
             f"{p.stat().st_size} bytes can hold: the file is damaged or truncated."
         )
+    _check_rows(wanted, p.name)
     try:
         kv = KeyedVectors.load_word2vec_format(
             str(p), binary=True, limit=limit, unicode_errors="replace"
         )
     except (ValueError, EOFError, UnicodeDecodeError, IndexError, AssertionError) as exc:
         raise InputError(
-            f"'{p.name}' is not a readable word2vec binary file ({type(exc).__name__}: {exc}). "
+            f"'{p.name}' is not a readable word2vec binary file "
+            f"({type(exc).__name__}: {_why(exc, p)}). "
             "It must start with a 'count dim' line; for text vectors use .txt or .vec."
         ) from None
     keys = list(kv.index_to_key)
@@ -90,6 +93,7 @@ def _read_word_text(
     dups = skipped = 0
     bad: list[tuple[int, str, int]] = []
     first = True
+    cap = _row_cap(limit)
     with p.open("rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
             line = raw.decode("utf-8", errors="replace").rstrip()  # bad bytes become U+FFFD
@@ -130,10 +134,11 @@ def _read_word_text(
             seen.add(word)
             words.append(word)
             rows.append(vec)
-            if limit is not None and len(words) >= limit:
+            if len(words) >= cap:
                 break
     if bad:
         raise _unequal_lengths(p.name, dim, declared is not None, bad)
+    _check_rows(len(words), p.name)
     if not words:
         raise _no_rows(p.name)
     _count_notes(p.name, notes, len(words), dups, skipped, declared if limit is None else None)

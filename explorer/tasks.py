@@ -1,0 +1,76 @@
+"""The heavy steps as jobs for worker processes (``explorer.jobs``).
+
+Each task is a module-level function of plain, picklable arguments (folders as
+strings, parameters as dicts) that opens what it needs, runs one engine step, and
+leaves its result on disk for the app to read. Progress goes to the `progress`
+callback the worker passes in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .jobs import Progress
+
+__all__ = ["build_file", "build_sample", "make_clustering", "make_map", "rebuild_index"]
+
+
+def make_map(folder: str, params: dict[str, Any], *, progress: Progress) -> None:
+    """Compute and store the map of `params` of the space in `folder`."""
+    from .index import open_index
+    from .project import ProjectionParams, project_space
+    from .store import open_space
+
+    space = open_space(Path(folder))
+    index = open_index(Path(folder), space)
+    project_space(
+        space, ProjectionParams(**params), folder=Path(folder), index=index, progress=progress
+    )
+
+
+def make_clustering(
+    folder: str, params: dict[str, Any], map_coords: np.ndarray | None, *, progress: Progress
+) -> None:
+    """Compute and store the clustering of `params` (on `map_coords` for features "map")."""
+    from .cluster import ClusterParams, cluster_space
+    from .index import open_index
+    from .store import open_space
+
+    space = open_space(Path(folder))
+    index = open_index(Path(folder), space)
+    cluster_space(
+        space,
+        ClusterParams(**params),
+        folder=Path(folder),
+        index=index,
+        map_coords=map_coords,
+        progress=progress,
+    )
+
+
+def build_sample(name: str, out: str, *, progress: Progress) -> list[str]:
+    """Build a built-in sample into `out` (waiting for another build of it); summary lines."""
+    from .build import build_sample as build
+
+    _, _, summary = build(name, Path(out), progress=progress, wait=True)
+    return summary.lines()
+
+
+def build_file(
+    path: str, out: str, build_kwargs: dict[str, Any], *, progress: Progress
+) -> list[str]:
+    """Build a space from a user's file (see ``explorer.build.build_from_file``); summary lines."""
+    from .build import build_from_file
+
+    _, _, summary = build_from_file(Path(path), Path(out), progress=progress, **build_kwargs)
+    return summary.lines()
+
+
+def rebuild_index(folder: str, *, progress: Progress) -> None:
+    """Rebuild the search index of the space in `folder`."""
+    from .build import reindex
+
+    reindex(Path(folder), progress=progress)
