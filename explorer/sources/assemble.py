@@ -349,8 +349,17 @@ def _vectors_from_numeric_columns(w: _Work) -> None:
     if w.vectors is not None or w.text_col is not None:
         return
     rest = [c for c in w.cols if c not in w.taken() and c != "id"]
-    dims = [c for c in rest if _is_numeric_col(w.df[c])]
-    other = [c for c in rest if c not in dims]
+    # A column with no value at all is empty, not a dimension (an empty text column
+    # is read as numbers: every cell is missing).
+    empty = [c for c in rest if w.df[c].isna().all()]
+    dims = [c for c in rest if _is_numeric_col(w.df[c]) and c not in empty]
+    other = [c for c in rest if c not in dims and c not in empty]
+    if not dims and empty:
+        raise InputError(
+            f"In '{w.name}' the column(s) {_quote_list(empty)} are empty in every row, so "
+            "there is no text to embed and there are no vectors. Fill the text column, "
+            "or upload the file with its text."
+        )
     if not dims:
         raise InputError(
             f"'{w.name}' has no text column and no vectors: no string, list or numeric columns "

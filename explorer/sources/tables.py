@@ -11,6 +11,7 @@ The public :func:`explorer.sources.read_table_preview` (in ``read``) hands table
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,20 @@ def _table_head(p: Path, fmt: str, n: int) -> pd.DataFrame:
 def _read_delimited(
     p: Path, sep: str, notes: list[str], nrows: int, *, id_col: str | None = None
 ) -> pd.DataFrame:
-    """The first `nrows` rows of a CSV/TSV; a first line of only numbers means no header."""
+    """The first `nrows` rows of a CSV/TSV; a first line of only numbers means no header.
+
+    A file whose first line holds the other delimiter and not this one (a TSV saved
+    as .csv) is read with the delimiter it has, with a note. A first data row with
+    more fields than the header is an error, not a silent shift of the columns.
+    """
     first = (_head_lines(p, 1) or [""])[0]
+    other = "\t" if sep == "," else ","
+    if sep not in first and other in first:
+        notes.append(
+            f"'{p.name}' is separated by {'tabs' if other == chr(9) else 'commas'}, "
+            f"not {'commas' if sep == ',' else 'tabs'}, so it was read that way."
+        )
+        sep = other
     headerless = bool(first.strip()) and all(_is_number(f) for f in first.split(sep))
     replaced = False
     try:
@@ -92,6 +105,11 @@ def _read_delimited(
             df = _parse_delimited(p, sep, nrows, headerless, id_col, "replace")
     except pd.errors.EmptyDataError:
         raise _no_rows(p.name) from None
+    except pd.errors.ParserWarning:
+        raise InputError(
+            f"The first row of '{p.name}' has more fields than its header. Check the "
+            "delimiter, that quotes are closed, and that the header names every column."
+        ) from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputError(
             f"Could not read '{p.name}' as {'CSV' if sep == ',' else 'TSV'}: {_why(exc, p)}. "
@@ -112,10 +130,24 @@ def _read_delimited(
 def _parse_delimited(
     p: Path, sep: str, nrows: int, headerless: bool, id_col: str | None, errors: str
 ) -> pd.DataFrame:
-    """pandas' CSV parser on `p`, stopping after `nrows` rows (it reads the file by chunks)."""
+    """pandas' CSV parser on `p`, stopping after `nrows` rows (it reads the file by chunks).
+
+    index_col=False: pandas would otherwise turn the first column into the index when
+    the first row has one field too many, and shift every other column silently; its
+    warning about that becomes an error here.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return _read_csv(p, sep, nrows, headerless, id_col, errors)
+
+
+def _read_csv(
+    p: Path, sep: str, nrows: int, headerless: bool, id_col: str | None, errors: str
+) -> pd.DataFrame:
     return pd.read_csv(
         p,
         sep=sep,
+        index_col=False,
         header=None if headerless else 0,
         dtype={id_col or "id": str},  # keep ids such as "007" as written
         keep_default_na=False,
