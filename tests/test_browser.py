@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "test-output"
 
 pytestmark = pytest.mark.browser
+SPACES: dict[str, Path] = {}  # the server's spaces folder
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("EXPLORER_REQUIRE_BROWSER"):
@@ -42,6 +44,7 @@ def server(app_spaces: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     # A copy, so uploads made here do not change the spaces other tests use.
     spaces = tmp_path_factory.mktemp("browser") / "spaces"
     shutil.copytree(app_spaces, spaces)
+    SPACES["root"] = spaces
     port = _free_port()
     env = {
         **os.environ,
@@ -233,6 +236,8 @@ def test_upload_csv_builds_and_maps(page, server, tmp_path: Path) -> None:  # ty
             f"n{i},{s},{['pets', 'money', 'weather'][i // 4]}" for i, s in enumerate(sentences)
         )
     )
+    uploads = Path(tempfile.gettempdir())
+    before = set(uploads.glob("explorer-upload-*"))
     page.goto(server)
     wait_idle(page)
     page.get_by_role("tab", name="Upload data").click()
@@ -243,11 +248,27 @@ def test_upload_csv_builds_and_maps(page, server, tmp_path: Path) -> None:  # ty
     page.get_by_text("Open: notes").wait_for(timeout=240_000)
     wait_idle(page)
     shot(page, "upload-built")
+    # The upload went to a private temporary folder, not the spaces folder, and is gone.
+    root = SPACES["root"]
+    assert not (root / ".uploads").exists()
+    assert set(uploads.glob("explorer-upload-*")) <= before
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Map").click()
     page.locator(".js-plotly-plot").first.wait_for()
     wait_idle(page)
     assert plot_points(page) == 12
     no_traceback(page)
+    # The same name again: the build waits for another name or a confirmed replace.
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").click()
+    wait_idle(page)
+    page.get_by_role("tab", name="Upload data").click()
+    page.locator("input[type=file]").first.set_input_files(str(path))
+    page.get_by_text("A space named 'notes' already exists.").wait_for()
+    build = page.get_by_role("button", name="Build space")
+    assert build.is_disabled()
+    page.get_by_text("Replace the existing space 'notes'").click()
+    wait_idle(page)
+    assert build.is_enabled()
+    shot(page, "upload-clash")
 
 
 def test_bad_upload_shows_a_friendly_error(page, server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

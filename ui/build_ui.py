@@ -144,11 +144,13 @@ def upload_flow() -> None:
         "line), **vectors** (.npy, .npz, a table of numbers, the Embedding Projector's "
         "TSV) or a **word-vector file** (word2vec, GloVe, fastText .vec)."
     )
-    main = st.file_uploader("Data file", type=UPLOAD_TYPES, key="upload_main")
+    # A new key after each build empties the uploaders: the built file is not kept.
+    gen = st.session_state.get("upload_gen", 0)
+    main = st.file_uploader("Data file", type=UPLOAD_TYPES, key=f"upload_main_{gen}")
     meta = st.file_uploader(
         "Metadata for a vectors file (optional: CSV/TSV, one row per vector)",
         type=["csv", "tsv", "txt", "parquet", "jsonl"],
-        key="upload_meta",
+        key=f"upload_meta_{gen}",
     )
     if main is None:
         return
@@ -218,6 +220,7 @@ def upload_flow() -> None:
             finally:
                 bar.empty()
             _forget_uploads()
+            st.session_state["upload_gen"] = gen + 1
             set_active(name)
             st.session_state["last_summary"] = lines
             st.rerun()
