@@ -33,11 +33,14 @@ def reopen(folder) -> int:  # type: ignore[no-untyped-def]
     import pandas as pd
 
     from explorer.cluster import ClusterParams, cluster_space
+    from explorer.index import open_index
     from explorer.plot import scatter_map
     from explorer.project import ProjectionParams, project_space
     from explorer.store import open_space
 
+    # Opening checks every file's checksum, and the index's structure before hnswlib.
     space = open_space(folder)
+    open_index(folder, space)
     proj = project_space(space, ProjectionParams(), folder=folder)
     cl = cluster_space(space, ClusterParams(), folder=folder)
     names = {c.cluster: c.label for c in cl.clusters}
@@ -67,7 +70,8 @@ def run(quick: bool) -> list[Row]:
             "≤ 2 s",
             t <= 2.0,
             desc,
-            f"open + stored map + stored clusters + figure JSON ({size / 1e6:.1f} MB)",
+            f"open (checksums, index checks) + stored map + stored clusters + figure JSON "
+            f"({size / 1e6:.1f} MB)",
         )
     ]
 

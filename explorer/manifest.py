@@ -90,6 +90,11 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     """
     folder = Path(folder)
     name = folder.name
+    if not folder.is_dir():
+        raise IncompleteSpaceError(
+            f"There is no space named '{name}' (it was removed, or is being replaced). "
+            "Pick one from the list, or try again in a moment."
+        )
     path = folder / MANIFEST
     try:
         if path.is_symlink() or not path.is_file():

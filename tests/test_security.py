@@ -445,3 +445,20 @@ def test_index_files_are_written_under_unique_names(tmp_path: Path) -> None:
         hnswlib.Index.save_index = real  # type: ignore[method-assign]
     assert len(set(calls)) == 2 and all(Path(c).name != ".index.bin.tmp" for c in calls)
     assert open_index(folder, space).size == 300
+
+
+def test_a_viewer_is_not_switched_to_another_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "spaces"
+    _build(root / "a")
+    _build(root / "b", seed=1)
+    monkeypatch.setenv("EXPLORER_SPACES", str(root))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "pages/1_Map.py"), default_timeout=120)
+    at.session_state["space_folder"] = "b"
+    (root / "b").unlink()  # b is unavailable for a moment (removed, or being rebuilt)
+    at.run()
+    assert not at.exception
+    assert at.session_state["space_folder"] == "b"  # still this viewer's choice, not "a"
+    assert any("no space named 'b'" in e.value for e in at.error)
