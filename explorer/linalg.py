@@ -2,14 +2,15 @@
 
 * :func:`unit_rows`: rows scaled to unit length (zero rows stay zero);
 * :func:`distance_name`: our metric names as scikit-learn / umap-learn distances;
-* :func:`pca`: a seeded PCA that also copes with one point or identical points.
+* :func:`pca`: a seeded PCA that also copes with one point or identical points;
+* :func:`procrustes`: the rotation that best maps one set of points onto another.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["distance_name", "pca", "unit_rows"]
+__all__ = ["distance_name", "pca", "procrustes", "unit_rows"]
 
 
 def unit_rows(x: object) -> tuple[np.ndarray, np.ndarray]:
@@ -57,3 +58,18 @@ def pca(x: np.ndarray, dims: int, seed: int = 0) -> np.ndarray:
     if n >= 2 and k >= 1 and (a != a[0]).any():
         out[:, :k] = PCA(n_components=k, random_state=seed).fit_transform(a)
     return out
+
+
+def procrustes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The orthogonal (d, d) matrix R minimising ||a R - b|| (Frobenius).
+
+    a, b: (n, d) paired rows (e.g. the same items in two spaces, or word pairs of two
+    languages). R = U Vᵀ from the SVD of aᵀ b (Schönemann 1966); float64.
+    """
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 2:
+        raise ValueError(
+            f"procrustes needs two (n, d) arrays of one shape, got {x.shape}, {y.shape}"
+        )
+    u, _, vt = np.linalg.svd(x.T @ y)
+    return np.asarray(u @ vt)
