@@ -9,46 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, get_args
 
 import numpy as np
 
+from .cli_common import Add, defaults, open_space_and_index, out, progress
 from .errors import InputError, user_message
 
 __all__ = ["main"]
-
-
-def _out(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
-    print(json.dumps(data, default=_jsonable) if args.json else text)
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
-
-
-def _progress(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    if args.json or not sys.stderr.isatty():
-        return None
-    return lambda f, msg: print(f"\r[{f * 100:5.1f}%] {msg:<70}", end="", file=sys.stderr)
-
-
-def _open(folder: str):  # type: ignore[no-untyped-def]
-    from .index import open_index
-    from .store import open_space
-
-    space = open_space(Path(folder))
-    return space, open_index(Path(folder), space)
-
-
-def _defaults(cls: Any) -> dict[str, Any]:
-    """Field defaults of a parameter dataclass: the CLI's defaults, never copies."""
-    return {f.name: f.default for f in fields(cls)}
 
 
 def cmd_samples(args: argparse.Namespace) -> None:
@@ -65,7 +35,7 @@ def cmd_samples(args: argparse.Namespace) -> None:
         }
         for s in SAMPLES.values()
     ]
-    _out(
+    out(
         args,
         {"samples": rows},
         "\n".join(f"{r['name']:<14} {r['size']:<14} {r['description']}" for r in rows),
@@ -75,7 +45,7 @@ def cmd_samples(args: argparse.Namespace) -> None:
 def cmd_build(args: argparse.Namespace) -> None:
     from .build import build_from_file, build_sample
 
-    common: dict[str, Any] = {"progress": _progress(args), "overwrite": args.overwrite}
+    common: dict[str, Any] = {"progress": progress(args), "overwrite": args.overwrite}
     if args.metric:
         common["metric"] = args.metric
     if args.precision:
@@ -103,7 +73,7 @@ def cmd_build(args: argparse.Namespace) -> None:
         )
     if common["progress"]:
         print(file=sys.stderr)
-    _out(args, asdict(summary), f"Built {summary.folder}\n  " + "\n  ".join(summary.lines()))
+    out(args, asdict(summary), f"Built {summary.folder}\n  " + "\n  ".join(summary.lines()))
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -135,14 +105,14 @@ def cmd_info(args: argparse.Namespace) -> None:
         f"steps done: {len(steps)}",
     ]
     lines += [f"  {k}: {json.dumps(v.get('params', v), sort_keys=True)}" for k, v in steps.items()]
-    _out(args, info, "\n".join(lines))
+    out(args, info, "\n".join(lines))
 
 
 def cmd_neighbours(args: argparse.Namespace) -> None:
     from .probes import neighbours
     from .query import text_vector
 
-    space, index = _open(args.dir)
+    space, index = open_space_and_index(args.dir)
     if args.id is not None:
         row = int(space.rows([args.id])[0])
         hits = neighbours(space, index, row=row, k=args.k)
@@ -154,7 +124,7 @@ def cmd_neighbours(args: argparse.Namespace) -> None:
     else:
         raise InputError("Give --id ID or --text TEXT.")
     rows = [{"id": h.id, "text": h.text, "score": round(float(h.score), 6)} for h in hits]
-    _out(
+    out(
         args,
         {"query": query, "neighbours": rows},
         "\n".join(f"{h.score:.4f}  {h.id}  {h.text[:80]}" for h in hits),
@@ -164,10 +134,10 @@ def cmd_neighbours(args: argparse.Namespace) -> None:
 def cmd_analogy(args: argparse.Namespace) -> None:
     from .probes import analogy
 
-    space, index = _open(args.dir)
+    space, index = open_space_and_index(args.dir)
     res = analogy(space, args.plus, args.minus or [], k=args.k, method=args.method, index=index)
     rows = [{"id": h.id, "score": round(float(h.score), 6)} for h in res.hits]
-    _out(
+    out(
         args,
         {"query": res.name, "method": args.method, "results": rows},
         res.name + "\n" + "\n".join(f"{r['score']:.4f}  {r['id']}" for r in rows),
@@ -177,7 +147,7 @@ def cmd_analogy(args: argparse.Namespace) -> None:
 def cmd_project(args: argparse.Namespace) -> None:
     from .project import ProjectionParams, project_space
 
-    space, index = _open(args.dir)
+    space, index = open_space_and_index(args.dir)
     params = ProjectionParams(
         method=args.method,
         dims=args.dims,
@@ -187,9 +157,9 @@ def cmd_project(args: argparse.Namespace) -> None:
         seed=args.seed,
     )
     proj = project_space(
-        space, params, folder=Path(args.dir), index=index, progress=_progress(args)
+        space, params, folder=Path(args.dir), index=index, progress=progress(args)
     )
-    if _progress(args):
+    if progress(args):
         print(file=sys.stderr)
     q = proj.quality
     assert q is not None  # a map of a space always carries its stored quality
@@ -203,7 +173,7 @@ def cmd_project(args: argparse.Namespace) -> None:
         "seconds": round(proj.seconds, 2),
         "notes": proj.notes,
     }
-    _out(
+    out(
         args,
         data,
         f"{proj.method} map of {data['n']:,} points in {data['seconds']} s; "
@@ -215,7 +185,7 @@ def cmd_project(args: argparse.Namespace) -> None:
 def cmd_cluster(args: argparse.Namespace) -> None:
     from .cluster import ClusterParams, cluster_space
 
-    space, index = _open(args.dir)
+    space, index = open_space_and_index(args.dir)
     params = ClusterParams(
         algorithm=args.method,
         features=args.features,
@@ -234,7 +204,7 @@ def cmd_cluster(args: argparse.Namespace) -> None:
         for c in res.clusters
     ]
     noise = int((res.labels == -1).sum())
-    _out(
+    out(
         args,
         {"ran_on": res.ran_on, "clusters": rows, "noise": noise, "notes": res.notes},
         f"{len(rows)} clusters ({res.ran_on}); {noise} unclustered\n"
@@ -245,11 +215,11 @@ def cmd_cluster(args: argparse.Namespace) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from .evaluate import evaluate_analogies, evaluate_similarity
 
-    space, _ = _open(args.dir)
+    space, _ = open_space_and_index(args.dir)
     if args.analogies:
         res = evaluate_analogies(space, Path(args.analogies), restrict_vocab=args.restrict_vocab)
         sections = {k: asdict(v) for k, v in res.sections.items()}
-        _out(
+        out(
             args,
             {
                 "accuracy": res.accuracy,
@@ -266,7 +236,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         )
     elif args.similarity:
         sim = evaluate_similarity(space, Path(args.similarity))
-        _out(
+        out(
             args,
             {"spearman": sim.spearman, "pairs_used": sim.pairs_used, "pairs_oov": sim.pairs_oov},
             f"Spearman {sim.spearman:.4f} on {sim.pairs_used} pairs "
@@ -280,14 +250,14 @@ def cmd_warmup(args: argparse.Namespace) -> None:
     from .umap_run import warm_up
 
     seconds = warm_up()
-    _out(args, {"seconds": round(seconds, 2)}, f"UMAP compiled and cached in {seconds:.1f} s")
+    out(args, {"seconds": round(seconds, 2)}, f"UMAP compiled and cached in {seconds:.1f} s")
 
 
 def cmd_reindex(args: argparse.Namespace) -> None:
     from .build import reindex
 
-    index = reindex(Path(args.dir), progress=_progress(args))
-    if _progress(args):
+    index = reindex(Path(args.dir), progress=progress(args))
+    if progress(args):
         print(file=sys.stderr)
     data = {
         "exact": index.exact,
@@ -300,7 +270,7 @@ def cmd_reindex(args: argparse.Namespace) -> None:
         if index.exact
         else f"hnswlib, ef={index.params.ef_search}, recall@10 {index.recall:.3f}"
     )
-    _out(args, data, f"Indexed {index.size:,} vectors ({how})")
+    out(args, data, f"Indexed {index.size:,} vectors ({how})")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -308,7 +278,7 @@ def parser() -> argparse.ArgumentParser:
     from .probes import AnalogyMethod
     from .project import METHODS, ProjectionParams
 
-    pd_, cd_ = _defaults(ProjectionParams), _defaults(ClusterParams)
+    pd_, cd_ = defaults(ProjectionParams), defaults(ClusterParams)
     p = argparse.ArgumentParser(prog="python -m explorer", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -317,6 +287,8 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--json", action="store_true", help="machine-readable output")
         sp.set_defaults(fn=fn)
         return sp
+
+    _register_modules(add)
 
     b = add("build", cmd_build, "build a space from a file or a sample")
     b.add_argument("input", nargs="?")
@@ -377,6 +349,17 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--similarity")
     e.add_argument("--restrict-vocab", type=int, default=300_000)
     return p
+
+
+def _register_modules(add: Add) -> None:
+    """Commands of the ``explorer/cli_*.py`` modules (one module per family of commands)."""
+    import importlib
+    import pkgutil
+
+    here = Path(__file__).parent
+    for info in sorted(pkgutil.iter_modules([str(here)]), key=lambda m: m.name):
+        if info.name.startswith("cli_") and info.name != "cli_common":
+            importlib.import_module(f"explorer.{info.name}").register(add)
 
 
 def main(argv: list[str] | None = None) -> int:
