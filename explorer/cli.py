@@ -155,6 +155,8 @@ def cmd_project(args: argparse.Namespace) -> None:
         min_dist=args.min_dist,
         perplexity=args.perplexity,
         seed=args.seed,
+        **{k: ", ".join(getattr(args, k) or []) for k in ("x_from", "x_to", "y_from", "y_to")},
+        orthogonal=not args.not_orthogonal,
     )
     proj = project_space(
         space, params, folder=Path(args.dir), index=index, progress=progress(args)
@@ -173,13 +175,22 @@ def cmd_project(args: argparse.Namespace) -> None:
         "seconds": round(proj.seconds, 2),
         "notes": proj.notes,
     }
-    out(
-        args,
-        data,
+    text = (
         f"{proj.method} map of {data['n']:,} points in {data['seconds']} s; "
         f"trustworthiness (k={q.k}) {data['trustworthiness']}, continuity {data['continuity']}"
-        + "".join(f"\n  {n}" for n in proj.notes),
+        + "".join(f"\n  {n}" for n in proj.notes)
     )
+    if proj.method == "axis":
+        from .axes import poles
+
+        low, high = poles(proj.coords, 10)
+        data["poles"] = {
+            "start": [str(space.ids[r]) for r in low],
+            "end": [str(space.ids[r]) for r in high],
+        }
+        text += "\n  start end: " + ", ".join(data["poles"]["start"])
+        text += "\n  end end:   " + ", ".join(data["poles"]["end"])
+    out(args, data, text)
 
 
 def cmd_cluster(args: argparse.Namespace) -> None:
@@ -334,6 +345,15 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("--min-dist", type=float, default=pd_["min_dist"])
     pr.add_argument("--perplexity", type=float, default=pd_["perplexity"])
     pr.add_argument("--seed", type=int, default=pd_["seed"])
+    for axis in ("x", "y"):
+        for end in ("from", "to"):
+            pr.add_argument(
+                f"--{axis}-{end}", nargs="+", metavar="TERM",
+                help=f"--method axis: terms at the {end} end of {axis} (items or free text)",
+            )  # fmt: skip
+    pr.add_argument(
+        "--not-orthogonal", action="store_true", help="--method axis: keep y as given"
+    )
     c = add("cluster", cmd_cluster, "cluster a space")
     c.add_argument("dir")
     c.add_argument("--method", choices=ALGORITHMS, default=cd_["algorithm"])

@@ -84,6 +84,7 @@ def scatter_map(
     dim_others: bool = False,
     title: str = "",
     height: int = 640,
+    axis_titles: tuple[str, str] | None = None,
 ) -> Any:
     """An interactive 2-D (WebGL) or 3-D scatter of a map.
 
@@ -95,6 +96,8 @@ def scatter_map(
             None decides by :func:`colour_kind`.
         highlight: rows drawn on top, larger and outlined (search hits, neighbours).
         dim_others: fade the non-highlighted points (when there are highlights).
+        axis_titles: show the x and y axes with these titles (semantic axes, whose
+            directions mean something); else the axes of a map are hidden.
 
     Every trace carries the row numbers in ``customdata`` so selections map back to items
     (1-D, so a selected point reports its row as a scalar).
@@ -133,7 +136,7 @@ def scatter_map(
     hl = hl[drawn[hl]].astype(ids)
     ring = {"size": size * 2.2 + 4, "color": "rgba(0,0,0,0)"}
     add(hl, plot_text(highlight_name), {**ring, "line": {"width": 2, "color": HIGHLIGHT}}, True)
-    _map_layout(fig, three, title, height, colour_name)
+    _map_layout(fig, three, title, height, colour_name, axis_titles)
     return fig
 
 
@@ -213,7 +216,14 @@ def _colour_groups(
     return [*groups, (rest, other, {**base, "color": OTHER_COLOUR}, True)]
 
 
-def _map_layout(fig: Any, three: bool, title: str, height: int, colour_name: str) -> None:
+def _map_layout(
+    fig: Any,
+    three: bool,
+    title: str,
+    height: int,
+    colour_name: str,
+    axis_titles: tuple[str, str] | None = None,
+) -> None:
     fig.update_layout(
         title=plot_text(title) if title else None,
         height=height,
@@ -225,6 +235,11 @@ def _map_layout(fig: Any, three: bool, title: str, height: int, colour_name: str
     )
     if three:
         fig.update_scenes(xaxis_visible=False, yaxis_visible=False, zaxis_visible=False)
+    elif axis_titles is not None:
+        # Semantic axes: each direction means something, so label it; no equal scaling.
+        fig.update_xaxes(title_text=plot_text(axis_titles[0]), zeroline=True)
+        fig.update_yaxes(title_text=plot_text(axis_titles[1]), zeroline=True)
+        fig.update_layout(margin={"l": 60, "r": 10, "t": 40 if title else 10, "b": 50})
     else:
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)

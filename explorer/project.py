@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from . import steps
+from .axes import Axis, axis_coords, parse_terms
 from .errors import InputError
 from .index import VectorIndex, map_knn
 from .limits import limits, over_limit
@@ -37,9 +38,9 @@ __all__ = [
     "projection_stored",
 ]
 
-Method = Literal["pca", "umap", "tsne"]
+Method = Literal["pca", "umap", "tsne", "axis"]
 Init = Literal["spectral", "pca", "random"]
-METHODS: tuple[Method, ...] = ("umap", "pca", "tsne")
+METHODS: tuple[Method, ...] = ("umap", "pca", "tsne", "axis")
 INITS: tuple[Init, ...] = ("spectral", "pca", "random")
 Progress = Callable[[float, str], None]
 
@@ -55,6 +56,11 @@ class ProjectionParams:
     n_epochs None scales the epochs to n (see ``explorer.umap_run.scaled_epochs``);
     PCA init starts UMAP from the global structure, which is faster than spectral
     init at the same quality (both measured in bench/b_pipeline.py).
+
+    ``axis`` (see ``explorer.axes``): x runs from the terms of `x_from` to those of
+    `x_to` (comma-separated items, or free text embedded with the space's model); y
+    likewise from `y_from` to `y_to` when given (made orthogonal to x when
+    `orthogonal`), else the main spread x leaves unexplained. 2-D only.
     """
 
     method: Method = "umap"
@@ -65,6 +71,11 @@ class ProjectionParams:
     n_epochs: int | None = None
     perplexity: float = 30.0
     seed: int = 42
+    x_from: str = ""
+    x_to: str = ""
+    y_from: str = ""
+    y_to: str = ""
+    orthogonal: bool = True
 
     def validate(self) -> None:
         """Raise InputError naming the first bad setting and what it may be."""
@@ -92,6 +103,19 @@ class ProjectionParams:
             raise InputError(f"t-SNE's perplexity must be positive, not {self.perplexity!r}.")
         if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
+        if self.method == "axis":
+            self._validate_axes()
+
+    def _validate_axes(self) -> None:
+        if self.dims != 2:
+            raise InputError("A semantic-axis map is 2-D: choose 2 dimensions.")
+        if not (parse_terms(self.x_from) and parse_terms(self.x_to)):
+            raise InputError(
+                "A semantic axis needs terms at both ends of x, e.g. from 'man' to 'woman', "
+                "or from 'bad, awful' to 'good, great'."
+            )
+        if bool(parse_terms(self.y_from)) != bool(parse_terms(self.y_to)):
+            raise InputError("Give terms at both ends of y, or leave both empty.")
 
 
 @dataclass
@@ -156,6 +180,8 @@ def project(
     """
     p = params or ProjectionParams()
     p.validate()
+    if p.method == "axis":
+        raise InputError("A semantic-axis map is made of a space's items: use project_space.")
     t0 = time.perf_counter()
     x = np.asarray(vectors, dtype=np.float32)
     notes: list[str] = []
@@ -243,6 +269,8 @@ def _compute(
     rows = np.flatnonzero(space.indexable[:n_map])
     _check_size(p.method, rows.size)
     x = np.asarray(space.vectors[rows], dtype=np.float32)
+    if p.method == "axis":
+        return _axis_compute(space, p, rows, x, index, progress)
     knn = None
     if p.method == "umap" and x.shape[1] > 3 and rows.size > p.n_neighbors:
         rows, knn = steps.map_graph(space, p.n_neighbors - 1, index, progress)
@@ -261,6 +289,39 @@ def _compute(
         "method": proj.method,
         "notes": proj.notes,
         "seconds": proj.seconds,
+        "quality": _quality_record(quality),
+    }
+    return {"coords": coords, "preservation": quality.preservation}, meta
+
+
+def _axis_compute(
+    space: Space,
+    p: ProjectionParams,
+    rows: np.ndarray,
+    x: np.ndarray,
+    index: VectorIndex | None,
+    progress: Progress | None,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A semantic-axis map of the space's map rows (see ``explorer.axes``)."""
+    t0 = time.perf_counter()
+    if progress:
+        progress(0.2, "Finding the poles of the axes")
+    ax = Axis(parse_terms(p.x_from), parse_terms(p.x_to))
+    dx = ax.direction(space)
+    dy = None
+    if parse_terms(p.y_from):
+        dy = Axis(parse_terms(p.y_from), parse_terms(p.y_to)).direction(space)
+    xy, notes = axis_coords(x, dx, dy, orthogonal=p.orthogonal, seed=p.seed)
+    coords = np.full((space.n_map, 2), np.nan, dtype=np.float32)
+    coords[rows] = xy
+    notes.insert(0, f"x runs from {ax.name.replace(' → ', ' (left) to ')} (right).")
+    if progress:
+        progress(0.9, "Measuring how faithful the map is")
+    quality = _quality_of(space, coords, index, QUALITY_K)
+    meta = {
+        "method": "axis",
+        "notes": notes,
+        "seconds": time.perf_counter() - t0,
         "quality": _quality_record(quality),
     }
     return {"coords": coords, "preservation": quality.preservation}, meta

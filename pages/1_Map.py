@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from explorer.axes import poles
 from explorer.plot import scatter_map
 from explorer.probes import neighbours
 from explorer.project import METHODS, ProjectionParams
@@ -34,28 +35,48 @@ with st.expander("Map settings", expanded=False), st.form("map_form"):
     n_neighbors = c[0].slider("UMAP n_neighbors", 2, 200, params.n_neighbors)
     min_dist = c[1].slider("UMAP min_dist", 0.0, 1.0, params.min_dist, 0.05)
     perplexity = c[2].slider("t-SNE perplexity", 2.0, 100.0, params.perplexity)
+    st.caption(
+        "Semantic axes (method AXIS): x runs from the first terms to the second, e.g. "
+        "man → woman, or bad, poor → good, great; items, or free text for spaces with a model."
+    )
+    c = st.columns([2, 2, 2, 2, 1])
+    x_from = c[0].text_input("x from", params.x_from, placeholder="man")
+    x_to = c[1].text_input("x to", params.x_to, placeholder="woman")
+    y_from = c[2].text_input("y from (optional)", params.y_from, placeholder="poor")
+    y_to = c[3].text_input("y to (optional)", params.y_to, placeholder="rich")
+    orthogonal = c[4].checkbox("y ⟂ x", params.orthogonal, help="Make y orthogonal to x.")
     if st.form_submit_button("Compute map", type="primary"):
-        common.set_map_params(
-            folder,
-            ProjectionParams(
-                method=method,
-                dims=dims,
-                n_neighbors=n_neighbors,
-                min_dist=min_dist,
-                perplexity=perplexity,
-                seed=int(seed),
-                init=params.init,
-                n_epochs=params.n_epochs,
-            ),
+        chosen = ProjectionParams(
+            method=method,
+            dims=dims,
+            n_neighbors=n_neighbors,
+            min_dist=min_dist,
+            perplexity=perplexity,
+            seed=int(seed),
+            init=params.init,
+            n_epochs=params.n_epochs,
+            x_from=x_from,
+            x_to=x_to,
+            y_from=y_from,
+            y_to=y_to,
+            orthogonal=orthogonal,
         )
-        st.session_state.pop(CHART_KEY, None)
-        st.rerun()
+        with common.friendly("The map settings"):
+            chosen.validate()
+            common.set_map_params(folder, chosen)
+            st.session_state.pop(CHART_KEY, None)
+            st.rerun()
 
 proj = common.current_map(space, folder)
 if proj is None:
     st.stop()
 for note in proj.notes:
     st.caption(f":material/info: {md(note)}")
+if proj.method == "axis":
+    low, high = poles(proj.coords, 8)
+    c1, c2 = st.columns(2)
+    c1.caption("Nearest the start (left): " + md(", ".join(space.display_text[r] for r in low)))
+    c2.caption("Nearest the end (right): " + md(", ".join(space.display_text[r] for r in high)))
 
 # Colour and highlights.
 c1, c2, c3 = st.columns([1, 1, 1])
@@ -119,6 +140,7 @@ fig = scatter_map(
     highlight=highlight,
     highlight_name=hl_name,
     dim_others=bool(highlight),
+    axis_titles=common.axis_titles(common.map_params(folder)) if proj.method == "axis" else None,
 )
 n_drawn = int((~np.isnan(proj.coords).any(axis=1)).sum())
 st.caption(

@@ -188,6 +188,13 @@ def set_map_params(folder: str, params: ProjectionParams) -> None:
     st.session_state.setdefault(MAP_PARAMS, {})[folder] = asdict(params)
 
 
+def axis_titles(params: ProjectionParams) -> tuple[str, str]:
+    """Titles of a semantic-axis map's axes, e.g. ("man → woman", "poor → rich")."""
+    x = f"{params.x_from} → {params.x_to}"
+    y = f"{params.y_from} → {params.y_to}" if params.y_from else "main remaining spread"
+    return x, y
+
+
 def job_bar(bar: Any) -> Callable[[JobStatus], None]:
     """Show a queued job's place in the queue, then its progress, on `bar`."""
     started: list[float] = []  # when the job left the queue
