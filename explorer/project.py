@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from . import steps
 from .axes import Axis, axis_coords, parse_terms
@@ -27,10 +28,13 @@ from .space import Metric, Space
 from .umap_run import Knn, umap_layout
 
 __all__ = [
+    "GIVEN_COLUMNS",
     "INITS",
     "METHODS",
     "Projection",
     "ProjectionParams",
+    "default_params",
+    "given_columns",
     "load_projection",
     "project",
     "project_space",
@@ -38,9 +42,11 @@ __all__ = [
     "projection_stored",
 ]
 
-Method = Literal["pca", "umap", "tsne", "axis"]
+Method = Literal["pca", "umap", "tsne", "axis", "given"]
 Init = Literal["spectral", "pca", "random"]
-METHODS: tuple[Method, ...] = ("umap", "pca", "tsne", "axis")
+METHODS: tuple[Method, ...] = ("umap", "pca", "tsne", "axis", "given")
+# Columns of a map the user brought with the data (method "given").
+GIVEN_COLUMNS = ("x", "y", "z")
 INITS: tuple[Init, ...] = ("spectral", "pca", "random")
 Progress = Callable[[float, str], None]
 
@@ -61,6 +67,9 @@ class ProjectionParams:
     `x_to` (comma-separated items, or free text embedded with the space's model); y
     likewise from `y_from` to `y_to` when given (made orthogonal to x when
     `orthogonal`), else the main spread x leaves unexplained. 2-D only.
+
+    ``given``: the map the user brought, columns x, y (and z for 3-D) of the items,
+    shown as it is and measured like any other.
     """
 
     method: Method = "umap"
@@ -180,8 +189,8 @@ def project(
     """
     p = params or ProjectionParams()
     p.validate()
-    if p.method == "axis":
-        raise InputError("A semantic-axis map is made of a space's items: use project_space.")
+    if p.method in ("axis", "given"):
+        raise InputError(f"A {p.method} map is made of a space's items: use project_space.")
     t0 = time.perf_counter()
     x = np.asarray(vectors, dtype=np.float32)
     notes: list[str] = []
@@ -271,6 +280,8 @@ def _compute(
     x = np.asarray(space.vectors[rows], dtype=np.float32)
     if p.method == "axis":
         return _axis_compute(space, p, rows, x, index, progress)
+    if p.method == "given":
+        return _given_compute(space, p, index)
     knn = None
     if p.method == "umap" and x.shape[1] > 3 and rows.size > p.n_neighbors:
         rows, knn = steps.map_graph(space, p.n_neighbors - 1, index, progress)
@@ -320,6 +331,47 @@ def _axis_compute(
     quality = _quality_of(space, coords, index, QUALITY_K)
     meta = {
         "method": "axis",
+        "notes": notes,
+        "seconds": time.perf_counter() - t0,
+        "quality": _quality_record(quality),
+    }
+    return {"coords": coords, "preservation": quality.preservation}, meta
+
+
+def given_columns(space: Space) -> list[str]:
+    """The item columns that hold a map the user brought: x, y (and z), else []."""
+    by_name = {str(c).lower(): str(c) for c in space.metadata_columns}
+    if not {"x", "y"} <= set(by_name):
+        return []
+    return [by_name[a] for a in GIVEN_COLUMNS if a in by_name]
+
+
+def default_params(space: Space) -> ProjectionParams:
+    """The map a space opens on: the user's own map when they brought one, else UMAP."""
+    return ProjectionParams(method="given") if given_columns(space) else ProjectionParams()
+
+
+def _given_compute(
+    space: Space, p: ProjectionParams, index: VectorIndex | None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The map in the items' x, y (, z) columns, measured like any other."""
+    t0 = time.perf_counter()
+    cols = given_columns(space)[: p.dims]
+    if len(cols) < p.dims:
+        raise InputError(
+            f"This space has no given {p.dims}-D map: a {p.dims}-D map needs columns "
+            f"{', '.join(GIVEN_COLUMNS[: p.dims])} in the uploaded table."
+        )
+    table = space.items[cols].iloc[: space.n_map]
+    coords = np.asarray(table.apply(pd.to_numeric, errors="coerce"), dtype=np.float32)
+    coords[~np.isfinite(coords).all(axis=1)] = np.nan
+    notes = [f"The map given with the data (columns {', '.join(cols)}), shown as it is."]
+    missing = int(np.isnan(coords[:, 0]).sum())
+    if missing:
+        notes.append(f"{missing} item(s) have no given position and are not drawn.")
+    quality = _quality_of(space, coords, index, QUALITY_K)
+    meta = {
+        "method": "given",
         "notes": notes,
         "seconds": time.perf_counter() - t0,
         "quality": _quality_record(quality),

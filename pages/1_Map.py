@@ -11,7 +11,7 @@ import streamlit as st
 from explorer.axes import poles
 from explorer.plot import scatter_map
 from explorer.probes import neighbours
-from explorer.project import METHODS, ProjectionParams
+from explorer.project import METHODS, ProjectionParams, given_columns
 from explorer.query import substring_rows, text_vector
 from explorer.safe_text import md, to_csv_bytes
 from ui import common
@@ -26,8 +26,9 @@ st.title("Map")
 params = common.map_params(folder)
 with st.expander("Map settings", expanded=False), st.form("map_form"):
     c = st.columns(3)
+    methods = [m for m in METHODS if m != "given" or given_columns(space)]
     method = c[0].selectbox(
-        "Method", METHODS, index=METHODS.index(params.method), format_func=str.upper
+        "Method", methods, index=methods.index(params.method), format_func=str.upper
     )
     dims = c[1].radio("Dimensions", [2, 3], index=params.dims - 2, horizontal=True)
     seed = c[2].number_input("Seed", 0, 2**31 - 1, params.seed)

@@ -17,7 +17,7 @@ from explorer.errors import ExplorerError, user_message
 from explorer.index import VectorIndex
 from explorer.jobs import JobStatus
 from explorer.metrics import QUALITY_K as QUALITY_K
-from explorer.project import Projection, ProjectionParams
+from explorer.project import Projection, ProjectionParams, default_params
 from explorer.safe_text import md
 from explorer.samples import DEFAULT_SAMPLE
 from explorer.space import Space
@@ -180,8 +180,16 @@ def sidebar(space: Space | None = None, folder: str | None = None) -> None:
 
 
 def map_params(folder: str) -> ProjectionParams:
+    """The map this session shows of `folder`: chosen on the Map page, else the space's
+    default (the map given with the data, or UMAP)."""
     stored = st.session_state.setdefault(MAP_PARAMS, {}).get(folder)
-    return ProjectionParams(**stored) if stored else ProjectionParams()
+    if stored:
+        return ProjectionParams(**stored)
+    try:
+        space, _ = ui_cache.space_and_index(folder)
+    except ExplorerError:
+        return ProjectionParams()
+    return default_params(space)
 
 
 def set_map_params(folder: str, params: ProjectionParams) -> None:

@@ -353,7 +353,15 @@ def _vectors_from_numeric_columns(w: _Work) -> None:
     # is read as numbers: every cell is missing).
     empty = [c for c in rest if w.df[c].isna().all()]
     dims = [c for c in rest if _is_numeric_col(w.df[c]) and c not in empty]
-    other = [c for c in rest if c not in dims and c not in empty]
+    # Columns named x, y (and z) beside more numbers are a map the user brings: they
+    # stay as columns (shown as the "given" map), not vector dimensions.
+    given = [c for c in dims if str(c).lower() in ("x", "y", "z")]
+    if {"x", "y"} <= {str(c).lower() for c in given} and len(dims) - len(given) > 3:
+        dims = [c for c in dims if c not in given]
+        w.notes.append(f"Columns {_quote_list(given)} are kept as a given map, not as vectors.")
+    else:
+        given = []
+    other = [c for c in rest if c not in dims and c not in empty and c not in given]
     if not dims and empty:
         raise InputError(
             f"In '{w.name}' the column(s) {_quote_list(empty)} are empty in every row, so "
