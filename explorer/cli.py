@@ -155,7 +155,10 @@ def cmd_project(args: argparse.Namespace) -> None:
         min_dist=args.min_dist,
         perplexity=args.perplexity,
         seed=args.seed,
-        **{k: ", ".join(getattr(args, k) or []) for k in ("x_from", "x_to", "y_from", "y_to")},
+        x_from=", ".join(args.x_from or []),
+        x_to=", ".join(args.x_to or []),
+        y_from=", ".join(args.y_from or []),
+        y_to=", ".join(args.y_to or []),
         orthogonal=not args.not_orthogonal,
     )
     proj = project_space(
@@ -184,12 +187,11 @@ def cmd_project(args: argparse.Namespace) -> None:
         from .axes import poles
 
         low, high = poles(proj.coords, 10)
-        data["poles"] = {
-            "start": [str(space.ids[r]) for r in low],
-            "end": [str(space.ids[r]) for r in high],
-        }
-        text += "\n  start end: " + ", ".join(data["poles"]["start"])
-        text += "\n  end end:   " + ", ".join(data["poles"]["end"])
+        start = [str(space.ids[r]) for r in low]
+        end = [str(space.ids[r]) for r in high]
+        data["poles"] = {"start": start, "end": end}
+        text += "\n  nearest the start: " + ", ".join(start)
+        text += "\n  nearest the end:   " + ", ".join(end)
     out(args, data, text)
 
 
