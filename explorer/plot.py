@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .map_labels import MapLabel
 from .safe_text import plot_text
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ def scatter_map(
     title: str = "",
     height: int = 640,
     axis_titles: tuple[str, str] | None = None,
+    map_labels: Sequence[MapLabel] = (),
 ) -> Any:
     """An interactive 2-D (WebGL) or 3-D scatter of a map.
 
@@ -98,6 +100,7 @@ def scatter_map(
         dim_others: fade the non-highlighted points (when there are highlights).
         axis_titles: show the x and y axes with these titles (semantic axes, whose
             directions mean something); else the axes of a map are hidden.
+        map_labels: names written on a 2-D map (``explorer.map_labels.place_labels``).
 
     Every trace carries the row numbers in ``customdata`` so selections map back to items
     (1-D, so a selected point reports its row as a scalar).
@@ -137,6 +140,17 @@ def scatter_map(
     ring = {"size": size * 2.2 + 4, "color": "rgba(0,0,0,0)"}
     add(hl, plot_text(highlight_name), {**ring, "line": {"width": 2, "color": HIGHLIGHT}}, True)
     _map_layout(fig, three, title, height, colour_name, axis_titles)
+    if not three:
+        for lab in map_labels:
+            fig.add_annotation(
+                x=lab.x,
+                y=lab.y,
+                text=plot_text(lab.text),
+                showarrow=False,
+                font={"size": round(lab.font), "color": "#1a1a1a"},
+                bgcolor="rgba(255,255,255,0.6)",
+                borderpad=1,
+            )
     return fig
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.axes import poles
+from explorer.map_labels import MapLabel, place_labels
 from explorer.plot import scatter_map
 from explorer.probes import neighbours
 from explorer.project import METHODS, ProjectionParams, given_columns
@@ -97,11 +98,17 @@ semantic = c3.text_input(
     else "This space has no model: type an item to highlight its neighbours.",
 )
 colour = None
+on_map_names: list[MapLabel] = []
 if colour_by == "cluster":
     cl = common.current_clustering(space, folder, proj)
     if cl is not None:
         names = {c.cluster: c.label for c in cl.clusters}
         colour = pd.Series([names.get(int(v), "noise") for v in cl.labels])
+        if proj.coords.shape[1] == 2 and st.toggle(
+            "Name the clusters on the map", value=True, key="map_names"
+        ):
+            short = {c.cluster: " · ".join(c.terms[:3]) for c in cl.clusters}
+            on_map_names = place_labels(proj.coords, cl.labels, short)
 elif colour_by != "(none)":
     colour = space.items[colour_by].iloc[: space.n_map].reset_index(drop=True)
 
@@ -142,6 +149,7 @@ fig = scatter_map(
     highlight_name=hl_name,
     dim_others=bool(highlight),
     axis_titles=common.axis_titles(common.map_params(folder)) if proj.method == "axis" else None,
+    map_labels=on_map_names,
 )
 n_drawn = int((~np.isnan(proj.coords).any(axis=1)).sum())
 st.caption(

@@ -38,6 +38,7 @@ PERSIST = (
     "map_colour",
     "map_search",
     "map_semantic",
+    "map_names",
     "nb_mode",
     "nb_k",
     "nb_find",
