@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def _blobs(sizes: list[int], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     centres = rng.uniform(-10, 10, size=(len(sizes), 2))
-    xy = np.concatenate([c + rng.normal(scale=0.8, size=(n, 2)) for c, n in zip(centres, sizes)])
+    pairs = zip(centres, sizes, strict=True)
+    xy = np.concatenate([c + rng.normal(scale=0.8, size=(n, 2)) for c, n in pairs])
     labels = np.concatenate([np.full(n, i) for i, n in enumerate(sizes)])
     return xy, labels
 
