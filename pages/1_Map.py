@@ -15,7 +15,7 @@ from explorer.probes import neighbours
 from explorer.project import METHODS, ProjectionParams, given_columns
 from explorer.query import substring_rows, text_vector
 from explorer.safe_text import md, to_csv_bytes
-from ui import common
+from ui import common, views
 
 CHART_KEY = "map_chart"
 
@@ -86,6 +86,8 @@ options = ["(none)", "cluster", *space.metadata_columns]
 # Default colour: the first category column, else the clusters (a map in one colour
 # says little).
 default_colour = space.category_columns[0] if space.category_columns else "cluster"
+if st.session_state.get("map_colour") not in options:  # e.g. a shared view of another space
+    st.session_state.pop("map_colour", None)
 colour_by = c1.selectbox(
     "Colour by", options, index=options.index(default_colour), key="map_colour"
 )
@@ -129,6 +131,11 @@ if semantic:
             + ", ".join(md(h.text[:40]) for h in found[:8])
             + " …"
         )
+# A selection that came with a shared view: highlighted until the user selects.
+shared = [space.row_of[i] for i in st.session_state.get(views.SELECTION, []) if i in space.row_of]
+shared = [r for r in shared if r < space.n_map]
+if shared and not highlight:
+    highlight, hl_name = shared, "shared selection"
 focus = st.session_state.get("map_focus")
 focus_hits = (
     neighbours(space, index, row=int(focus), k=10)
@@ -176,6 +183,10 @@ rows = sorted(
 if len(rows) == 1 and rows[0] != focus:
     st.session_state["map_focus"] = rows[0]
     st.rerun()
+if len(rows) > 1:
+    st.session_state[views.SELECTION] = [str(space.ids[r]) for r in rows]
+elif shared:
+    rows = sorted(shared)
 
 coords_df = pd.DataFrame(proj.coords, columns=["x", "y", "z"][: proj.coords.shape[1]])
 table = pd.concat([space.items.iloc[: space.n_map].reset_index(drop=True), coords_df], axis=1)

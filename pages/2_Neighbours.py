@@ -13,7 +13,7 @@ from explorer.metrics import map_neighbours
 from explorer.probes import neighbours
 from explorer.query import substring_rows, text_vector
 from explorer.safe_text import md, to_csv_bytes
-from ui import common
+from ui import common, views
 
 common.setup("Neighbours", ":material/hub:")
 space, index, folder = common.require_space()
@@ -24,6 +24,13 @@ mode = st.radio("Query", ["An item", "Free text"], horizontal=True, key="nb_mode
 k = st.slider("How many neighbours (k)", 1, 100, 10, key="nb_k")
 row: int | None = None
 hits = []
+# An item a shared view or a tour asks for.
+asked = st.session_state.pop(views.ITEM, None)
+if asked is not None and space.lookup(str(asked)) is not None:
+    if space.n <= 2000:
+        st.session_state["nb_item"] = space.lookup(str(asked))
+    else:
+        st.session_state["nb_find"] = str(asked)
 with common.friendly("The search"):
     if mode == "An item":
         if space.n <= 2000:
@@ -54,6 +61,7 @@ with common.friendly("The search"):
         if choice is not None:
             row = int(choice)
             hits = neighbours(space, index, row=row, k=k)
+            st.session_state["nb_current_item"] = str(space.ids[row])
     else:
         text = st.text_input("Text", key="nb_text", placeholder="e.g. a storm hits the coast")
         if text.strip():

@@ -58,10 +58,21 @@ PERSIST = (
 
 
 def setup(title: str, icon: str = ":material/explore:") -> None:
-    st.set_page_config(page_title=f"{title} · Embedding Explorer", page_icon=icon, layout="wide")
+    """Page set-up: config, kept widget state, and a view from the address or a tour."""
+    from . import views  # ui.views builds on this module
+
+    presenting = bool(st.session_state.get(views.PRESENTING))
+    st.set_page_config(
+        page_title=f"{title} · Embedding Explorer",
+        page_icon=icon,
+        layout="wide",
+        initial_sidebar_state="collapsed" if presenting else "auto",
+    )
     for key in PERSIST:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+    st.session_state["current_page"] = title.lower()
+    views.on_page(title.lower())
 
 
 @contextlib.contextmanager
@@ -151,7 +162,10 @@ def space_title(space: Space, folder: str) -> str:
 
 
 def sidebar(space: Space | None = None, folder: str | None = None) -> None:
-    """The active space at a glance, and a switcher among saved spaces."""
+    """The active space at a glance, a switcher among saved spaces, and sharing."""
+    from . import views
+
+    views.share_panel(str(st.session_state.get("current_page", "")))
     with st.sidebar:
         names = [m["name"] for m in saved_spaces() if m["ok"]]
         if names:

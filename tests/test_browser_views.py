@@ -1,0 +1,107 @@
+"""In a real Chromium: a shared view's address opens the same view in a new browser,
+and a three-view tour is presented step by step."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.load import BROWSER_ARGS, CHROMIUM, start_server, stop_server
+
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("EXPLORER_REQUIRE_BROWSER"):
+        raise RuntimeError(f"{CHROMIUM} is missing: install Debian's chromium (see .ci/run).")
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+WAIT = 180_000
+
+
+def _idle(pg) -> None:  # type: ignore[no-untyped-def]
+    pg.wait_for_timeout(300)
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT
+    )
+
+
+def _add_to_tour(pg, title: str) -> None:  # type: ignore[no-untyped-def]
+    side = pg.get_by_test_id("stSidebar")
+    side.get_by_text("Share or present this view").click()
+    box = side.get_by_label("Title", exact=True)
+    box.fill(title)
+    box.press("Enter")
+    _idle(pg)
+    side.get_by_role("button", name="Add to tour").click()
+    side.get_by_text("the tour has").wait_for(timeout=WAIT)
+    _idle(pg)
+
+
+def _go(pg, name: str) -> None:  # type: ignore[no-untyped-def]
+    pg.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+    _idle(pg)
+
+
+def test_shared_view_and_tour(app_spaces: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    spaces = tmp_path / "spaces"
+    shutil.copytree(app_spaces / "iris", spaces / "iris")
+    url, proc = start_server(spaces, "iris", tmp_path / "server.log")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+            a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            a.set_default_timeout(WAIT)
+            a.goto(f"{url}/Map")
+            a.locator(".js-plotly-plot").first.wait_for()
+            _idle(a)
+            search = a.get_by_label("Highlight items containing")
+            search.fill("iris-00")
+            search.press("Enter")
+            a.get_by_text("10 item(s) contain").wait_for()
+            _idle(a)
+            side = a.get_by_test_id("stSidebar")
+            side.get_by_text("Share or present this view").click()
+            side.get_by_role("button", name="Share link").click()
+            side.get_by_text("The address bar now holds this view").wait_for()
+            shared = a.url
+            assert "search=iris-00" in shared and "space=iris" in shared
+
+            # A new browser (no cookies, a new session) opens the same view.
+            b = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            b.set_default_timeout(WAIT)
+            b.goto(shared)
+            b.get_by_text("10 item(s) contain").wait_for()
+            _idle(b)
+            assert b.get_by_label("Highlight items containing").input_value() == "iris-00"
+
+            # Three views into a tour, saved with the space, then presented.
+            _add_to_tour(b, "One: the map")
+            _go(b, "Neighbours")
+            _add_to_tour(b, "Two: neighbours")
+            _go(b, "Quality")
+            _add_to_tour(b, "Three: how faithful")
+            _go(b, "Tour")
+            b.get_by_text("The tour being made: 3 view(s)").wait_for()
+            b.get_by_label("Tour title").fill("Iris tour")
+            b.get_by_label("Tour title").press("Enter")
+            _idle(b)
+            b.get_by_role("button", name="Save with the space").click()
+            b.get_by_role("button", name="Present").first.wait_for()
+            _idle(b)
+            b.get_by_role("button", name="Present").first.click()
+            b.get_by_text("View 1 of 3").wait_for()
+            b.get_by_role("heading", name="One: the map").wait_for()
+            for i, title in ((2, "Two: neighbours"), (3, "Three: how faithful")):
+                b.get_by_role("button", name="Next ▶").click()
+                b.get_by_text(f"View {i} of 3").wait_for()
+                b.get_by_role("heading", name=title).wait_for()
+                _idle(b)
+            assert "Traceback" not in b.inner_text("body")
+            browser.close()
+    finally:
+        stop_server(proc)
