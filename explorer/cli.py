@@ -287,11 +287,6 @@ def cmd_reindex(args: argparse.Namespace) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    from .cluster import ALGORITHMS, FEATURES, ClusterParams
-    from .probes import AnalogyMethod
-    from .project import METHODS, ProjectionParams
-
-    pd_, cd_ = defaults(ProjectionParams), defaults(ClusterParams)
     p = argparse.ArgumentParser(prog="python -m explorer", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -302,7 +297,13 @@ def parser() -> argparse.ArgumentParser:
         return sp
 
     _register_modules(add)
+    _add_build(add)
+    _add_queries(add)
+    _add_steps(add)
+    return p
 
+
+def _add_build(add: Add) -> None:
     b = add("build", cmd_build, "build a space from a file or a sample")
     b.add_argument("input", nargs="?")
     b.add_argument("--sample")
@@ -324,10 +325,13 @@ def parser() -> argparse.ArgumentParser:
     )
     add("samples", cmd_samples, "list the built-in samples")
     add("warmup", cmd_warmup, "compile UMAP's numba code once, into the on-disk cache")
-    r = add("reindex", cmd_reindex, "rebuild the search index of a saved space")
-    r.add_argument("dir")
-    i = add("info", cmd_info, "counts, dimension, model and steps of a space")
-    i.add_argument("dir")
+    add("reindex", cmd_reindex, "rebuild the search index of a saved space").add_argument("dir")
+    add("info", cmd_info, "counts, dimension, model and steps of a space").add_argument("dir")
+
+
+def _add_queries(add: Add) -> None:
+    from .probes import AnalogyMethod
+
     n = add("neighbours", cmd_neighbours, "nearest items to an item or a text")
     n.add_argument("dir")
     n.add_argument("--id")
@@ -339,6 +343,18 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--minus", nargs="*", default=[])
     a.add_argument("-k", type=int, default=10)
     a.add_argument("--method", choices=list(get_args(AnalogyMethod)), default="3cosadd")
+    e = add("evaluate", cmd_evaluate, "analogy accuracy or word-similarity correlation")
+    e.add_argument("dir")
+    e.add_argument("--analogies")
+    e.add_argument("--similarity")
+    e.add_argument("--restrict-vocab", type=int, default=300_000)
+
+
+def _add_steps(add: Add) -> None:
+    from .cluster import ALGORITHMS, FEATURES, ClusterParams
+    from .project import METHODS, ProjectionParams
+
+    pd_, cd_ = defaults(ProjectionParams), defaults(ClusterParams)
     pr = add("project", cmd_project, "compute and store a 2-D/3-D map")
     pr.add_argument("dir")
     pr.add_argument("--method", choices=METHODS, default=pd_["method"])
@@ -365,12 +381,6 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("-k", "--n-clusters", dest="k", type=int, default=cd_["n_clusters"])
     c.add_argument("--min-cluster-size", type=int, default=cd_["min_cluster_size"])
     c.add_argument("--seed", type=int, default=cd_["seed"])
-    e = add("evaluate", cmd_evaluate, "analogy accuracy or word-similarity correlation")
-    e.add_argument("dir")
-    e.add_argument("--analogies")
-    e.add_argument("--similarity")
-    e.add_argument("--restrict-vocab", type=int, default=300_000)
-    return p
 
 
 def _register_modules(add: Add) -> None:
