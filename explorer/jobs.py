@@ -97,10 +97,24 @@ def progress_writer(path: str | Path, every: float = 0.2) -> Progress:
     return write
 
 
+def _operator_settings() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("EXPLORER_")}
+
+
 def _run(
-    fn: Callable[..., Any], progress_file: str, args: tuple[Any, ...], kw: dict[str, Any]
+    fn: Callable[..., Any],
+    progress_file: str,
+    settings: dict[str, str],
+    args: tuple[Any, ...],
+    kw: dict[str, Any],
 ) -> Any:
-    """In a worker: mark the job as started, then run it with a progress callback."""
+    """In a worker: take the server's settings as they are now, mark the job as
+    started, then run it with a progress callback."""
+    # A worker lives on between jobs; the operator's EXPLORER_* settings it runs
+    # under are the server's at submission, not the ones it was started with.
+    for key in [k for k in os.environ if k.startswith("EXPLORER_") and k not in settings]:
+        del os.environ[key]
+    os.environ.update(settings)
     update = progress_writer(progress_file)
     update(0.0, "Started")
     return fn(*args, progress=update, **kw)
@@ -141,10 +155,14 @@ class JobQueue:
             _starting.bare_main = True  # workers may be started by this submit
             try:
                 try:
-                    future = self._executor().submit(_run, fn, str(progress_file), args, kw)
+                    future = self._executor().submit(
+                        _run, fn, str(progress_file), _operator_settings(), args, kw
+                    )
                 except BrokenProcessPool:
                     self._pool = None  # a worker died: start a fresh pool
-                    future = self._executor().submit(_run, fn, str(progress_file), args, kw)
+                    future = self._executor().submit(
+                        _run, fn, str(progress_file), _operator_settings(), args, kw
+                    )
             finally:
                 _starting.bare_main = False
             job = Job(key, label, future, progress_file)

@@ -180,6 +180,7 @@ def test_analogy_evaluation_bars(env: Path) -> None:
 def test_clusters_with_label_agreement(env: Path) -> None:
     at = page("pages/4_Clusters.py", env, "iris").run()
     no_errors(at)
+    at.selectbox[0].select("kmeans")
     at.slider[0].set_value(3)
     at.button[0].click().run()
     no_errors(at)

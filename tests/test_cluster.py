@@ -73,7 +73,7 @@ def test_validate_names_the_bad_setting(changes, words):
 
 def test_kmeans_recovers_blobs_numbered_by_size():
     x, truth = blobs([60, 40, 20], 20)
-    res = cluster(x, ClusterParams(n_clusters=3), metric="l2")
+    res = cluster(x, ClusterParams(algorithm="kmeans", n_clusters=3), metric="l2")
     check_labels(res, 120)
     assert adjusted_rand_score(truth, res.labels) >= 0.9
     assert [c.size for c in res.clusters] == [60, 40, 20]
@@ -105,11 +105,11 @@ def test_hdbscan_finds_the_clusters_and_marks_outliers():
 
 def test_pca50_is_the_default_above_50_dimensions():
     x, truth = blobs([40, 40, 40], 120, seed=3, spread=0.02)
-    res = cluster(x, ClusterParams(n_clusters=3))
+    res = cluster(x, ClusterParams(algorithm="kmeans", n_clusters=3))
     assert res.params["features"] == "pca50"
     assert res.ran_on == "KMeans on a 50-d PCA of the 120-d vectors"
     assert adjusted_rand_score(truth, res.labels) >= 0.9
-    small = cluster(x[:, :50], ClusterParams(n_clusters=3))
+    small = cluster(x[:, :50], ClusterParams(algorithm="kmeans", n_clusters=3))
     assert small.params["features"] == "full"
 
 
@@ -126,11 +126,11 @@ def test_map_space_uses_the_given_coordinates():
     x, _ = blobs([30, 30], 8, seed=5)
     coords, truth = blobs([30, 30], 2, seed=6, scale=5.0)
     with pytest.raises(InputError, match="map's coordinates"):
-        cluster(x, ClusterParams(features="map", n_clusters=2))
+        cluster(x, ClusterParams(algorithm="kmeans", features="map", n_clusters=2))
     with pytest.raises(InputError, match=r"\(60, 2\)"):
-        cluster(x, ClusterParams(features="map"), map_coords=coords[:10])
+        cluster(x, ClusterParams(algorithm="kmeans", features="map"), map_coords=coords[:10])
     coords[0] = np.nan  # not drawn on the map → not clustered
-    res = cluster(x, ClusterParams(features="map", n_clusters=2), map_coords=coords)
+    res = cluster(x, ClusterParams(algorithm="kmeans", features="map", n_clusters=2), map_coords=coords)
     assert res.ran_on == "KMeans on the 2-D map coordinates"
     assert res.labels[0] == -1
     assert adjusted_rand_score(truth[1:], res.labels[1:]) >= 0.9
@@ -142,7 +142,7 @@ def test_large_inputs_switch_to_scalable_variants(monkeypatch):
     monkeypatch.setattr(cm, "AGGLO_MAX", 200)
     monkeypatch.setattr(cm, "AGGLO_SAMPLE", 100)
     x, truth = blobs([150, 150, 100], 10, seed=7)
-    km = cluster(x, ClusterParams(n_clusters=3))
+    km = cluster(x, ClusterParams(algorithm="kmeans", n_clusters=3))
     assert km.ran_on.startswith("MiniBatchKMeans")
     assert adjusted_rand_score(truth, km.labels) >= 0.9
     ag = cluster(x, ClusterParams(algorithm="agglomerative", n_clusters=3))
@@ -174,7 +174,7 @@ def topic_corpus(n_per=25, seed=8):
 
 def test_ctfidf_terms_come_from_each_cluster_topic():
     texts, x, truth = topic_corpus()
-    res = cluster(x, ClusterParams(n_clusters=2, n_terms=4), texts=texts)
+    res = cluster(x, ClusterParams(algorithm="kmeans", n_clusters=2, n_terms=4), texts=texts)
     assert adjusted_rand_score(truth, res.labels) == 1.0
     for info in res.clusters:
         topic = WEATHER if truth[res.labels == info.cluster][0] == 0 else FOOTBALL
@@ -185,7 +185,7 @@ def test_ctfidf_terms_come_from_each_cluster_topic():
 
 def test_exemplars_are_members_with_the_medoid_first():
     texts, x, truth = topic_corpus()
-    res = cluster(x, ClusterParams(n_clusters=2, n_exemplars=5), texts=texts)
+    res = cluster(x, ClusterParams(algorithm="kmeans", n_clusters=2, n_exemplars=5), texts=texts)
     unit = x / np.linalg.norm(x, axis=1, keepdims=True)
     for info in res.clusters:
         members = np.flatnonzero(res.labels == info.cluster)
@@ -199,7 +199,7 @@ def test_exemplars_are_members_with_the_medoid_first():
 
 def test_l2_exemplars_are_closest_to_the_mean():
     x, _ = blobs([20, 20], 6, seed=9, spread=0.3, scale=3.0)
-    res = cluster(x, ClusterParams(n_clusters=2, n_exemplars=3), metric="l2")
+    res = cluster(x, ClusterParams(algorithm="kmeans", n_clusters=2, n_exemplars=3), metric="l2")
     for info in res.clusters:
         members = np.flatnonzero(res.labels == info.cluster)
         d = np.linalg.norm(x[members] - x[members].mean(0), axis=1)
@@ -214,13 +214,13 @@ def test_single_word_texts_label_clusters_by_exemplars():
     x = rng.normal(scale=0.1, size=(len(words), 8))
     x[:, 0] += truth == 0
     x[:, 1] += truth == 1
-    res = cluster(x, ClusterParams(n_clusters=2, n_terms=3, n_exemplars=4), texts=words)
+    res = cluster(x, ClusterParams(algorithm="kmeans", n_clusters=2, n_terms=3, n_exemplars=4), texts=words)
     for info in res.clusters:
         assert info.terms == [words[e] for e in info.exemplars[:3]]
         assert info.label.startswith(f"{info.cluster}: {words[info.exemplars[0]]}")
     # Only stop words, numbers and single letters: c-TF-IDF has no vocabulary.
     junk = ["the an", "of a", "12 34", "a b"] * 3
-    res = cluster(x[:12], ClusterParams(n_clusters=2), texts=junk)
+    res = cluster(x[:12], ClusterParams(algorithm="kmeans", n_clusters=2), texts=junk)
     assert all(info.terms for info in res.clusters)
     assert all(info.terms[0] == junk[info.exemplars[0]] for info in res.clusters)
 
@@ -251,7 +251,7 @@ def test_fewer_points_than_clusters(algorithm):
 
 def test_duplicates_clamp_n_clusters_to_distinct_points():
     x = np.repeat(np.eye(4, dtype=np.float32)[:3], 10, axis=0)
-    res = cluster(x, ClusterParams(n_clusters=5))
+    res = cluster(x, ClusterParams(algorithm="kmeans", n_clusters=5))
     check_labels(res, 30)
     assert len(res.clusters) == 3
     assert any("Only 3 distinct" in n for n in res.notes)
@@ -270,7 +270,7 @@ def test_min_cluster_size_above_n_gives_all_noise_with_advice():
 
 def test_one_blob_still_gives_the_requested_clusters():
     x, _ = blobs([80], 10, seed=12, spread=0.3)
-    res = cluster(x, ClusterParams(n_clusters=4))
+    res = cluster(x, ClusterParams(algorithm="kmeans", n_clusters=4))
     check_labels(res, 80)
     assert len(res.clusters) == 4
     hd = cluster(x, ClusterParams(algorithm="hdbscan", features="full", min_cluster_size=60))
@@ -282,7 +282,7 @@ def test_one_blob_still_gives_the_requested_clusters():
 def test_zero_vectors_are_not_clustered_under_cosine():
     x, _ = blobs([15, 15], 6, seed=13)
     x[3] = 0
-    res = cluster(x, ClusterParams(n_clusters=2))
+    res = cluster(x, ClusterParams(algorithm="kmeans", n_clusters=2))
     check_labels(res, 30)
     assert res.labels[3] == -1 and (np.delete(res.labels, 3) >= 0).all()
     assert any("zero vector" in n for n in res.notes)
@@ -309,7 +309,7 @@ def test_cluster_space_caches_in_the_folder(tmp_path, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(cm, "run_kmeans", spy)
-    params = ClusterParams(n_clusters=2)
+    params = ClusterParams(algorithm="kmeans", n_clusters=2)
     first = cluster_space(space, params, folder=folder)
     assert len(calls) == 1
     steps = read_manifest(folder)["steps"]
@@ -328,7 +328,7 @@ def test_cluster_space_caches_in_the_folder(tmp_path, monkeypatch):
     stored = json.loads(next((folder / "steps").glob("clustering-*.json")).read_text())
     assert stored["clusters"][0]["terms"] == first.clusters[0].terms
 
-    cluster_space(space, ClusterParams(n_clusters=3), folder=folder)
+    cluster_space(space, ClusterParams(algorithm="kmeans", n_clusters=3), folder=folder)
     assert len(calls) == 2 and len(read_manifest(folder)["steps"]) == 2
 
 
@@ -338,7 +338,7 @@ def test_cluster_space_uses_map_rows_and_space_rows(tmp_path):
     # Rows interleaved so that the first 30 hold both topics.
     order = np.r_[0:15, 20:35, 15:20, 35:40]
     space = make_space(items.iloc[order], x[order], map_rows=30)
-    res = cluster_space(space, ClusterParams(n_clusters=2))
+    res = cluster_space(space, ClusterParams(algorithm="kmeans", n_clusters=2))
     check_labels(res, 30)
     for info in res.clusters:
         assert all(0 <= e < 30 for e in info.exemplars)
@@ -348,14 +348,14 @@ def test_cluster_space_uses_map_rows_and_space_rows(tmp_path):
 def test_cluster_space_on_the_map_keys_the_coordinates(tmp_path):
     space, folder, _ = make_saved_space(tmp_path)
     with pytest.raises(InputError, match="map's coordinates"):
-        cluster_space(space, ClusterParams(features="map"), folder=folder)
+        cluster_space(space, ClusterParams(algorithm="kmeans", features="map"), folder=folder)
     coords = np.random.default_rng(0).normal(size=(40, 2)).astype(np.float32)
     a = cluster_space(
-        space, ClusterParams(features="map", n_clusters=2), folder=folder, map_coords=coords
+        space, ClusterParams(algorithm="kmeans", features="map", n_clusters=2), folder=folder, map_coords=coords
     )
     assert a.ran_on.endswith("the 2-D map coordinates") and a.labels[5] == -1
     cluster_space(
-        space, ClusterParams(features="map", n_clusters=2), folder=folder, map_coords=coords + 1
+        space, ClusterParams(algorithm="kmeans", features="map", n_clusters=2), folder=folder, map_coords=coords + 1
     )
     assert len(read_manifest(folder)["steps"]) == 2  # other coordinates, other step
 

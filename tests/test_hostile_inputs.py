@@ -116,3 +116,10 @@ def test_hdbscan_on_one_blob_says_so() -> None:
     res = cluster(x, ClusterParams(algorithm="hdbscan", features="full", min_cluster_size=50))
     assert (res.labels == -1).all() and res.clusters == []
     assert any("no separate dense groups" in n for n in res.notes)
+
+
+def test_a_5d_umap_of_4d_vectors_clusters_them_as_they_are() -> None:
+    x = np.random.default_rng(0).normal(size=(150, 4)).astype(np.float32)
+    res = cluster(x, ClusterParams(algorithm="kmeans", features="umap5", n_clusters=3))
+    assert res.ran_on == "KMeans on the 4-d vectors"
+    assert any("only 4 dimensions" in n for n in res.notes)

@@ -61,7 +61,7 @@ def test_the_map_page_names_its_clusters(app_spaces: Path, monkeypatch: pytest.M
     at.session_state["space_folder"] = folder
     at.session_state["map_params"] = {folder: {"method": "pca"}}
     at.run()
-    assert not at.exception and not at.error
+    assert not at.exception and not at.error, [e.value for e in at.error]
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     notes = fig["layout"].get("annotations", [])
     assert len(notes) >= 4  # the default KMeans' clusters, named where they lie

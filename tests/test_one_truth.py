@@ -153,12 +153,15 @@ def test_clusters_page_opens_on_the_clustering_the_map_shows(spaces: Path) -> No
     assert not mp.exception and not mp.error
     assert mp.selectbox(key="map_colour").value == "cluster"
     fig = json.loads(mp.get("plotly_chart")[0].proto.spec)
-    on_map = sorted(len(_typed(t["customdata"])) for t in fig["data"] if t["name"] != "noise")
+    # The Map names the largest clusters (one colour each; the rest share "other").
+    named = [t for t in fig["data"] if t["name"] != "noise" and not t["name"].startswith("other")]
+    on_map = sorted((len(_typed(t["customdata"])) for t in named), reverse=True)
 
     cl = _page("pages/4_Clusters.py", folder).run()  # no click, no form submitted
     assert not cl.exception and not cl.error
     table = next(d.value for d in cl.dataframe if "label terms" in d.value.columns)
-    assert sorted(table["size"].tolist()) == on_map and len(on_map) == 8
+    sizes = sorted(table["size"].tolist(), reverse=True)
+    assert len(on_map) >= 2 and sizes[: len(on_map)] == on_map
 
 
 def test_category_columns_are_one_rule(spaces: Path) -> None:

@@ -1,0 +1,313 @@
+"""Exports: the table (CSV, Parquet), the map (HTML, PNG), the Projector bundle, the CLI
+command and the Export page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explorer import export
+from explorer.build import build_from_file, build_space
+from explorer.cluster import ClusterParams, cluster_space
+from explorer.index import open_index
+from explorer.plot import PALETTE
+from explorer.probes import neighbours
+from explorer.project import ProjectionParams, project_space
+from explorer.store import open_space
+
+ROOT = Path(__file__).resolve().parent.parent
+PCA = ProjectionParams(method="pca")
+N, MAP_ROWS = 240, 200
+TAB_ROW, FORMULA_ROW = 10, 14
+
+
+def _items(n: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Four topics of 16-d vectors; texts with a tab and a newline, and a formula."""
+    rng = np.random.default_rng(7)
+    topic = rng.integers(0, 4, n)
+    vectors = rng.normal(size=(4, 16))[topic] * 3 + rng.normal(size=(n, 16))
+    texts = [f"note {i} about topic {t}" for i, t in enumerate(topic)]
+    texts[TAB_ROW] = "first\tsecond\nthird\r\nfourth"
+    texts[FORMULA_ROW] = '=HYPERLINK("http://x","y")'
+    items = pd.DataFrame(
+        {
+            "id": [f"item-{i:03d}" for i in range(n)],
+            "text": texts,
+            "topic": [f"topic {t}" for t in topic],
+            "score": rng.normal(size=n),
+            "x": np.arange(n),  # clashes with the map's x
+        }
+    )
+    return items, vectors.astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A spaces folder with ``demo``: 240 items, the first 200 on the map."""
+    root = tmp_path_factory.mktemp("export_spaces")
+    items, vectors = _items(N)
+    build_space(items, vectors, root / "demo", map_rows=MAP_ROWS, source={"title": "Demo"})
+    return root
+
+
+def _parts(folder: Path) -> tuple:  # type: ignore[type-arg]
+    space = open_space(folder)
+    index = open_index(folder, space)
+    proj = project_space(space, PCA, folder=folder, index=index)
+    clusters = cluster_space(space, ClusterParams(n_clusters=4), folder=folder, index=index)
+    return space, index, proj, clusters
+
+
+def _same_neighbours(a: Path, b: Path, rows: list[int]) -> None:
+    sa, sb = open_space(a), open_space(b)
+    ia, ib = open_index(a, sa), open_index(b, sb)
+    assert sb.ids.tolist() == sa.ids.tolist()
+    for r in rows:
+        want = [h.id for h in neighbours(sa, ia, row=r, k=10)]
+        assert [h.id for h in neighbours(sb, ib, row=r, k=10)] == want
+
+
+# ---------------------------------------------------------------------------- projector
+
+
+def test_projector_bundle_builds_back_to_the_same_ids_and_neighbours(
+    built: Path, tmp_path: Path
+) -> None:
+    space = open_space(built / "demo")
+    written = export.write_projector(space, tmp_path / "bundle")
+    assert sorted(p.name for p in written) == sorted(export.PROJECTOR_FILES)
+    config = json.loads((tmp_path / "bundle" / "projector_config.json").read_text())
+    emb = config["embeddings"][0]
+    assert emb["tensorShape"] == [N, 16] and emb["tensorName"] == "Demo"
+    assert (emb["tensorPath"], emb["metadataPath"]) == ("vectors.tsv", "metadata.tsv")
+    vectors = (tmp_path / "bundle" / "vectors.tsv").read_text().splitlines()
+    assert len(vectors) == N and all(len(v.split("\t")) == 16 for v in vectors)  # no header
+
+    build_from_file(tmp_path / "bundle" / "projector_config.json", tmp_path / "back")
+    _same_neighbours(built / "demo", tmp_path / "back", [0, 3, TAB_ROW, 57, 150, N - 1])
+    back = open_space(tmp_path / "back")
+    assert back.items.columns.tolist() == ["id", "text", "topic", "score", "x"]
+    assert back.items["topic"].tolist() == space.items["topic"].tolist()
+    np.testing.assert_allclose(back.items["score"], space.items["score"], rtol=1e-12)
+
+
+def test_metadata_with_tabs_and_newlines_survives(built: Path, tmp_path: Path) -> None:
+    space = open_space(built / "demo")
+    export.write_projector(space, tmp_path / "bundle")
+    lines = (tmp_path / "bundle" / "metadata.tsv").read_text(encoding="utf-8").split("\n")
+    assert lines[0] == "id\ttext\ttopic\tscore\tx"  # a header: more than one column
+    assert lines[-1] == "" and len(lines) == N + 2  # one line per item, then the end
+    assert {ln.count("\t") for ln in lines[1:-1]} == {4}
+    build_from_file(tmp_path / "bundle" / "projector_config.json", tmp_path / "back")
+    back = open_space(tmp_path / "back")
+    assert back.items["text"][TAB_ROW] == "first second third fourth"
+    assert back.items["id"][TAB_ROW + 1] == space.items["id"][TAB_ROW + 1]
+    assert back.items["text"][FORMULA_ROW] == space.items["text"][FORMULA_ROW]
+
+
+def test_projector_zip_and_an_l2_space_of_ids_only(tmp_path: Path) -> None:
+    items, vectors = _items(60)
+    build_space(items[["id"]], vectors, tmp_path / "ids", metric="l2")
+    space = open_space(tmp_path / "ids")
+    with zipfile.ZipFile(io.BytesIO(export.projector_zip(space))) as zf:
+        assert sorted(zf.namelist()) == sorted(export.PROJECTOR_FILES)
+        zf.extractall(tmp_path / "unzipped")
+    meta = (tmp_path / "unzipped" / "metadata.tsv").read_text().splitlines()
+    # One column would have no header by the projector's rule and the ids would be lost.
+    assert meta[0] == "id\tlabel" and meta[1] == "item-000\titem-000"
+    cfg = tmp_path / "unzipped" / "projector_config.json"
+    build_from_file(cfg, tmp_path / "back", metric="l2")
+    _same_neighbours(tmp_path / "ids", tmp_path / "back", [0, 9, 33, 59])
+
+
+def test_projector_export_refuses_to_overwrite(built: Path, tmp_path: Path) -> None:
+    space = open_space(built / "demo")
+    export.write_projector(space, tmp_path, rows=np.arange(5))
+    before = (tmp_path / "vectors.tsv").read_bytes()
+    with pytest.raises(export.InputError, match="overwrite"):
+        export.write_projector(space, tmp_path)
+    assert (tmp_path / "vectors.tsv").read_bytes() == before
+    export.write_projector(space, tmp_path, overwrite=True)
+    assert len((tmp_path / "vectors.tsv").read_text().splitlines()) == N
+
+
+# ---------------------------------------------------------------------------- the table
+
+
+def test_table_columns_and_csv_neutralises_formulas(built: Path) -> None:
+    space, _, proj, clusters = _parts(built / "demo")
+    table = export.export_table(space, proj, clusters)
+    assert table.columns.tolist() == [
+        *["id", "text", "topic", "score", "x"],
+        *["x_map", "y", "cluster", "cluster_label"],
+    ]
+    assert len(table) == N
+    np.testing.assert_array_equal(table["x_map"][:MAP_ROWS], proj.coords[:, 0])
+    assert table["x_map"][MAP_ROWS:].isna().all() and table["cluster"][MAP_ROWS:].isna().all()
+    labels = {c.cluster: c.label for c in clusters.clusters}
+    assert table["cluster_label"][0] == labels[int(clusters.labels[0])]
+
+    rows = list(csv.reader(io.StringIO(export.table_csv(table).decode("utf-8"))))
+    assert rows[0] == table.columns.tolist()
+    assert rows[1 + FORMULA_ROW][1] == "'" + space.items["text"][FORMULA_ROW]
+    assert rows[1 + TAB_ROW][1] == space.items["text"][TAB_ROW]  # quoted, kept whole
+    assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+
+
+def test_parquet_round_trips_columns_and_dtypes(built: Path) -> None:
+    space, _, proj, clusters = _parts(built / "demo")
+    picked = [5, 2, MAP_ROWS + 3]
+    table = export.export_table(space, proj, clusters, rows=picked)
+    assert table["id"].tolist() == [space.ids[r] for r in picked]
+    back = pd.read_parquet(io.BytesIO(export.table_parquet(table)))
+    pd.testing.assert_frame_equal(back, table)
+    assert str(back["cluster"].dtype) == "Int64" and back["y"].dtype == np.float32
+    with pytest.raises(export.InputError, match="not in this space"):
+        export.export_table(space, rows=[N])
+
+
+# ---------------------------------------------------------------------------- the map
+
+
+def test_html_is_standalone_with_the_data_and_plotly_inline(tmp_path: Path) -> None:
+    items, vectors = _items(80)
+    items.loc[3, "text"] = "</script><script>alert('x')</script>"
+    build_space(items, vectors, tmp_path / "h")
+    space, _, proj, clusters = _parts(tmp_path / "h")
+    fig = export.map_figure(space, proj, clustering=clusters, colour_by="cluster", title="Map")
+    # As on the Map page: a map coloured by cluster names its clusters on the map.
+    named = [a.text for a in fig.layout.annotations]
+    assert len(named) == len(clusters.clusters)
+    page = export.map_html(fig, "Demo <map>").decode("utf-8")
+    assert all(json.dumps(n)[1:-1] in page for n in named)
+    assert page.lower().startswith(("<!doctype html>", "<html>")) and page.endswith("</html>")
+    assert "<title>Demo &lt;map&gt;</title>" in page
+    assert "note 0 about topic" in page  # the hover labels: the data is in the file
+    assert len(page) > 3_000_000 and "Plotly.newPlot" in page  # plotly.js itself, inline
+    assert re.search(r"<script[^>]*\bsrc\s*=", page, re.IGNORECASE) is None
+    assert "</script><script>alert" not in page
+
+
+def test_png_is_a_valid_picture_of_the_map(built: Path) -> None:
+    from PIL import Image
+
+    space, _, proj, clusters = _parts(built / "demo")
+    fig = export.map_figure(space, proj, clustering=clusters, colour_by="topic", title="Demo")
+    data = export.map_png(fig, width=1200, height=800)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(data[16:20], "big") == 1200  # IHDR width, height
+    assert int.from_bytes(data[20:24], "big") == 800
+    img = Image.open(io.BytesIO(data))
+    img.load()
+    assert img.size == (1200, 800)
+    colours = {c for _, c in img.convert("RGB").getcolors(1_000_000) or []}
+    # The four topics are drawn in the map's first four colours (and named in the legend).
+    want = {tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in PALETTE[:4]}
+    assert want <= colours
+
+    fig3 = export.map_figure(
+        space, project_space(space, ProjectionParams(method="pca", dims=3)), colour_by="score"
+    )
+    assert Image.open(io.BytesIO(export.map_png(fig3))).size == (1600, 1000)
+
+
+# ---------------------------------------------------------------------------- the CLI
+
+
+def test_cli_json_says_what_was_written_and_never_overwrites(
+    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from explorer.cli import main
+
+    folder = str(built / "demo")
+    out = tmp_path / "table.csv"
+    args = ["export", folder, "--format", "csv", "--out", str(out), "--method", "pca"]
+    assert main([*args, "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert said["format"] == "csv" and said["rows"] == N
+    assert said["files"] == [{"path": str(out), "bytes": out.stat().st_size}]
+    assert said["bytes"] == out.stat().st_size
+    first = out.read_bytes()
+    assert first.startswith(b"id,text,topic,score,x,x_map,y,cluster,cluster_label\r\n")
+
+    assert main([*args, "--json", "--map-only"]) == 2  # the file is there
+    assert "overwrite" in capsys.readouterr().err and out.read_bytes() == first
+    assert main([*args, "--map-only", "--overwrite", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == MAP_ROWS
+
+    bundle = tmp_path / "bundle"
+    assert main(["export", folder, "--format", "projector", "--out", str(bundle), "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert sorted(Path(f["path"]).name for f in said["files"]) == sorted(export.PROJECTOR_FILES)
+    cfg = str(bundle / "projector_config.json")
+    assert main(["build", cfg, "--out", str(tmp_path / "back"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == N
+    _same_neighbours(built / "demo", tmp_path / "back", [1, 77, 199])
+
+    for fmt in ("html", "png", "parquet"):
+        target = tmp_path / f"map.{fmt}"
+        assert main(["export", folder, "--format", fmt, "--out", str(target), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["bytes"] == target.stat().st_size > 1000
+
+
+# ---------------------------------------------------------------------------- the page
+
+
+def test_export_page_offers_every_download(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.testing.v1 import AppTest
+
+    # Keep each button's callable, to make its file as a click would (after the run).
+    made = {}
+    add_deferred = MediaFileManager.add_deferred
+
+    def keep(self, data, mime, coords, file_name=None, **kw):  # type: ignore[no-untyped-def]
+        made[file_name] = data
+        return add_deferred(self, data, mime, coords, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    monkeypatch.setenv("EXPLORER_SPACES", str(built))
+    monkeypatch.setenv("EXPLORER_DEFAULT_SPACE", "demo")
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "pages" / "8_Export.py"), default_timeout=300)
+    at.session_state["space_folder"] = str(built / "demo")
+    at.session_state["map_params"] = {str(built / "demo"): asdict(PCA)}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == [
+        "Table (CSV)",
+        "Table (Parquet)",
+        "Map (HTML)",
+        "Map (PNG)",
+        "Projector bundle (zip)",
+    ]
+    # Nothing was built yet: every file is made on click (a deferred callable).
+    assert all(b.proto.deferred_file_id for b in at.get("download_button"))
+    assert at.radio(key="export_scope").value == "all"
+
+    assert made["demo.csv"]().startswith(b"id,text,topic,score,x,x_map,y,cluster,cluster_label")
+    assert len(pd.read_parquet(io.BytesIO(made["demo.parquet"]()))) == N
+    assert b"Plotly.newPlot" in made["demo-map.html"]()
+    assert made["demo-map.png"]()[:8] == b"\x89PNG\r\n\x1a\n"
+    with zipfile.ZipFile(io.BytesIO(made["demo-projector.zip"]())) as zf:
+        assert sorted(zf.namelist()) == sorted(export.PROJECTOR_FILES)
+
+    # Only the map's items: the table and the bundle follow.
+    at.radio(key="export_scope").set_value("map").run()
+    assert not at.exception and not at.error
+    assert len(pd.read_parquet(io.BytesIO(made["demo.parquet"]()))) == MAP_ROWS
+    with zipfile.ZipFile(io.BytesIO(made["demo-projector.zip"]())) as zf:
+        assert len(zf.read("vectors.tsv").splitlines()) == MAP_ROWS
