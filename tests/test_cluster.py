@@ -130,7 +130,9 @@ def test_map_space_uses_the_given_coordinates():
     with pytest.raises(InputError, match=r"\(60, 2\)"):
         cluster(x, ClusterParams(algorithm="kmeans", features="map"), map_coords=coords[:10])
     coords[0] = np.nan  # not drawn on the map → not clustered
-    res = cluster(x, ClusterParams(algorithm="kmeans", features="map", n_clusters=2), map_coords=coords)
+    res = cluster(
+        x, ClusterParams(algorithm="kmeans", features="map", n_clusters=2), map_coords=coords
+    )
     assert res.ran_on == "KMeans on the 2-D map coordinates"
     assert res.labels[0] == -1
     assert adjusted_rand_score(truth[1:], res.labels[1:]) >= 0.9
@@ -214,7 +216,9 @@ def test_single_word_texts_label_clusters_by_exemplars():
     x = rng.normal(scale=0.1, size=(len(words), 8))
     x[:, 0] += truth == 0
     x[:, 1] += truth == 1
-    res = cluster(x, ClusterParams(algorithm="kmeans", n_clusters=2, n_terms=3, n_exemplars=4), texts=words)
+    res = cluster(
+        x, ClusterParams(algorithm="kmeans", n_clusters=2, n_terms=3, n_exemplars=4), texts=words
+    )
     for info in res.clusters:
         assert info.terms == [words[e] for e in info.exemplars[:3]]
         assert info.label.startswith(f"{info.cluster}: {words[info.exemplars[0]]}")
@@ -351,11 +355,17 @@ def test_cluster_space_on_the_map_keys_the_coordinates(tmp_path):
         cluster_space(space, ClusterParams(algorithm="kmeans", features="map"), folder=folder)
     coords = np.random.default_rng(0).normal(size=(40, 2)).astype(np.float32)
     a = cluster_space(
-        space, ClusterParams(algorithm="kmeans", features="map", n_clusters=2), folder=folder, map_coords=coords
+        space,
+        ClusterParams(algorithm="kmeans", features="map", n_clusters=2),
+        folder=folder,
+        map_coords=coords,
     )
     assert a.ran_on.endswith("the 2-D map coordinates") and a.labels[5] == -1
     cluster_space(
-        space, ClusterParams(algorithm="kmeans", features="map", n_clusters=2), folder=folder, map_coords=coords + 1
+        space,
+        ClusterParams(algorithm="kmeans", features="map", n_clusters=2),
+        folder=folder,
+        map_coords=coords + 1,
     )
     assert len(read_manifest(folder)["steps"]) == 2  # other coordinates, other step
 
