@@ -311,3 +311,17 @@ def test_export_page_offers_every_download(
     assert len(pd.read_parquet(io.BytesIO(made["demo.parquet"]()))) == MAP_ROWS
     with zipfile.ZipFile(io.BytesIO(made["demo-projector.zip"]())) as zf:
         assert len(zf.read("vectors.tsv").splitlines()) == MAP_ROWS
+
+
+def test_numeric_looking_ids_survive_a_projector_round_trip(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from explorer.build import build_from_file, build_space
+    from explorer.export import write_projector
+
+    items = pd.DataFrame({"id": ["007", "010", "3"], "text": ["a", "b", "c"]})
+    space, _, _ = build_space(items, np.random.default_rng(0).normal(size=(3, 8)), tmp_path / "s")
+    write_projector(space, tmp_path / "bundle")
+    again, _, _ = build_from_file(tmp_path / "bundle" / "projector_config.json", tmp_path / "t")
+    assert list(again.ids) == ["007", "010", "3"]

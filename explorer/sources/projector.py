@@ -79,7 +79,8 @@ def _read_projector_metadata(p: Path, notes: list[str], id_col: str | None) -> p
                 io.StringIO("\n".join(lines)),
                 sep="\t",
                 header=0,
-                dtype={id_col: str} if id_col else None,
+                # Ids stay as written ("007" is not 7), as in the CSV reader.
+                dtype={id_col or "id": str},
                 keep_default_na=False,
                 na_values=_NA_VALUES,
                 quoting=csv.QUOTE_NONE,  # the projector does not use quotes
