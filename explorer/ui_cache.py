@@ -19,6 +19,8 @@ import streamlit as st
 
 from . import tasks
 from .cluster import Clustering, ClusterParams, clustering_stored, load_clustering
+from .cluster_levels import BroadLevel
+from .cluster_levels import broad_level as _broad_level
 from .errors import ExplorerError
 from .index import VectorIndex, map_knn, open_index
 from .jobs import JobQueue, JobStatus
@@ -35,6 +37,7 @@ from .space import Space
 from .store import open_space, read_manifest
 
 __all__ = [
+    "broad_level",
     "clustering",
     "job_queue",
     "run_job",
@@ -168,6 +171,15 @@ def map_neighbours_table(folder: str, fingerprint: str, k: int) -> np.ndarray:
     """(n_map, k) true neighbours of every map row (``explorer.index.map_knn``)."""
     space, index = space_and_index(folder)
     return map_knn(space, index, k)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def broad_level(
+    folder: str, fingerprint: str, labels: np.ndarray, _clustering: Clustering
+) -> BroadLevel:
+    """The broad level of `_clustering`, whose labels (n_map,) are the key."""
+    space, _ = space_and_index(folder)
+    return _broad_level(space, _clustering)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from explorer import ui_cache
 from explorer.axes import poles
 from explorer.map_labels import MapLabel, place_labels
 from explorer.plot import scatter_map
@@ -109,8 +110,18 @@ if colour_by == "cluster":
         if proj.coords.shape[1] == 2 and st.toggle(
             "Name the clusters on the map", value=True, key="map_names"
         ):
-            short = {c.cluster: " · ".join(c.terms[:3]) for c in cl.clusters}
-            on_map_names = place_labels(proj.coords, cl.labels, short)
+            level = st.radio(
+                "Names", ["broad regions", "each cluster"], horizontal=True, key="map_level",
+                help="Broad regions merge nearby clusters (the view from afar); each "
+                "cluster names the small islands (the view up close).",
+            )  # fmt: skip
+            if level == "broad regions" and len(cl.clusters) > 3:
+                broad = ui_cache.broad_level(folder, space.fingerprint, cl.labels, cl)
+                short = {g.cluster: " · ".join(g.terms[:3]) for g in broad.groups}
+                on_map_names = place_labels(proj.coords, broad.labels, short, max_font=26)
+            else:
+                short = {c.cluster: " · ".join(c.terms[:3]) for c in cl.clusters}
+                on_map_names = place_labels(proj.coords, cl.labels, short)
 elif colour_by != "(none)":
     colour = space.items[colour_by].iloc[: space.n_map].reset_index(drop=True)
 

@@ -66,3 +66,21 @@ def test_the_map_page_names_its_clusters(app_spaces: Path, monkeypatch: pytest.M
     notes = fig["layout"].get("annotations", [])
     assert len(notes) >= 4  # the default KMeans' clusters, named where they lie
     assert all("<" not in a["text"] for a in notes)
+
+
+def test_broad_regions_merge_clusters_and_are_named_afresh(app_spaces: Path) -> None:
+    from explorer.cluster import ClusterParams, cluster_space
+    from explorer.cluster_levels import broad_level
+    from explorer.store import open_space
+
+    space = open_space(app_spaces / "words")
+    cl = cluster_space(space, ClusterParams(algorithm="kmeans", n_clusters=16))
+    broad = broad_level(space, cl)
+    assert len(broad.groups) == 4  # about √16
+    # Every cluster lies wholly inside one group, and the groups cover all clusters.
+    for c in range(16):
+        assert np.unique(broad.labels[cl.labels == c]).size == 1
+    assert sorted(c for cs in broad.members.values() for c in cs) == list(range(16))
+    sizes = [g.size for g in broad.groups]
+    assert sizes == sorted(sizes, reverse=True) and sum(sizes) == int((cl.labels >= 0).sum())
+    assert all(g.terms for g in broad.groups)  # named from their own members' words

@@ -39,6 +39,7 @@ PERSIST = (
     "map_search",
     "map_semantic",
     "map_names",
+    "map_level",
     "nb_mode",
     "nb_k",
     "nb_find",
