@@ -76,7 +76,7 @@ def _map_and_clusters(args: argparse.Namespace, space: Any, index: Any) -> tuple
 
 
 def _file_bytes(args: argparse.Namespace, space: Any, index: Any, rows: Any) -> bytes:
-    """The bytes of a one-file export (csv, parquet, html or png)."""
+    """The bytes of a one-file export (csv, parquet, html, png or svg)."""
     from . import export
 
     proj, clusters = _map_and_clusters(args, space, index)
@@ -85,6 +85,10 @@ def _file_bytes(args: argparse.Namespace, space: Any, index: Any, rows: Any) -> 
         return export.table_csv(table) if args.format == "csv" else export.table_parquet(table)
     title = f"{space.source.get('title') or Path(args.dir).name} · {proj.method.upper()} map"
     fig = export.map_figure(space, proj, clustering=clusters, colour_by=args.colour, title=title)
+    if args.format == "svg":
+        from .map_svg import map_svg
+
+        return map_svg(fig)
     return export.map_html(fig, title) if args.format == "html" else export.map_png(fig)
 
 
@@ -110,7 +114,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     else:
         data = _file_bytes(args, space, index, rows)
         written = {target: export.write_bytes(target, data, overwrite=args.overwrite)}
-    if args.format in ("html", "png"):
+    if args.format in ("html", "png", "svg"):
         n_rows = space.n_map
     names = [str(p) for p in written]
     files = [{"path": name, "bytes": b} for name, b in zip(names, written.values(), strict=True)]

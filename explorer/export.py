@@ -44,10 +44,12 @@ __all__ = [
     "check_free",
     "download_estimate",
     "export_table",
+    "figure_points",
     "map_colour",
     "map_figure",
     "map_html",
     "map_png",
+    "placer",
     "projector_metadata",
     "projector_zip",
     "table_csv",
@@ -56,7 +58,7 @@ __all__ = [
     "write_projector",
 ]
 
-FORMATS = ("projector", "csv", "parquet", "html", "png")
+FORMATS = ("projector", "csv", "parquet", "html", "png", "svg")
 PROJECTOR_FILES = ("projector_config.json", "vectors.tsv", "metadata.tsv")
 # What one download built in the app's memory may weigh; the command line writes files
 # (the projector bundle streamed) and has no such bound.
@@ -277,7 +279,7 @@ def _view(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([p @ right, p @ up], 1), p @ ahead
 
 
-def _points(fig: Any) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]], list[Any]]:
+def figure_points(fig: Any) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]], list[Any]]:
     """Every drawn point of `fig`'s traces, in drawing order.
 
     Returns (xy (n, 2), radius (n,) in px, styles (n,) (fill RGBA, outline RGBA or
@@ -356,7 +358,7 @@ def _legend(draw: Any, keys: list[Any], x: int, y: int, s: int, fig: Any) -> Non
         y += 22 * s
 
 
-def _placer(xy: np.ndarray, box: np.ndarray, equal: bool) -> Any:
+def placer(xy: np.ndarray, box: np.ndarray, equal: bool) -> Any:
     """A function (x, y) data → pixels that fits the finite `xy` (n, 2) into `box`."""
     ok = np.isfinite(xy).all(1)
     lo, hi = (xy[ok].min(0), xy[ok].max(0)) if ok.any() else (np.zeros(2), np.ones(2))
@@ -413,13 +415,13 @@ def map_png(fig: Any, *, width: int = 1600, height: int = 1000) -> bytes:
     w, h = width * s, height * s
     img = Image.new("RGBA", (w, h), (255, 255, 255, 255))
     draw = ImageDraw.Draw(img, "RGBA")
-    xy, radius, styles, keys = _points(fig)
+    xy, radius, styles, keys = figure_points(fig)
     axes = bool(fig.layout.xaxis.title.text)
     top = 20 * s + (40 * s if fig.layout.title.text else 0)
     right = w - (320 * s if keys else 20 * s)
     box = np.asarray([(44 if axes else 20) * s, top, right, h - (48 if axes else 20) * s], float)
     equal = bool(fig.layout.yaxis.scaleanchor) or any(t.type == "scatter3d" for t in fig.data)
-    place = _placer(xy, box, equal)
+    place = placer(xy, box, equal)
     px, py = place(xy[:, 0], xy[:, 1])
     for i in np.flatnonzero(np.isfinite(xy).all(1)).tolist():
         r = radius[i] * s

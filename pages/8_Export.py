@@ -10,6 +10,7 @@ import streamlit as st
 
 from explorer import export
 from explorer.errors import InputError, user_message
+from explorer.map_svg import map_svg
 from explorer.safe_text import md
 from ui import common
 
@@ -111,7 +112,7 @@ else:
             title=title,
         )
 
-    c = st.columns(2)
+    c = st.columns(3)
     with c[0]:
         download(
             "Map (HTML)",
@@ -129,6 +130,15 @@ else:
             lambda: export.map_png(figure()),
             f"{name}-map.png",
             "image/png",
+        )
+    with c[2]:
+        download(
+            "Map (SVG)",
+            "png",
+            space.n_map,
+            lambda: map_svg(figure()),
+            f"{name}-map.svg",
+            "image/svg+xml",
         )
 
 st.subheader("TensorFlow Embedding Projector")

@@ -220,6 +220,24 @@ def test_png_is_a_valid_picture_of_the_map(built: Path) -> None:
     assert Image.open(io.BytesIO(export.map_png(fig3))).size == (1600, 1000)
 
 
+def test_svg_is_a_scalable_picture_with_real_escaped_text(built: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from explorer.map_svg import map_svg
+
+    space, _, proj, clusters = _parts(built / "demo")
+    fig = export.map_figure(space, proj, clustering=clusters, colour_by="topic", title="A <b>")
+    fig.add_annotation(x=0.0, y=0.0, text="rain &amp; storm", showarrow=False)
+    data = map_svg(fig)
+    root = ET.fromstring(data)  # well-formed XML
+    ns = "{http://www.w3.org/2000/svg}"
+    drawn = int(np.isfinite(proj.coords).all(1).sum())
+    assert len(root.findall(f"{ns}circle")) == drawn
+    texts = [t.text for t in root.findall(f"{ns}text")]
+    assert "A <b>" in texts and "rain & storm" in texts  # escaped in the file, exact when read
+    assert b"<b>" not in data
+
+
 # ---------------------------------------------------------------------------- the CLI
 
 
