@@ -55,6 +55,9 @@ PERSIST = (
     "an_restrict",
     "q_k",
     "cluster_label",
+    "cmp_b",
+    "cmp_k",
+    "cmp_analogies",
 )
 
 
