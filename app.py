@@ -19,7 +19,9 @@ st.navigation(
         st.Page("pages/4_Clusters.py", title="Clusters", icon=":material/bubble_chart:"),
         st.Page("pages/5_Quality.py", title="Quality", icon=":material/straighten:"),
         st.Page("pages/6_Compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/7_Labels.py", title="Labels", icon=":material/label:"),
         st.Page("pages/8_Export.py", title="Export", icon=":material/download:"),
         st.Page("pages/9_Tour.py", title="Tour", icon=":material/slideshow:"),
+        st.Page("pages/10_Train.py", title="Train", icon=":material/model_training:"),
     ]
 ).run()

@@ -46,7 +46,7 @@ def _go(pg, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_shared_view_and_tour(app_spaces: Path, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     spaces = tmp_path / "spaces"
     shutil.copytree(app_spaces / "iris", spaces / "iris")
@@ -77,7 +77,10 @@ def test_shared_view_and_tour(app_spaces: Path, tmp_path: Path) -> None:
             b.goto(shared)
             b.get_by_text("10 item(s) contain").wait_for()
             _idle(b)
-            assert b.get_by_label("Highlight items containing").input_value() == "iris-00"
+            # The box shows the shared search (waiting out a re-render in progress).
+            expect(b.get_by_label("Highlight items containing")).to_have_value(
+                "iris-00", timeout=30_000
+            )
 
             # Three views into a tour, saved with the space, then presented.
             _add_to_tour(b, "One: the map")

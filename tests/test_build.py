@@ -54,6 +54,9 @@ def test_vector_samples_build(tmp_path: Path, name: str) -> None:
 
 def test_sample_catalogue() -> None:
     assert {"words-glove", "words-minilm", "news-minilm", "digits"} <= set(SAMPLES)
+    labelled = {"wordnet-minilm", "wordnet-glove", "fortune-minilm", "fashion-mnist"}
+    assert labelled <= set(SAMPLES)
+    assert {SAMPLES[n].kind for n in labelled} == {"words", "text", "vectors"}
     _, glove = load_sample("words-glove")
     assert glove.vectors is not None and glove.vectors.shape == (400_000, 50)
     assert glove.map_rows == 20_000 and glove.items["id"].iloc[0] == "the"

@@ -93,16 +93,16 @@ def sample_cards(built: set[str]) -> None:
                 build_sample_now(s.name)
 
 
-def _safe_name(name: str) -> str:
+def safe_name(name: str) -> str:
     # Uploaded names are hostile: keep only a plain base name.
     base = Path(name.replace("\\", "/")).name
     base = re.sub(r"[^A-Za-z0-9._-]", "_", base).lstrip(".") or "upload"
     return base[:120]
 
 
-def _upload_dir() -> Path:
+def upload_dir() -> Path:
     """This session's private upload folder: a new temporary folder outside the spaces
-    folder, removed after each build (see :func:`_forget_uploads`)."""
+    folder, removed after each build (see :func:`forget_uploads`)."""
     known = st.session_state.get("upload_dir")
     if known and Path(known).is_dir():
         return Path(known)
@@ -116,19 +116,19 @@ def _upload_dir() -> Path:
     return folder
 
 
-def _forget_uploads() -> None:
+def forget_uploads() -> None:
     folder = st.session_state.pop("upload_dir", None)
     if folder and Path(folder).name.startswith("explorer-upload-"):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _save_upload(upload: Any, folder: Path) -> Path:
+def save_upload(upload: Any, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / _safe_name(upload.name)
+    path = folder / safe_name(upload.name)
     limit = limits().max_file_bytes
     if upload.size > limit:
         raise over_limit(
-            f"Bytes in {_safe_name(upload.name)}",
+            f"Bytes in {safe_name(upload.name)}",
             upload.size,
             "max_file_bytes",
             "Upload a smaller file, or fewer rows.",
@@ -155,9 +155,9 @@ def upload_flow() -> None:
     if main is None:
         return
     with friendly("Reading the file"):
-        folder = _upload_dir()
-        path = _save_upload(main, folder)
-        meta_path = _save_upload(meta, folder / "meta") if meta is not None else None
+        folder = upload_dir()
+        path = save_upload(main, folder)
+        meta_path = save_upload(meta, folder / "meta") if meta is not None else None
         fmt = detect_format(path)
         read: dict[str, Any] = {"fmt": fmt}
         build_kwargs: dict[str, Any] = {}
@@ -200,8 +200,8 @@ def upload_flow() -> None:
         )
         if limit:
             read["limit"] = int(limit)
-        name = _safe_name(
-            st.text_input("Name of the new space", value=Path(_safe_name(main.name)).stem)
+        name = safe_name(
+            st.text_input("Name of the new space", value=Path(safe_name(main.name)).stem)
         )
         overwrite = _clash(name)
         if st.button("Build space", type="primary", disabled=overwrite is None):
@@ -219,7 +219,7 @@ def upload_flow() -> None:
                 )
             finally:
                 bar.empty()
-            _forget_uploads()
+            forget_uploads()
             st.session_state["upload_gen"] = gen + 1
             set_active(name)
             st.session_state["last_summary"] = lines

@@ -58,6 +58,9 @@ PERSIST = (
     "cmp_b",
     "cmp_k",
     "cmp_analogies",
+    "rt_k",
+    "rt_n",
+    "rt_source",
 )
 
 
