@@ -295,11 +295,25 @@ def _compute(
     if progress:
         progress(0.9, "Measuring how faithful the map is")
     # UMAP's graph already holds the true neighbours; other methods search once here.
-    quality = _quality_of(space, coords, index, QUALITY_K, None if knn is None else knn[0])
+    graph = None if knn is None else knn[0]
+    return _record(space, coords, index, proj.method, proj.notes, proj.seconds, graph)
+
+
+def _record(
+    space: Space,
+    coords: np.ndarray,
+    index: VectorIndex | None,
+    method: str,
+    notes: list[str],
+    seconds: float,
+    graph: np.ndarray | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """What a map's step stores: its coordinates and its quality, measured now."""
+    quality = _quality_of(space, coords, index, QUALITY_K, graph)
     meta = {
-        "method": proj.method,
-        "notes": proj.notes,
-        "seconds": proj.seconds,
+        "method": method,
+        "notes": notes,
+        "seconds": seconds,
         "quality": _quality_record(quality),
     }
     return {"coords": coords, "preservation": quality.preservation}, meta
@@ -328,14 +342,7 @@ def _axis_compute(
     notes.insert(0, f"x runs from {ax.name.replace(' → ', ' (left) to ')} (right).")
     if progress:
         progress(0.9, "Measuring how faithful the map is")
-    quality = _quality_of(space, coords, index, QUALITY_K)
-    meta = {
-        "method": "axis",
-        "notes": notes,
-        "seconds": time.perf_counter() - t0,
-        "quality": _quality_record(quality),
-    }
-    return {"coords": coords, "preservation": quality.preservation}, meta
+    return _record(space, coords, index, "axis", notes, time.perf_counter() - t0)
 
 
 def given_columns(space: Space) -> list[str]:
@@ -369,14 +376,7 @@ def _given_compute(
     missing = int(np.isnan(coords[:, 0]).sum())
     if missing:
         notes.append(f"{missing} item(s) have no given position and are not drawn.")
-    quality = _quality_of(space, coords, index, QUALITY_K)
-    meta = {
-        "method": "given",
-        "notes": notes,
-        "seconds": time.perf_counter() - t0,
-        "quality": _quality_record(quality),
-    }
-    return {"coords": coords, "preservation": quality.preservation}, meta
+    return _record(space, coords, index, "given", notes, time.perf_counter() - t0)
 
 
 def _decode(stored: steps.Stored) -> Projection:

@@ -136,10 +136,18 @@ if label_cols:
     label = st.selectbox("Label column", label_cols, key="cluster_label")
     truth = space.items[label].iloc[: space.n_map].astype(str).to_numpy()
     keep = result.labels >= 0
-    agree = cluster_agreement(result.labels[keep], truth[keep])
-    c1, c2 = st.columns(2)
-    c1.metric("Adjusted Rand index", f"{agree['ari']:.3f}")
-    c2.metric("Normalised mutual information", f"{agree['nmi']:.3f}")
-    st.dataframe(agree["table"], width="stretch", key="cluster_crosstab")
+    if not keep.any():
+        st.caption(
+            "Every item is noise in this clustering, so there is nothing to compare: lower "
+            "HDBSCAN's min cluster size, or use KMeans."
+        )
+    else:
+        with common.friendly("Comparing with the labels"):
+            agree = cluster_agreement(result.labels[keep], truth[keep])
+            c1, c2 = st.columns(2)
+            c1.metric("Adjusted Rand index", f"{agree['ari']:.3f}")
+            c2.metric("Normalised mutual information", f"{agree['nmi']:.3f}")
+            st.caption(f"Measured on the {int(keep.sum()):,} clustered items (noise left out).")
+            st.dataframe(agree["table"], width="stretch", key="cluster_crosstab")
 else:
     st.caption("This space has no categorical label column to compare with.")

@@ -310,6 +310,7 @@ def test_export_page_offers_every_download(
         "Table (Parquet)",
         "Map (HTML)",
         "Map (PNG)",
+        "Map (SVG)",
         "Projector bundle (zip)",
     ]
     # Nothing was built yet: every file is made on click (a deferred callable).

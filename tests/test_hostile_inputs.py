@@ -123,3 +123,23 @@ def test_a_5d_umap_of_4d_vectors_clusters_them_as_they_are() -> None:
     res = cluster(x, ClusterParams(algorithm="kmeans", features="umap5", n_clusters=3))
     assert res.ran_on == "KMeans on the 4-d vectors"
     assert any("only 4 dimensions" in n for n in res.notes)
+
+
+def test_clusters_page_with_only_noise_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.build import build_space
+
+    root = Path(__file__).resolve().parent.parent
+    rng = np.random.default_rng(0)
+    items = pd.DataFrame({"id": [f"i{i}" for i in range(30)], "kind": ["a", "b", "c"] * 10})
+    build_space(items, rng.normal(size=(30, 8)), tmp_path / "spaces" / "flat")
+    monkeypatch.setenv("EXPLORER_SPACES", str(tmp_path / "spaces"))
+    monkeypatch.chdir(root)
+    at = AppTest.from_file(str(root / "pages/4_Clusters.py"), default_timeout=300)
+    at.session_state["space_folder"] = "flat"
+    at.run()  # HDBSCAN finds no dense group in 30 random points: all noise
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Every item is noise" in c.value for c in at.caption)

@@ -279,7 +279,7 @@ def env(hostile_spaces: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def page(path: str, spaces: Path, **state: object) -> AppTest:
     at = AppTest.from_file(str(ROOT / path), default_timeout=300)
     folder = spaces / "hostile"
-    at.session_state["space_folder"] = str(folder.resolve())
+    at.session_state["space_folder"] = str(folder)
     pca = {
         "method": "pca",
         "dims": 2,
@@ -292,6 +292,13 @@ def page(path: str, spaces: Path, **state: object) -> AppTest:
     }
     # A fast PCA map, keyed by the folder as the pages name it (as given, or resolved).
     at.session_state["map_params"] = {str(folder): pca, str(folder.resolve()): pca}
+    # Four KMeans clusters of the 40 hostile items, so their (hostile) names show.
+    from dataclasses import asdict
+
+    from explorer.cluster import ClusterParams
+
+    kmeans = asdict(ClusterParams(algorithm="kmeans", n_clusters=4))
+    at.session_state["cluster_params"] = {str(folder): kmeans}
     for k, v in state.items():
         at.session_state[k] = v
     return at
