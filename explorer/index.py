@@ -249,15 +249,15 @@ def _unavailable(why: str) -> IndexUnavailable:
     )
 
 
-def _load_checked(folder: Path, space: Space) -> VectorIndex:
+def _load_checked(folder: Path, space: Space, name: str | None = None) -> VectorIndex:
     """Load the index saved with `space`, after checking everything hnswlib will trust.
 
     The index files must be listed in the (sealed) manifest with matching checksums,
     belong to this content, and (for hnswlib) have a structure that fits the space:
     a file that fails any check is never handed to hnswlib.
     """
-    name = folder.name
-    man = read_manifest(folder)
+    name = name or folder.name
+    man = read_manifest(folder, name)
     files = man["files"]
     if "index.json" not in files or "index_rows.npy" not in files:
         raise _unavailable("is missing")
@@ -302,7 +302,7 @@ def open_index(folder: Path, space: Space) -> VectorIndex:
             damaged or does not fit the space; the message says how to rebuild it (an
             explicit build action). A damaged file is never given to hnswlib.
     """
-    return _load_checked(Path(folder).resolve(), space)
+    return _load_checked(Path(folder).resolve(), space, Path(folder).name)
 
 
 def _pad_exclude(exclude: np.ndarray | list[list[int]] | None, m: int) -> np.ndarray:

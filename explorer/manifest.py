@@ -81,16 +81,16 @@ def seal(man: Mapping[str, Any]) -> str:
     return str(xxhash.xxh3_64_hexdigest(blob.encode()))
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
+def read_manifest(folder: Path, name: str | None = None) -> dict[str, Any]:
     """The validated manifest of the space in `folder`.
 
     Raises:
         IncompleteSpaceError: no manifest, one that is not a small JSON file, one
             that fails validation or whose seal does not match. The message names
-            the space by its folder name only, never a server path.
+            the space by its name (`name`, else the folder's), never a server path.
     """
     folder = Path(folder)
-    name = folder.name
+    name = name or folder.name  # the space's name, not its hidden version folder's
     if not folder.is_dir():
         raise IncompleteSpaceError(
             f"There is no space named '{name}' (it was removed, or is being replaced). "

@@ -366,7 +366,7 @@ def open_space(folder: Path) -> Space:
     if not folder.is_dir():
         raise InputError(f"There is no space named '{name}'. Pick one from the list.")
     real = folder.resolve()  # one version throughout, even if a rebuild swaps it now
-    man = read_manifest(real)
+    man = read_manifest(real, name)
     for rel in CORE_FILES:
         verify_file(real, rel, man["files"][rel], name)
     try:

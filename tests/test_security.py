@@ -371,6 +371,14 @@ def test_engine_messages_name_spaces_not_paths(tmp_path: Path) -> None:
         open_space(tmp_path / "nope")
     for err in (damaged, missing):
         assert str(tmp_path) not in str(err.value) and "'" in str(err.value)
+    # Named as the user knows it, not by its hidden version folder.
+    assert "space 's'" in str(damaged.value) and ".v-" not in str(damaged.value)
+    other = _build(tmp_path / "deep" / "t")
+    space = open_space(other)
+    (other.resolve() / "index_rows.npy").write_bytes(b"x")
+    with pytest.raises(IndexUnavailable) as index_err:
+        open_index(other, space)
+    assert ".v-" not in str(index_err.value) and str(tmp_path) not in str(index_err.value)
 
 
 # ----------------------------------------------------------------- 9. shared index
