@@ -18,6 +18,7 @@ import pandas as pd
 from .embed import embed_texts
 from .errors import InputError
 from .index import IndexParams, VectorIndex, build_index, tune_ef
+from .jobs import stage
 from .models import Precision, resolve_model
 from .samples import load_sample
 from .space import Metric, Space, make_space
@@ -72,12 +73,6 @@ class BuildSummary:
         out.extend(self.notes)
         out.append("Took " + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items()))
         return out
-
-
-def _stage(progress: Progress | None, lo: float, hi: float) -> Progress | None:
-    if progress is None:
-        return None
-    return lambda f, msg: progress(lo + (hi - lo) * max(0.0, min(1.0, f)), msg)
 
 
 def index_space(
@@ -256,7 +251,7 @@ def _build_into(
     emb = _Embedded(vectors)
     if vectors is None:
         t = time.perf_counter()
-        emb = _embed(items, model, precision, cache_dir, _stage(progress, 0.0, 0.75), notes)
+        emb = _embed(items, model, precision, cache_dir, stage(progress, 0.0, 0.75), notes)
         seconds["embed"] = time.perf_counter() - t
     mat = np.asarray(emb.vectors)
     if metric is None:
@@ -279,7 +274,7 @@ def _build_into(
     seconds["save"] = time.perf_counter() - t
     t = time.perf_counter()
     space = open_space(version)
-    index = index_space(version, space, index_params, _stage(progress, 0.8, 0.99))
+    index = index_space(version, space, index_params, stage(progress, 0.8, 0.99))
     seconds["index"] = time.perf_counter() - t
     update_manifest(
         version,

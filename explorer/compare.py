@@ -20,6 +20,7 @@ import pandas as pd
 from .cluster import cluster_space
 from .errors import InputError
 from .index import VectorIndex, open_index, rows_knn
+from .jobs import stage
 from .linalg import procrustes
 from .metrics import cluster_agreement
 from .project import ProjectionParams, default_params, project_space
@@ -531,14 +532,6 @@ def _add_extras(
             out.notes.append("Analogy accuracy is for word spaces: skipped.")
 
 
-def _stage(progress: Progress | None, lo: float, hi: float) -> Progress | None:
-    """`progress` for a stage that runs from `lo` to `hi` of the whole."""
-    if progress is None:
-        return None
-    report = progress
-    return lambda f, msg: report(lo + (hi - lo) * f, msg)
-
-
 def compare_folders(
     folder_a: str | Path,
     folder_b: str | Path,
@@ -567,10 +560,9 @@ def compare_folders(
         labels = cluster_space(space, folder=folder, index=index).labels
         opened.append((space, index, proj.coords, labels))
     (a, ia, ma, la), (b, ib, mb, lb) = opened
-    stage = _stage(progress, 0.4, 1.0)
     return compare_spaces(
         a, b, params, index_a=ia, index_b=ib, maps=(ma, mb), labels=(la, lb),
-        analogies=analogies, progress=stage,
+        analogies=analogies, progress=stage(progress, 0.4, 1.0),
     )  # fmt: skip
 
 

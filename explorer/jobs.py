@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from .errors import ExplorerError
 
-__all__ = ["Job", "JobQueue", "JobStatus", "Progress", "progress_writer"]
+__all__ = ["Job", "JobQueue", "JobStatus", "Progress", "progress_writer", "stage"]
 
 Progress = Callable[[float, str], None]
 State = Literal["queued", "running", "done", "failed"]
@@ -77,6 +77,14 @@ class Job:
     future: Future[Any]
     progress_file: Path
     submitted: float = field(default_factory=time.monotonic)
+
+
+def stage(progress: Progress | None, lo: float, hi: float) -> Progress | None:
+    """`progress` for a stage that runs from `lo` to `hi` (0..1) of the whole work."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda f, msg: report(lo + (hi - lo) * max(0.0, min(1.0, f)), msg)
 
 
 def progress_writer(path: str | Path, every: float = 0.2) -> Progress:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..jobs import stage
 from .corpus import Corpus, load_corpus
 
 __all__ = [
@@ -376,12 +377,6 @@ def _description(trained: Trained, corpus: Corpus) -> str:
     )
 
 
-def _stage(progress: Progress | None, lo: float, hi: float) -> Progress | None:
-    if progress is None:
-        return None
-    return lambda f, msg: progress(lo + (hi - lo) * max(0.0, min(1.0, f)), msg)
-
-
 def train_and_save(
     corpus: Corpus,
     params: Word2VecParams,
@@ -411,12 +406,12 @@ def train_and_save(
             "that it should be replaced."
         )
     trained = train_word2vec(
-        corpus, params, progress=_stage(progress, 0.0, 0.85), on_epoch=on_epoch
+        corpus, params, progress=stage(progress, 0.0, 0.85), on_epoch=on_epoch
     )
     notes: list[str] = []
     seconds = {"train": round(trained.seconds, 3)}
     t = time.perf_counter()
-    comparison = _compare(trained, compare, notes, _stage(progress, 0.85, 0.9))
+    comparison = _compare(trained, compare, notes, stage(progress, 0.85, 0.9))
     if compare:
         seconds["compare"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
@@ -427,7 +422,7 @@ def train_and_save(
         comparison=comparison,
         notes=notes,
         overwrite=overwrite,
-        progress=_stage(progress, 0.9, 1.0),
+        progress=stage(progress, 0.9, 1.0),
     )
     return TrainSummary(
         folder=str(folder),
