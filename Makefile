@@ -24,6 +24,7 @@ demo: setup
 	@$(PY) -m explorer info $(SPACES)/words-glove >/dev/null 2>&1 || \
 		$(PY) -m explorer build --sample words-glove --out $(SPACES)/words-glove --overwrite
 	@$(PY) -m explorer project $(SPACES)/words-glove --method umap
+	@$(PY) -m explorer cluster $(SPACES)/words-glove >/dev/null
 
 run: demo
 	EXPLORER_SPACES=$(SPACES) $(PY) -m streamlit run app.py --server.port $(PORT)
