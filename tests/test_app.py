@@ -14,6 +14,11 @@ PAGES = [
     "pages/3_Analogies.py",
     "pages/4_Clusters.py",
     "pages/5_Quality.py",
+    "pages/6_Compare.py",
+    "pages/7_Labels.py",
+    "pages/8_Export.py",
+    "pages/9_Tour.py",
+    "pages/10_Train.py",
 ]
 
 
@@ -85,7 +90,8 @@ def test_home_switches_space_from_saved_list(env: Path) -> None:
 def test_every_page_renders(env: Path, path: str) -> None:
     at = page(path, env).run()
     no_errors(at)
-    assert at.title[0].value.endswith(("Map", "Neighbours", "Analogies", "Clusters", "Quality"))
+    titles = ("Map", "Neighbours", "Analogies", "Clusters", "Quality", "Compare", "Labels")
+    assert at.title[0].value.endswith((*titles, "Export", "Tour", "Train"))
 
 
 def test_map_colour_search_and_selection(env: Path) -> None:
