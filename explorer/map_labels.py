@@ -53,7 +53,7 @@ def place_labels(
     *,
     width_px: int = 1000,
     height_px: int = 640,
-    max_labels: int = 40,
+    max_labels: int = 30,
     min_font: float = 11.0,
     max_font: float = 22.0,
 ) -> list[MapLabel]:

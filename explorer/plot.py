@@ -87,6 +87,7 @@ def scatter_map(
     height: int = 640,
     axis_titles: tuple[str, str] | None = None,
     map_labels: Sequence[MapLabel] = (),
+    muted: Sequence[str] = (),
 ) -> Any:
     """An interactive 2-D (WebGL) or 3-D scatter of a map.
 
@@ -101,6 +102,7 @@ def scatter_map(
         axis_titles: show the x and y axes with these titles (semantic axes, whose
             directions mean something); else the axes of a map are hidden.
         map_labels: names written on a 2-D map (``explorer.map_labels.place_labels``).
+        muted: categories drawn in light grey and listed last (e.g. clustering noise).
 
     Every trace carries the row numbers in ``customdata`` so selections map back to items
     (1-D, so a selected point reports its row as a scalar).
@@ -125,7 +127,7 @@ def scatter_map(
     fig = go.Figure()
     add = _trace_adder(fig, coords, _hover(np.asarray(labels, dtype=object)), ids)
     base = {"size": size, "opacity": opacity}
-    for rows, name, marker, legend in _colour_groups(ok, colour, colour_name, numeric, base):
+    for rows, name, marker, legend in _colour_groups(ok, colour, colour_name, numeric, base, muted):
         add(rows, name, marker, legend)
     if three and n > 20_000:
         # scatter3d draws each marker as a triangulated glyph: a square is far fewer
@@ -197,6 +199,7 @@ def _colour_groups(
     colour_name: str,
     numeric: bool | None,
     base: Marker,
+    muted: Sequence[str] = (),
 ) -> list[tuple[np.ndarray, str, Marker, bool]]:
     """The traces of the drawn rows `ok`: (rows, name, marker, in legend) each."""
     if colour is None:
@@ -221,9 +224,16 @@ def _colour_groups(
     cats = colour.astype("string").fillna("(missing)").to_numpy(dtype=object)
     counts = pd.Series(cats[ok]).value_counts()
     top = list(counts.index[: MAX_CATEGORIES - 1] if len(counts) > MAX_CATEGORIES else counts.index)
+    # Muted categories (noise) are grey and listed last; the others take the palette.
+    shown = sorted((c for c in top if c not in muted), key=_natural)
     groups = [
         (ok[cats[ok] == cat], plot_text(cat), {**base, "color": PALETTE[i % len(PALETTE)]}, True)
-        for i, cat in enumerate(sorted(top, key=_natural))
+        for i, cat in enumerate(shown)
+    ]
+    groups += [
+        (ok[cats[ok] == cat], plot_text(cat), {**base, "color": OTHER_COLOUR}, True)
+        for cat in top
+        if cat in muted
     ]
     rest = ok[~np.isin(cats[ok], top)]
     other = f"other ({len(counts) - len(top)} values)"

@@ -118,7 +118,9 @@ if colour_by == "cluster":
             if level == "broad regions" and len(cl.clusters) > 3:
                 broad = ui_cache.broad_level(folder, space.fingerprint, cl.labels, cl)
                 short = {g.cluster: " · ".join(g.terms[:3]) for g in broad.groups}
-                on_map_names = place_labels(proj.coords, broad.labels, short, max_font=26)
+                on_map_names = place_labels(
+                    proj.coords, broad.labels, short, max_labels=12, max_font=24
+                )
             else:
                 short = {c.cluster: " · ".join(c.terms[:3]) for c in cl.clusters}
                 on_map_names = place_labels(proj.coords, cl.labels, short)
@@ -168,6 +170,7 @@ fig = scatter_map(
     dim_others=bool(highlight),
     axis_titles=common.axis_titles(common.map_params(folder)) if proj.method == "axis" else None,
     map_labels=on_map_names,
+    muted=("noise",) if colour_by == "cluster" else (),
 )
 n_drawn = int((~np.isnan(proj.coords).any(axis=1)).sum())
 st.caption(

@@ -29,6 +29,7 @@ with st.form("cluster_form"):
         ALGORITHMS,
         index=ALGORITHMS.index(current["algorithm"]),
         format_func={
+            "auto": "Automatic (HDBSCAN, or KMeans when HDBSCAN leaves much noise)",
             "kmeans": "KMeans",
             "hdbscan": "HDBSCAN",
             "agglomerative": "Agglomerative",

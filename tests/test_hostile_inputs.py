@@ -140,6 +140,10 @@ def test_clusters_page_with_only_noise_says_so(
     monkeypatch.chdir(root)
     at = AppTest.from_file(str(root / "pages/4_Clusters.py"), default_timeout=300)
     at.session_state["space_folder"] = "flat"
+    from dataclasses import asdict
+
+    hdbscan = asdict(ClusterParams(algorithm="hdbscan"))
+    at.session_state["cluster_params"] = {str(tmp_path / "spaces" / "flat"): hdbscan}
     at.run()  # HDBSCAN finds no dense group in 30 random points: all noise
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("Every item is noise" in c.value for c in at.caption)

@@ -60,11 +60,12 @@ def test_the_map_page_names_its_clusters(app_spaces: Path, monkeypatch: pytest.M
     folder = str(app_spaces / "words")
     at.session_state["space_folder"] = folder
     at.session_state["map_params"] = {folder: {"method": "pca"}}
+    at.session_state["map_level"] = "each cluster"
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     notes = fig["layout"].get("annotations", [])
-    assert len(notes) >= 4  # the default KMeans' clusters, named where they lie
+    assert len(notes) >= 4  # the default clustering's clusters, named where they lie
     assert all("<" not in a["text"] for a in notes)
 
 
