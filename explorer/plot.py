@@ -11,6 +11,7 @@ comes from untrusted uploads.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -269,11 +270,14 @@ def _map_layout(
         fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
 
 
-def _natural(value: object) -> tuple[int, float | str]:
+def _natural(value: object) -> tuple[int, float, str]:
+    """Numbers in order, and labels led by a number ("10: rain · storm") by that number."""
+    text = str(value)
     try:
-        return (0, float(str(value)))
+        return (0, float(text), "")
     except ValueError:
-        return (1, str(value))
+        lead = re.match(r"^(\d+)(?::|\s)", text)
+        return (1, float(lead.group(1)), text) if lead else (2, 0.0, text)
 
 
 def analogy_figure(layout: AnalogyLayout) -> Any:

@@ -209,3 +209,17 @@ def test_row_ids_past_uint16_are_int32() -> None:
     assert main["customdata"]["dtype"] == hl["customdata"]["dtype"] == "i4"
     assert _decode(main["customdata"]).tolist() == list(range(n))
     assert _decode(hl["customdata"]).tolist() == [n - 1]
+
+
+def test_cluster_legend_runs_in_cluster_order() -> None:
+    import pandas as pd
+
+    from explorer.plot import scatter_map
+
+    labels = ["10: rain", "2: sun", "1: snow", "noise"] * 5
+    coords = np.random.default_rng(0).normal(size=(20, 2)).astype(np.float32)
+    fig = scatter_map(coords, np.array(labels, dtype=object), colour=pd.Series(labels),
+                      muted=("noise",))  # fmt: skip
+    names = [t.name for t in fig.data]
+    assert names == ["1: snow", "2: sun", "10: rain", "noise"]  # noise last, in grey
+    assert fig.data[-1].marker.color == "#C8C8C8"
