@@ -23,6 +23,7 @@ from .project import ProjectionParams
 from .store import atomic_write_bytes, check_space_name, digests, edit_manifest
 
 __all__ = [
+    "MAX_SELECTION",
     "PAGES",
     "Tour",
     "View",
@@ -38,7 +39,7 @@ __all__ = [
 
 PAGES = ("map", "neighbours", "analogies", "clusters", "quality")
 _MAX_TEXT = 500  # characters of any one field
-_MAX_SELECTION = 2000  # ids in a selection
+MAX_SELECTION = 2000  # ids in a selection
 _MAX_VIEWS = 100  # views in a tour
 _MAX_TOUR_BYTES = 1 << 20
 _PROBE_KEYS = ("a", "b", "c", "item")
@@ -110,8 +111,8 @@ def make_view(data: Mapping[str, Any]) -> View:
     selection = data.get("selection", ())
     if isinstance(selection, str):
         selection = [s for s in selection.split(",") if s]
-    if not isinstance(selection, list | tuple) or len(selection) > _MAX_SELECTION:
-        raise InputError(f"A view's selection is a list of at most {_MAX_SELECTION:,} ids.")
+    if not isinstance(selection, list | tuple) or len(selection) > MAX_SELECTION:
+        raise InputError(f"A view's selection is a list of at most {MAX_SELECTION:,} ids.")
     probe = data.get("probe", {})
     if not isinstance(probe, Mapping) or any(k not in _PROBE_KEYS for k in probe):
         raise InputError(f"A view's probe has the keys {', '.join(_PROBE_KEYS)} only.")

@@ -197,7 +197,10 @@ rows = sorted(
 if len(rows) == 1 and rows[0] != focus:
     st.session_state["map_focus"] = rows[0]
     st.rerun()
-if len(rows) > 1:
+if len(rows) > views.MAX_SHARED_SELECTION:
+    # A view carries at most this many ids; a larger selection stays on this page only.
+    st.session_state.pop(views.SELECTION, None)
+elif len(rows) > 1:
     st.session_state[views.SELECTION] = [str(space.ids[r]) for r in rows]
 elif shared:
     rows = sorted(shared)

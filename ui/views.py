@@ -15,7 +15,14 @@ import streamlit as st
 from explorer.errors import ExplorerError, user_message
 from explorer.project import ProjectionParams
 from explorer.safe_text import md
-from explorer.views import PAGES, View, make_view, view_from_query, view_to_query
+from explorer.views import (
+    MAX_SELECTION,
+    PAGES,
+    View,
+    make_view,
+    view_from_query,
+    view_to_query,
+)
 
 from . import common
 
@@ -29,6 +36,7 @@ PAGE_FILES = {
 }
 APPLIED = "view_applied"  # the query last applied, so a rerun does not apply it again
 SELECTION = "map_selection_ids"  # ids selected on the Map (a short list of str)
+MAX_SHARED_SELECTION = MAX_SELECTION  # the most ids a view carries
 ITEM = "view_item"  # an item a view asks the Neighbours page to show
 DRAFT = "tour_draft"  # views added to the tour being made (list of small dicts)
 PRESENTING = "presenting"  # {"title", "views": [dicts], "i"} while a tour is shown
