@@ -191,6 +191,7 @@ def test_upload_csv_builds_and_maps(page, server, tmp_path: Path) -> None:  # ty
     page.goto(server)
     wait_idle(page)
     page.get_by_role("tab", name="Upload data").click()
+    wait_idle(page)  # the tab's own rerun ends before the upload starts another
     page.locator("input[type=file]").first.set_input_files(str(path))
     page.get_by_text("Preview of notes.csv").wait_for()
     wait_idle(page)
@@ -211,6 +212,7 @@ def test_upload_csv_builds_and_maps(page, server, tmp_path: Path) -> None:  # ty
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").click()
     wait_idle(page)
     page.get_by_role("tab", name="Upload data").click()
+    wait_idle(page)  # the tab's own rerun ends before the upload starts another
     page.locator("input[type=file]").first.set_input_files(str(path))
     page.get_by_text("A space named 'notes' already exists.").wait_for()
     build = page.get_by_role("button", name="Build space")
@@ -227,6 +229,7 @@ def test_bad_upload_shows_a_friendly_error(page, server, tmp_path: Path) -> None
     page.goto(server)
     wait_idle(page)
     page.get_by_role("tab", name="Upload data").click()
+    wait_idle(page)  # the tab's own rerun ends before the upload starts another
     page.locator("input[type=file]").first.set_input_files(str(path))
     page.get_by_test_id("stAlert").filter(has_text="rows").first.wait_for()
     wait_idle(page)
