@@ -18,9 +18,8 @@ import pandas as pd
 
 from bench.common import Row
 from bench.load import (
-    BROWSER_ARGS,
-    CHROMIUM,
     MemorySampler,
+    launch,
     run_sessions,
     start_server,
     stop_server,
@@ -57,7 +56,7 @@ def run(quick: bool) -> list[Row]:
     n = 5_000 if quick else 20_000
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as d, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = launch(p)
         results = {}
         for with_map in (False, True):
             root = Path(d) / f"spaces-{with_map}"

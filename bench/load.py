@@ -121,11 +121,17 @@ class Outcome:
     map_points: int = 0
 
 
-def _wait_idle(pg: Any) -> None:
+def wait_idle(pg: Any, timeout: int = WAIT_MS) -> None:
+    """Wait until Streamlit has finished the page's current run (ms timeout)."""
     pg.wait_for_timeout(300)
     pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT_MS
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
     )
+
+
+def launch(playwright: Any) -> Any:
+    """Debian's headless Chromium, as every browser test and benchmark here starts it."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
 
 
 def _problems(pg: Any, who: str) -> list[str]:
@@ -164,7 +170,7 @@ def run_sessions(
         out.analogies.append(_analogy_answer(pg))
         out.seconds.append(time.perf_counter() - started[i])
     for pg in pages:
-        _wait_idle(pg)
+        wait_idle(pg)
         pg.goto(f"{url}/Neighbours", wait_until="commit")
     started = []
     for pg in pages:
@@ -177,7 +183,7 @@ def run_sessions(
         button = pg.get_by_role("button", name="Download (CSV)")
         button.wait_for(timeout=WAIT_MS)
         out.seconds.append(time.perf_counter() - started[i])
-        _wait_idle(pg)
+        wait_idle(pg)
         with pg.expect_download() as dl:
             button.click()
         text = Path(dl.value.path()).read_text()
@@ -185,7 +191,7 @@ def run_sessions(
         out.errors += _problems(pg, f"session {i}")
     if mapper is not None:
         mapper.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
-        _wait_idle(mapper)
+        wait_idle(mapper)
         out.map_points = int(
             mapper.evaluate("""() => {
             const gd = document.querySelector('.js-plotly-plot');

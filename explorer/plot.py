@@ -144,17 +144,22 @@ def scatter_map(
     add(hl, plot_text(highlight_name), {**ring, "line": {"width": 2, "color": HIGHLIGHT}}, True)
     _map_layout(fig, three, title, height, colour_name, axis_titles)
     if not three:
-        for lab in map_labels:
-            fig.add_annotation(
-                x=lab.x,
-                y=lab.y,
-                text=plot_text(lab.text),
-                showarrow=False,
-                font={"size": round(lab.font), "color": "#1a1a1a"},
-                bgcolor="rgba(255,255,255,0.6)",
-                borderpad=1,
-            )
+        _write_names(fig, map_labels)
     return fig
+
+
+def _write_names(fig: Any, map_labels: Sequence[MapLabel]) -> None:
+    """Cluster names on a 2-D map, each on a faint white box so points stay visible."""
+    for lab in map_labels:
+        fig.add_annotation(
+            x=lab.x,
+            y=lab.y,
+            text=plot_text(lab.text),
+            showarrow=False,
+            font={"size": round(lab.font), "color": "#1a1a1a"},
+            bgcolor="rgba(255,255,255,0.6)",
+            borderpad=1,
+        )
 
 
 Marker = dict[str, Any]

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import start_server, stop_server
+from bench import load
+from bench.load import launch, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -46,10 +47,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        b = launch(p)
         yield b
         b.close()
 
@@ -70,10 +68,7 @@ def shot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
 
 def wait_idle(pg) -> None:  # type: ignore[no-untyped-def]
     """Wait until Streamlit has finished the current run."""
-    pg.wait_for_timeout(300)
-    pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=180_000
-    )
+    load.wait_idle(pg, timeout=180_000)
 
 
 def no_traceback(pg) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from test_safe_text import FORMULA, HTML, HTML_CATEGORY, LINK, build_hostile_space
 
-from bench.load import start_server, stop_server
+from bench import load
+from bench.load import launch, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -55,10 +56,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        b = launch(p)
         yield b
         b.close()
 
@@ -74,10 +72,7 @@ def page(browser, server):  # type: ignore[no-untyped-def]
 
 def wait_idle(pg) -> None:  # type: ignore[no-untyped-def]
     """Wait until Streamlit has finished the current run."""
-    pg.wait_for_timeout(300)
-    pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=180_000
-    )
+    load.wait_idle(pg, timeout=180_000)
 
 
 def visible_text(pg) -> str:  # type: ignore[no-untyped-def]

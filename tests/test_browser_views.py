@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import BROWSER_ARGS, CHROMIUM, start_server, stop_server
+from bench.load import CHROMIUM, launch, start_server, stop_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -22,10 +22,7 @@ WAIT = 180_000
 
 
 def _idle(pg) -> None:  # type: ignore[no-untyped-def]
-    pg.wait_for_timeout(300)
-    pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT
-    )
+    wait_idle(pg, timeout=WAIT)
 
 
 def _add_to_tour(pg, title: str) -> None:  # type: ignore[no-untyped-def]
@@ -53,7 +50,7 @@ def test_shared_view_and_tour(app_spaces: Path, tmp_path: Path) -> None:
     url, proc = start_server(spaces, "iris", tmp_path / "server.log")
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+            browser = launch(p)
             a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             a.set_default_timeout(WAIT)
             a.goto(f"{url}/Map")

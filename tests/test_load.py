@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import BROWSER_ARGS, CHROMIUM, run_sessions, start_server, stop_server
+from bench.load import CHROMIUM, launch, run_sessions, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def test_eight_sessions_and_a_map_at_once(glove_small_file: Path, tmp_path: Path
     url, proc = start_server(spaces, "words", tmp_path / "server.log")
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+            browser = launch(p)
             try:
                 out = run_sessions(browser, url, 8, ITEM, with_map=True, downloads=tmp_path)
             finally:
