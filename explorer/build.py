@@ -191,6 +191,7 @@ def build_space(
     extra: Mapping[str, Any] | None = None,
     overwrite: bool = False,
     wait: bool = False,
+    thumbnails: np.ndarray | None = None,
 ) -> tuple[Space, VectorIndex, BuildSummary]:
     """Build and save a space in `out`; embeds `items.text` when `vectors` is None.
 
@@ -203,6 +204,10 @@ def build_space(
         overwrite: replace a space of that name (else SpaceExists is raised, before
             any work).
         wait: wait for another build of the same name instead of failing at once.
+        model: with `vectors` given, the model that made them (recorded, so that text
+            queries are embedded by it: a CLIP model's text side, say).
+        thumbnails: (n, s, s, 3) uint8 small pictures of the items (images), saved
+            as ``thumbs.npy`` for hover and neighbour lists (:mod:`explorer.thumbs`).
     """
     if len(items) == 0:
         raise InputError("No rows: the input is empty, so there is nothing to build.")
@@ -222,6 +227,7 @@ def build_space(
             cache_dir,
             progress,
             extra,
+            thumbnails,
         )
     folder = Path(os.path.abspath(out))
     summary = _summary(folder, space, index, emb, seconds)
@@ -245,10 +251,12 @@ def _build_into(
     cache_dir: Path | None,
     progress: Progress | None,
     extra: Mapping[str, Any] | None,
+    thumbnails: np.ndarray | None = None,
 ) -> tuple[Space, VectorIndex, _Embedded, dict[str, float]]:
     """Every stage of a build, written into the new version folder `version`."""
     seconds: dict[str, float] = {}
-    emb = _Embedded(vectors)
+    # Given vectors keep the model that made them (checked like any other model).
+    emb = _Embedded(vectors, resolve_model(model).spec if model and vectors is not None else None)
     if vectors is None:
         t = time.perf_counter()
         emb = _embed(items, model, precision, cache_dir, stage(progress, 0.0, 0.75), notes)
@@ -271,6 +279,10 @@ def _build_into(
     if progress:
         progress(0.78, f"Saving {space.n:,} items")
     write_space_files(space, version, extra)
+    if thumbnails is not None:
+        from .thumbs import save_thumbnails
+
+        save_thumbnails(version, thumbnails, space.n)
     seconds["save"] = time.perf_counter() - t
     t = time.perf_counter()
     space = open_space(version)

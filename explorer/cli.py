@@ -54,9 +54,22 @@ def cmd_build(args: argparse.Namespace) -> None:
         if args.input:
             raise InputError("Give either INPUT or --sample, not both.")
         _, _, summary = build_sample(args.sample, Path(args.out), **common)
+    elif args.input and _images_input(args):
+        from .image_space import build_image_space, load_image_input
+
+        summary = build_image_space(
+            load_image_input(Path(args.input), max_images=args.limit),
+            Path(args.out),
+            model=args.model or "",
+            captions=Path(args.captions) if args.captions else None,
+            overwrite=args.overwrite,
+            progress=common["progress"],
+        )
     else:
         if not args.input:
             raise InputError("Give an INPUT file to build from, or --sample NAME.")
+        if args.captions:
+            raise InputError("--captions goes with images (a folder, .zip or .npy of images).")
         read = {
             "fmt": args.format,
             "text_col": args.text_col,
@@ -74,6 +87,20 @@ def cmd_build(args: argparse.Namespace) -> None:
     if common["progress"]:
         print(file=sys.stderr)
     out(args, asdict(summary), f"Built {summary.folder}\n  " + "\n  ".join(summary.lines()))
+
+
+def _images_input(args: argparse.Namespace) -> bool:
+    """Whether INPUT is a collection of images, which needs a CLIP --model."""
+    from .image_space import is_image_input
+
+    if not is_image_input(Path(args.input)):
+        return False
+    if not args.model:
+        raise InputError(
+            "INPUT holds images: give --model, a CLIP model that embeds images and text "
+            "(such as clip-ViT-B-32 or a local folder), or train one with 'train clip'."
+        )
+    return True
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -113,22 +140,44 @@ def cmd_neighbours(args: argparse.Namespace) -> None:
     from .query import text_vector
 
     space, index = open_space_and_index(args.dir)
+    modality = _modalities(space)
+    among = None
+    if args.modality:
+        among = modality == args.modality
+        if not among.any():
+            raise InputError(f"No item is of modality {args.modality!r}: {sorted(set(modality))}.")
     if args.id is not None:
         row = int(space.rows([args.id])[0])
-        hits = neighbours(space, index, row=row, k=args.k)
+        hits = neighbours(space, index, row=row, k=args.k, among=among)
         query = args.id
     elif args.text is not None:
         vec, _ = text_vector(space, args.text)
-        hits = neighbours(space, index, vector=vec, k=args.k)
+        hits = neighbours(space, index, vector=vec, k=args.k, among=among)
         query = args.text
     else:
         raise InputError("Give --id ID or --text TEXT.")
-    rows = [{"id": h.id, "text": h.text, "score": round(float(h.score), 6)} for h in hits]
+    rows = [
+        {
+            "id": h.id,
+            "text": h.text,
+            "modality": modality[h.row],
+            "score": round(float(h.score), 6),
+        }
+        for h in hits
+    ]
     out(
         args,
         {"query": query, "neighbours": rows},
-        "\n".join(f"{h.score:.4f}  {h.id}  {h.text[:80]}" for h in hits),
+        "\n".join(f"{h.score:.4f}  {modality[h.row]:<5}  {h.id}  {h.text[:80]}" for h in hits),
     )
+
+
+def _modalities(space: Any) -> Any:
+    """Each item's modality: the ``modality`` column of an image space, else "text"
+    for items with text and "vector" for given vectors without it."""
+    if "modality" in space.items.columns:
+        return space.items["modality"].astype(str).to_numpy()
+    return np.full(space.n, "text" if space.has_text else "vector", dtype=object)
 
 
 def cmd_analogy(args: argparse.Namespace) -> None:
@@ -161,9 +210,7 @@ def cmd_project(args: argparse.Namespace) -> None:
         y_to=", ".join(args.y_to or []),
         orthogonal=not args.not_orthogonal,
     )
-    proj = project_space(
-        space, params, folder=Path(args.dir), index=index, progress=progress(args)
-    )
+    proj = project_space(space, params, folder=Path(args.dir), index=index, progress=progress(args))
     if progress(args):
         print(file=sys.stderr)
     q = proj.quality
@@ -313,6 +360,7 @@ def _add_build(add: Add) -> None:
     b.add_argument("--id-col")
     b.add_argument("--format")
     b.add_argument("--metadata", help="metadata table for a vectors file")
+    b.add_argument("--captions", help="CSV of image file names and captions (with images)")
     b.add_argument("--limit", type=int)
     b.add_argument(
         "--overwrite", action="store_true", help="replace a space already saved under --out"
@@ -337,6 +385,7 @@ def _add_queries(add: Add) -> None:
     n.add_argument("--id")
     n.add_argument("--text")
     n.add_argument("-k", type=int, default=10)
+    n.add_argument("--modality", help="only items of this modality (image, text)")
     a = add("analogy", cmd_analogy, "a - b + c style probes")
     a.add_argument("dir")
     a.add_argument("--plus", nargs="+", required=True)
@@ -369,9 +418,7 @@ def _add_steps(add: Add) -> None:
                 f"--{axis}-{end}", nargs="+", metavar="TERM",
                 help=f"--method axis: terms at the {end} end of {axis} (items or free text)",
             )  # fmt: skip
-    pr.add_argument(
-        "--not-orthogonal", action="store_true", help="--method axis: keep y as given"
-    )
+    pr.add_argument("--not-orthogonal", action="store_true", help="--method axis: keep y as given")
     c = add("cluster", cmd_cluster, "cluster a space")
     c.add_argument("dir")
     c.add_argument("--method", choices=ALGORITHMS, default=cd_["algorithm"])

@@ -18,9 +18,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     from .compare import CompareParams, compare_folders
     from .project import ProjectionParams
 
-    params = CompareParams(
-        k=args.k, cka_sample=args.sample, seed=args.seed, n_listed=args.listed
-    )
+    params = CompareParams(k=args.k, cka_sample=args.sample, seed=args.seed, n_listed=args.listed)
     maps = None
     if args.map:
         chosen = ProjectionParams(method=args.map)

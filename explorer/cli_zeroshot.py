@@ -22,10 +22,14 @@ def register(add: Add) -> None:
     )
     z.add_argument("--truth", help="a column of true categories to score the labels against")
     z.add_argument("--examples", type=int, default=3, help="items shown per category")
+    z.add_argument(
+        "--modality",
+        help="score only items of this modality (image spaces: 'image', the default there)",
+    )
 
 
 def cmd_zeroshot(args: argparse.Namespace) -> None:
-    from .zeroshot import evaluate_zero_shot, zero_shot
+    from .zeroshot import evaluate_zero_shot, truth_column, zero_shot
 
     space, _ = open_space_and_index(args.dir)
     if args.truth is not None and args.truth not in space.metadata_columns:
@@ -52,7 +56,8 @@ def cmd_zeroshot(args: argparse.Namespace) -> None:
     lines = [f"{len(res.labels)} categories ({res.how})"]
     lines += [f"  {k:<24} {int(v):>8,}  {' · '.join(examples[k])}" for k, v in counts.items()]
     if args.truth is not None:
-        ev = evaluate_zero_shot(res, space.items[args.truth])
+        truth, modality = truth_column(space, args.truth, args.modality)
+        ev = evaluate_zero_shot(res, truth)
         data.update(
             accuracy=ev.accuracy,
             macro_f1=ev.macro_f1,
@@ -63,6 +68,7 @@ def cmd_zeroshot(args: argparse.Namespace) -> None:
             },
             evaluated=ev.evaluated,
             left_out=ev.left_out,
+            modality=modality,
         )
         lines.append(
             f"against {args.truth}: accuracy {ev.accuracy:.3f}, macro-F1 {ev.macro_f1:.3f}; "

@@ -39,8 +39,7 @@ def user_message(exc: BaseException, action: str = "That") -> str:
         return str(exc)
     if isinstance(exc, MemoryError):
         return (
-            f"{action} needs more memory than this machine has. "
-            "Try a smaller space or fewer rows."
+            f"{action} needs more memory than this machine has. Try a smaller space or fewer rows."
         )
     _log.error("%s failed", action, exc_info=exc)
     return (

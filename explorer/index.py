@@ -143,6 +143,7 @@ class VectorIndex:
         exclude: np.ndarray | list[list[int]] | None = None,
         exact: bool = False,
         ef: int | None = None,
+        among: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k rows and scores for each query.
 
@@ -155,6 +156,7 @@ class VectorIndex:
             ef: hnswlib's search breadth for this call (default: the index's ef_search);
                 higher is slower and closer to exact; clamped to the operator's
                 EXPLORER_MAX_EF.
+            among: (n,) bool: return only these rows (searched exactly among them).
 
         Returns:
             rows (m, k') int64 and scores (m, k') float32, best first; k' ≤ k.
@@ -167,6 +169,8 @@ class VectorIndex:
         if k < 1:
             raise InputError(f"k must be at least 1 (got {k}).")
         ex = _pad_exclude(exclude, q.shape[0])
+        if among is not None:
+            return self._search_among(q, k, ex, among)
         want = min(k + ex.shape[1], self.size)
         if want < 1:
             raise InputError("The index is empty: no row has a usable vector.")
@@ -174,6 +178,24 @@ class VectorIndex:
         keep = ~(found[:, :, None] == ex[:, None, :]).any(-1)
         k_out = min(k, int(keep.sum(1).min()))
         # Stable sort on "excluded?" moves kept hits first and keeps their order.
+        order = np.argsort(~keep, axis=1, kind="stable")[:, :k_out]
+        return np.take_along_axis(found, order, 1), np.take_along_axis(scores, order, 1)
+
+    def _search_among(
+        self, q: np.ndarray, k: int, ex: np.ndarray, among: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-k among the indexed rows marked in `among`, less each query's `ex`."""
+        mask = np.asarray(among, dtype=bool)
+        if mask.shape != (self.vectors.shape[0],):
+            raise InputError(f"'among' must mark each of the {self.vectors.shape[0]} rows.")
+        allowed = self.rows[mask[self.rows]]
+        if allowed.size == 0:
+            raise InputError("No indexed item is among the rows asked for.")
+        want = min(k + ex.shape[1], allowed.size)
+        pos, scores = exact_search(self.vectors[allowed], q, want, self.metric)
+        found = allowed[pos]
+        keep = ~(found[:, :, None] == ex[:, None, :]).any(-1)
+        k_out = min(k, int(keep.sum(1).min()))
         order = np.argsort(~keep, axis=1, kind="stable")[:, :k_out]
         return np.take_along_axis(found, order, 1), np.take_along_axis(scores, order, 1)
 

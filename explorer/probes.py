@@ -254,8 +254,13 @@ def neighbours(
     row: int | None = None,
     vector: np.ndarray | None = None,
     k: int = 10,
+    among: np.ndarray | None = None,
 ) -> list[Hit]:
     """The k nearest items to a row of the space or to a query vector, best first.
+
+    among: (n,) bool, only these rows may be returned (e.g. the images of an image–text
+    space, where a text's nearest items are otherwise all texts: the "modality gap");
+    searched exactly, with the index's own scores.
 
     Give exactly one of ``row`` (the item itself is left out) or ``vector`` ((d,) or
     (1, d), e.g. an embedded free-text query; its dimension is checked by the index).
@@ -279,9 +284,10 @@ def neighbours(
                 f"The item {str(space.ids[row])!r} has an all-zero vector: it has no "
                 "direction under cosine, so it has no neighbours."
             )
-        rows, scores = index.search(space.vectors[row][None, :], k, exclude=[[row]])
+        query, skip = space.vectors[row][None, :], [row]
     else:
-        rows, scores = index.search(np.asarray(vector), k)
+        query, skip = np.asarray(vector), []
+    rows, scores = index.search(query, k, exclude=[skip] if skip else None, among=among)
     return [_hit(space, r, s) for r, s in zip(rows[0], scores[0], strict=True)]
 
 

@@ -15,7 +15,14 @@ import numpy as np
 
 from .jobs import Progress
 
-__all__ = ["build_file", "build_sample", "make_clustering", "make_map", "rebuild_index"]
+__all__ = [
+    "build_file",
+    "build_images",
+    "build_sample",
+    "make_clustering",
+    "make_map",
+    "rebuild_index",
+]
 
 
 def make_map(folder: str, params: dict[str, Any], *, progress: Progress) -> None:
@@ -67,6 +74,24 @@ def build_file(
 
     _, _, summary = build_from_file(Path(path), Path(out), progress=progress, **build_kwargs)
     return summary.lines()
+
+
+def build_images(path: str, out: str, options: dict[str, Any], *, progress: Progress) -> list[str]:
+    """Embed the images at `path` (and `options["captions"]`) with the CLIP model
+    `options["model"]` into one space (:func:`explorer.image_space.build_image_space`)."""
+    from .image_space import build_image_space, load_image_input
+
+    captions = options.get("captions")
+    summary = build_image_space(
+        load_image_input(Path(path), max_images=options.get("limit")),
+        Path(out),
+        model=str(options.get("model") or ""),
+        captions=Path(captions) if captions else None,
+        overwrite=bool(options.get("overwrite", False)),
+        progress=progress,
+    )
+    lines: list[str] = summary.lines()
+    return lines
 
 
 def rebuild_index(folder: str, *, progress: Progress) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "match_truth",
     "parse_labels",
     "phrase_vectors",
+    "truth_column",
     "zero_shot",
     "zero_shot_job",
 ]
@@ -333,6 +334,36 @@ def evaluate_zero_shot(result: ZeroShot, truth: Sequence[object] | pd.Series) ->
         left_out=int((~keep).sum()),
         majority=str(share.index[0]),
     )
+
+
+def truth_column(
+    space: Space, column: str, modality: str | None = None
+) -> tuple[pd.Series, str | None]:
+    """The truth `column`, blank outside `modality`, and the modality scored (or None).
+
+    In a space of images and captions the captions name their class, so scoring them
+    would flatter the labels: a space with a ``modality`` column scores its images
+    unless told otherwise.
+
+    Raises:
+        InputError: no such column; `modality` given for a space without one, or unknown.
+    """
+    if column not in space.items.columns:
+        raise InputError(
+            f"No column {column!r}. Columns: {', '.join(space.metadata_columns) or 'none'}."
+        )
+    truth = space.items[column]
+    if "modality" not in space.items.columns:
+        if modality is not None:
+            raise InputError("This space has no modality column: score every item.")
+        return truth, None
+    kinds = space.items["modality"].astype(str)
+    chosen = modality or ("image" if (kinds == "image").any() else None)
+    if chosen is None:
+        return truth, None
+    if not (kinds == chosen).any():
+        raise InputError(f"No item has modality {chosen!r}; this space has {sorted(set(kinds))}.")
+    return truth.where(kinds == chosen), chosen
 
 
 def _macro_f1(true: np.ndarray, pred: np.ndarray) -> float:

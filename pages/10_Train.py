@@ -1,4 +1,4 @@
-"""Train: a Word2Vec space from the built-in corpus or your own text, set beside GloVe."""
+"""Train: Word2Vec word vectors (beside GloVe), a SimCLR image space, a teaching-size CLIP."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from explorer.safe_text import md
 from explorer.train.compare import Comparison
 from explorer.train.corpus import BUILTIN, BUILTIN_TITLE
 from explorer.train.word2vec import Word2VecParams, train_job, training_record
-from ui import common
+from ui import common, train_images
 from ui.build_ui import forget_uploads, safe_name, save_upload, upload_dir
 
 BUILTIN_CHOICE = "Built-in corpus"
@@ -27,8 +27,9 @@ common.setup("Train", ":material/model_training:")
 common.sidebar()
 st.title("Train")
 st.caption(
-    "Train Word2Vec word vectors on a corpus, open them like any other space, and see "
-    "how they compare with GloVe, which was trained on 6 billion words."
+    "Watch a space being learned: Word2Vec word vectors from a corpus, an image space by "
+    "contrastive learning (SimCLR), or images and text in one space (CLIP-style). Each "
+    "result opens like any other space."
 )
 
 
@@ -188,15 +189,29 @@ def show_comparison(cmp: Comparison, tokens: int) -> None:
         )
 
 
-corpus, default_name, upload = corpus_choice()
-name = safe_name(st.text_input("Name of the new space", value=default_name, key="tr_name"))
-clash = replace_ok(name)
-pressed, params, options = params_form()
-if pressed:
-    with common.friendly("Training"):
-        if clash is None:
-            raise InputError(f"Choose another name, or confirm replacing '{name}'.")
-        train(corpus, upload, name, params, {**options, "overwrite": bool(clash)})
+def word2vec_tab() -> None:
+    st.caption(
+        "Word2Vec learns a word's vector by predicting its neighbours in the text; compare "
+        "the result with GloVe, which was trained on 6 billion words."
+    )
+    corpus, default_name, upload = corpus_choice()
+    name = safe_name(st.text_input("Name of the new space", value=default_name, key="tr_name"))
+    clash = replace_ok(name)
+    pressed, params, options = params_form()
+    if pressed:
+        with common.friendly("Training"):
+            if clash is None:
+                raise InputError(f"Choose another name, or confirm replacing '{name}'.")
+            train(corpus, upload, name, params, {**options, "overwrite": bool(clash)})
+
+
+w2v_tab, simclr_tab, clip_tab = st.tabs(["Word2Vec", "SimCLR (images)", "CLIP (images + text)"])
+with w2v_tab:
+    word2vec_tab()
+with simclr_tab:
+    train_images.simclr_form()
+with clip_tab:
+    train_images.clip_form()
 
 folder = common.active_folder()
 if folder is not None:
@@ -207,5 +222,8 @@ if folder is not None:
                 "The active space was not trained here. Train one above to see its loss "
                 "per epoch and how it compares with GloVe."
             )
+        elif record.get("trainer") in ("simclr", "clip"):
+            st.subheader(f"The active space: {md(Path(folder).name)}")
+            train_images.show_image_record(record)
         else:
             show_record(record, f"Word2Vec on {record.get('corpus', {}).get('name', '')}")

@@ -11,12 +11,12 @@ import streamlit as st
 from explorer import ui_cache
 from explorer.axes import poles
 from explorer.map_labels import MapLabel, place_labels
-from explorer.plot import scatter_map
+from explorer.plot import add_pictures, scatter_map
 from explorer.probes import neighbours
 from explorer.project import METHODS, ProjectionParams, given_columns
 from explorer.query import substring_rows, text_vector
 from explorer.safe_text import md, to_csv_bytes
-from ui import common, views
+from ui import common, pictures, views
 
 CHART_KEY = "map_chart"
 
@@ -136,7 +136,10 @@ if needle:
 if semantic:
     with common.friendly("Semantic search"):
         vec, how = text_vector(space, semantic)
-        found = neighbours(space, index, vector=vec, k=25)
+        kinds = pictures.modality(space)
+        # Text finds images in an image–text space (else only its fellow captions).
+        images = kinds == "image" if kinds is not None and (kinds == "image").any() else None
+        found = neighbours(space, index, vector=vec, k=25, among=images)
         on_map = [h.row for h in found if h.row < space.n_map]
         highlight, hl_name = on_map, f"nearest to “{semantic}”"
         st.caption(
@@ -172,6 +175,20 @@ fig = scatter_map(
     map_labels=on_map_names,
     muted=("noise",) if colour_by == "cluster" else (),
 )
+thumbs = pictures.thumbnails(folder)
+if (
+    thumbs is not None
+    and proj.coords.shape[1] == 2
+    and st.toggle(
+        "Show pictures on the map",
+        value=True,
+        key="map_pictures",
+        help=f"Up to {pictures.MAP_PICTURES} images drawn where they lie (highlighted ones "
+        "first); zoom in to see them larger. Hover shows each point's name and caption.",
+    )
+):
+    pic_rows, pic_uris = pictures.map_pictures(thumbs, space, proj.coords, highlight)
+    add_pictures(fig, proj.coords, pic_rows, pic_uris)
 n_drawn = int((~np.isnan(proj.coords).any(axis=1)).sum())
 st.caption(
     f"{proj.method.upper()} map · all {n_drawn:,} points drawn"
@@ -210,18 +227,26 @@ table = pd.concat([space.items.iloc[: space.n_map].reset_index(drop=True), coord
 if focus_hits:
     with st.container(border=True):
         st.markdown(f"**Neighbours of {md(space.display_text[focus][:80])}**")
-        st.dataframe(
+        nb_table, nb_config = pictures.with_pictures(
             pd.DataFrame([{"id": h.id, "text": h.text, "similarity": h.score} for h in focus_hits]),
-            hide_index=True,
-            width="stretch",
+            folder,
+            space,
+            [h.row for h in focus_hits],
         )
+        focus_picture = pictures.uris(thumbs, space, [int(focus)])[0]
+        if focus_picture:
+            st.image(focus_picture, width=96)
+        st.dataframe(nb_table, hide_index=True, width="stretch", column_config=nb_config)
         if st.button("Clear"):
             st.session_state.pop("map_focus", None)
             st.rerun()
 if len(rows) > 1:
     st.subheader(f"Selection: {len(rows):,} items")
     sel = table.iloc[rows]
-    st.dataframe(sel, hide_index=True, width="stretch", key="selection_table")
+    shown, shown_config = pictures.with_pictures(sel.head(500), folder, space, rows[:500])
+    st.dataframe(
+        shown, hide_index=True, width="stretch", key="selection_table", column_config=shown_config
+    )
     st.download_button("Download selection (CSV)", to_csv_bytes(sel), "selection.csv", "text/csv")
 st.download_button(
     "Download all map coordinates (CSV)",

@@ -13,7 +13,7 @@ from explorer.metrics import map_neighbours
 from explorer.probes import neighbours
 from explorer.query import substring_rows, text_vector
 from explorer.safe_text import md, to_csv_bytes
-from ui import common, views
+from ui import common, pictures, views
 
 common.setup("Neighbours", ":material/hub:")
 space, index, folder = common.require_space()
@@ -22,6 +22,7 @@ st.title("Neighbours")
 
 mode = st.radio("Query", ["An item", "Free text"], horizontal=True, key="nb_mode")
 k = st.slider("How many neighbours (k)", 1, 100, 10, key="nb_k")
+among = pictures.modality_filter(space, "nb_modality")
 row: int | None = None
 hits = []
 # An item a shared view or a tour asks for.
@@ -60,13 +61,13 @@ with common.friendly("The search"):
             )
         if choice is not None:
             row = int(choice)
-            hits = neighbours(space, index, row=row, k=k)
+            hits = neighbours(space, index, row=row, k=k, among=among)
             st.session_state["nb_current_item"] = str(space.ids[row])
     else:
         text = st.text_input("Text", key="nb_text", placeholder="e.g. a storm hits the coast")
         if text.strip():
             vec, how = text_vector(space, text)
-            hits = neighbours(space, index, vector=vec, k=k)
+            hits = neighbours(space, index, vector=vec, k=k, among=among)
             st.caption(f"Query: {md(how)}.")
 
 if hits:
@@ -79,18 +80,24 @@ if hits:
         ]
     )
     lo = float(min(0.0, table["similarity"].min()))
+    shown, picture_config = pictures.with_pictures(table, folder, space, [h.row for h in hits])
+    if row is not None and picture_config and shown[pictures.PICTURE].notna().any():
+        query_picture = pictures.uris(pictures.thumbnails(folder), space, [row])[0]
+        if query_picture:
+            st.image(query_picture, width=96, caption="The query")
     st.dataframe(
-        table,
+        shown,
         hide_index=True,
         width="stretch",
         key="nb_table",
         column_config={
+            **picture_config,
             "similarity": st.column_config.ProgressColumn(
                 "similarity",
                 format="%.3f",
                 min_value=lo,
                 max_value=float(max(1.0, table["similarity"].max())),
-            )
+            ),
         },
     )
     st.download_button("Download (CSV)", to_csv_bytes(table), "neighbours.csv", "text/csv")

@@ -150,9 +150,7 @@ if res.analogies is not None:
 
 left, right = st.columns(2)
 left.markdown("**Most changed** (fewest neighbours in common)")
-left.dataframe(
-    pd.DataFrame([c.row() for c in res.most_changed]), hide_index=True, key="cmp_most"
-)
+left.dataframe(pd.DataFrame([c.row() for c in res.most_changed]), hide_index=True, key="cmp_most")
 right.markdown("**Least changed**")
 right.dataframe(
     pd.DataFrame([c.row() for c in res.least_changed]), hide_index=True, key="cmp_least"

@@ -26,6 +26,7 @@ from explorer.zeroshot import (
     evaluate_zero_shot,
     label_vectors,
     parse_labels,
+    truth_column,
     zero_shot_job,
 )
 from ui import common
@@ -71,7 +72,8 @@ def run_zero_shot(labels: list[str]) -> ZeroShot | None:
 
 def show_evaluation(result: ZeroShot, truth: str) -> None:
     with common.friendly("Scoring the labels"):
-        ev = evaluate_zero_shot(result, space.items[truth])
+        values, modality = truth_column(space, truth)
+        ev = evaluate_zero_shot(result, values)
         c = st.columns(4)
         c[0].metric("Accuracy", f"{ev.accuracy:.1%}")
         c[1].metric("Macro-F1", f"{ev.macro_f1:.3f}", help="F1 per category, averaged.")
@@ -82,8 +84,10 @@ def show_evaluation(result: ZeroShot, truth: str) -> None:
         )
         c[3].metric("Random baseline", f"{ev.random_baseline:.1%}", help="One category in k.")
         st.caption(
-            f"Scored on {ev.evaluated:,} items whose {md(truth)} names a category; "
-            f"{ev.left_out:,} left out. Rows: true category; columns: predicted."
+            f"Scored on {ev.evaluated:,} "
+            + (f"{md(modality)} items (the other modality is left out) " if modality else "items ")
+            + f"whose {md(truth)} names a category; {ev.left_out:,} left out. Rows: true "
+            "category; columns: predicted."
         )
         st.dataframe(ev.confusion, width="stretch", key="zs_confusion")
 

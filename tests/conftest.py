@@ -62,3 +62,76 @@ def app_spaces(tmp_path_factory: pytest.TempPathFactory, glove_small_file: Path)
     build_sample("iris", root / "iris")
     build_from_file(glove_small_file, root / "words", read_kwargs={"fmt": "glove"})
     return root
+
+
+@pytest.fixture(scope="session")
+def image_spaces(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A spaces folder with 'shapes': 60 8-bit pictures (bright squares in three places)
+    and 3 caption items, with their pixels as vectors (no model needed)."""
+    import io
+
+    from explorer.image_space import image_items, save_image_space
+    from explorer.images import read_images
+
+    rng = np.random.default_rng(1)
+    pics = rng.integers(0, 40, size=(60, 16, 16), dtype=np.uint8)
+    for i in range(60):
+        k = i % 3
+        pics[i, 4 * k : 4 * k + 6, 4 * k : 4 * k + 6] = 250
+    buf = io.BytesIO()
+    np.save(buf, pics, allow_pickle=False)
+    images = read_images(buf.getvalue(), name="shapes.npy")
+    captions = pd.DataFrame(
+        {"file": images.names[:3], "text": ["top left", "middle", "bottom right"],
+         "place": ["a", "b", "c"]}
+    )  # fmt: skip
+    items = image_items(images, captions)
+    vectors = np.concatenate(
+        [pics.reshape(60, -1).astype(np.float32), rng.normal(size=(3, 256)).astype(np.float32)]
+    )
+    root = tmp_path_factory.mktemp("image-spaces")
+    save_image_space(images, items, vectors, root / "shapes", model=None, source={"kind": "t"})
+    return root
+
+
+def make_tiny_clip(folder: Path) -> None:
+    """A random CLIP (16-d shared space, 32×32 images) saved for sentence-transformers."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules.transformer import Transformer
+    from tokenizers.pre_tokenizers import ByteLevel
+    from transformers import CLIPConfig, CLIPModel, CLIPProcessor, CLIPTokenizer
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+
+    # Byte-level pieces alone (no merges): every text tokenises, one byte a token.
+    chars = sorted(ByteLevel.alphabet())
+    vocab = {c: i for i, c in enumerate(chars)}
+    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
+    bos, eos = len(vocab), len(vocab) + 1
+    vocab.update({"<|startoftext|>": bos, "<|endoftext|>": eos})
+    tok = CLIPTokenizer(vocab=vocab, merges=[])
+    text = {"vocab_size": len(vocab), "hidden_size": 32, "intermediate_size": 64,
+            "num_hidden_layers": 2, "num_attention_heads": 2, "max_position_embeddings": 77,
+            "bos_token_id": bos, "eos_token_id": eos, "pad_token_id": eos}  # fmt: skip
+    vision = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+              "num_attention_heads": 2, "image_size": 32, "patch_size": 8}  # fmt: skip
+    torch.manual_seed(0)
+    model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16))
+    proc = CLIPProcessor(
+        image_processor=CLIPImageProcessorPil(
+            size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+        ),
+        tokenizer=tok,
+    )
+    hf = folder.parent / "hf-tiny-clip"
+    model.save_pretrained(hf)
+    proc.save_pretrained(hf)
+    SentenceTransformer(modules=[Transformer(str(hf))]).save(str(folder))
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models root holding "tiny-clip" (see :func:`make_tiny_clip`)."""
+    root = tmp_path_factory.mktemp("models")
+    make_tiny_clip(root / "tiny-clip")
+    return root

@@ -36,7 +36,8 @@ def test_build_sample_then_neighbours_project_cluster(tmp_path: Path) -> None:
     built = ok("build", "--sample", "digits", "--out", str(out))
     assert built["n"] == 1797 and built["dim"] == 64
     nb = ok("neighbours", str(out), "--id", "digit-0000", "-k", "5")["neighbours"]
-    assert len(nb) == 5 and all(set(h) == {"id", "text", "score"} for h in nb)
+    assert len(nb) == 5 and all(set(h) == {"id", "text", "modality", "score"} for h in nb)
+    assert {h["modality"] for h in nb} == {"vector"}  # given vectors, no text
     assert "digit-0000" not in [h["id"] for h in nb]
     proj = ok("project", str(out), "--method", "pca")
     assert proj["method"] == "pca" and 0.5 < proj["trustworthiness"] <= 1.0

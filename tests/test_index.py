@@ -137,3 +137,27 @@ def test_tune_ef_picks_the_smallest_ef_that_reaches_the_target() -> None:
         t2, _ = idx.search(s.vectors[sample], 10, exclude=sample[:, None], exact=True)
         f2, _ = idx.search(s.vectors[sample], 10, exclude=sample[:, None], ef=smaller[-1])
         assert recall_at_k(f2, t2, 10) < 0.99
+
+
+@pytest.mark.parametrize("metric", ["cosine", "l2"])
+def test_search_among_some_rows_is_exact_search_over_them(metric: str) -> None:
+    rng = np.random.default_rng(3)
+    data = rng.normal(size=(3000, 16)).astype(np.float32)
+    if metric == "cosine":  # a space's cosine vectors are unit rows
+        data /= np.linalg.norm(data, axis=1, keepdims=True)
+    index = build_index(data, metric)  # type: ignore[arg-type]
+    among = rng.random(3000) < 0.1
+    q = rng.normal(size=(2, 16)).astype(np.float32)
+    rows, scores = index.search(q, 7, exclude=[[int(np.flatnonzero(among)[0])], []], among=among)
+    assert among[rows].all() and rows.shape == (2, 7)
+    allowed = np.flatnonzero(among)
+    qq = q / np.linalg.norm(q, axis=1, keepdims=True) if metric == "cosine" else q
+    pos, want = exact_search(data[allowed], qq, 8, metric)  # type: ignore[arg-type]
+    assert rows[1].tolist() == allowed[pos[1, :7]].tolist()
+    assert (
+        allowed[0] not in rows[0]
+        and rows[0].tolist() == [r for r in allowed[pos[0]] if r != allowed[0]][:7]
+    )
+    np.testing.assert_allclose(scores[1], want[1, :7], rtol=1e-5)
+    with pytest.raises(InputError, match="among"):
+        index.search(q, 3, among=among[:10])

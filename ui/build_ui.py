@@ -14,6 +14,7 @@ import streamlit as st
 
 from explorer import tasks, ui_cache
 from explorer.errors import InputError
+from explorer.image_space import is_image_input
 from explorer.limits import limits, over_limit
 from explorer.models import allowed_models, local_model_choices, models_root
 from explorer.safe_text import md
@@ -25,6 +26,7 @@ from .common import friendly, job_bar, set_active, spaces_root
 
 TABLE_FORMATS = ("csv", "tsv", "parquet", "jsonl", "txt")
 UPLOAD_TYPES = [
+    "zip",
     "csv",
     "tsv",
     "tab",
@@ -142,7 +144,8 @@ def upload_flow() -> None:
     st.markdown(
         "Upload a **text table** (CSV, TSV, Parquet, JSONL, or .txt with one item per "
         "line), **vectors** (.npy, .npz, a table of numbers, the Embedding Projector's "
-        "TSV) or a **word-vector file** (word2vec, GloVe, fastText .vec)."
+        "TSV), a **word-vector file** (word2vec, GloVe, fastText .vec), or **images** "
+        "(a .zip of PNG/JPEG files, or a .npy of image arrays) to embed with a CLIP model."
     )
     # A new key after each build empties the uploaders: the built file is not kept.
     gen = st.session_state.get("upload_gen", 0)
@@ -158,6 +161,9 @@ def upload_flow() -> None:
         folder = upload_dir()
         path = save_upload(main, folder)
         meta_path = save_upload(meta, folder / "meta") if meta is not None else None
+        if is_image_input(path):
+            _images_flow(path, main.name, gen)
+            return
         fmt = detect_format(path)
         read: dict[str, Any] = {"fmt": fmt}
         build_kwargs: dict[str, Any] = {}
@@ -224,6 +230,49 @@ def upload_flow() -> None:
             set_active(name)
             st.session_state["last_summary"] = lines
             st.rerun()
+
+
+def _images_flow(path: Path, upload_name: str, gen: int) -> None:
+    """Images (a .zip, or a .npy of image arrays) and optional captions → a CLIP space."""
+    st.caption(
+        "Images: each is embedded by the image side of a CLIP model, and each caption by its "
+        "text side, into one space (the map is coloured by modality)."
+    )
+    table = st.file_uploader(
+        "Captions (optional CSV: a file name column, a caption column, any label columns)",
+        type=["csv"],
+        key=f"upload_captions_{gen}",
+    )
+    model = model_picker()
+    limit = st.number_input("Use only the first N images (0 = all)", 0, None, 0, step=1000)
+    name = safe_name(st.text_input("Name of the new space", value=Path(upload_name).stem))
+    overwrite = _clash(name)
+    if st.button("Build space", type="primary", disabled=overwrite is None):
+        captions = save_upload(table, path.parent / "captions") if table is not None else None
+        bar = st.progress(0.0, text="Reading the images…")
+        kwargs = {
+            "model": model,
+            "captions": str(captions) if captions else None,
+            "limit": int(limit) or None,
+            "overwrite": bool(overwrite),
+        }
+        try:
+            lines = ui_cache.run_job(
+                f"upload:{name}:{uuid.uuid4().hex}",
+                f"Building {name}",
+                tasks.build_images,
+                str(path),
+                str(spaces_root() / name),
+                kwargs,
+                on_status=job_bar(bar),
+            )
+        finally:
+            bar.empty()
+        forget_uploads()
+        st.session_state["upload_gen"] = gen + 1
+        set_active(name)
+        st.session_state["last_summary"] = lines
+        st.rerun()
 
 
 def _clash(name: str) -> bool | None:

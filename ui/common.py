@@ -42,6 +42,8 @@ PERSIST = (
     "map_level",
     "nb_mode",
     "nb_k",
+    "nb_modality",
+    "map_pictures",
     "nb_find",
     "nb_text",
     "an_a",

@@ -405,9 +405,7 @@ def train_and_save(
             f"A space named '{out.name}' already exists. Choose another name, or confirm "
             "that it should be replaced."
         )
-    trained = train_word2vec(
-        corpus, params, progress=stage(progress, 0.0, 0.85), on_epoch=on_epoch
-    )
+    trained = train_word2vec(corpus, params, progress=stage(progress, 0.0, 0.85), on_epoch=on_epoch)
     notes: list[str] = []
     seconds = {"train": round(trained.seconds, 3)}
     t = time.perf_counter()

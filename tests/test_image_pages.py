@@ -1,0 +1,96 @@
+"""Pages on an image space: pictures on the map and in neighbour lists (AppTest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _page(path: str, root: Path, monkeypatch: pytest.MonkeyPatch, **state: object) -> AppTest:
+    monkeypatch.setenv("EXPLORER_SPACES", str(root))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / path), default_timeout=300)
+    at.session_state["space_folder"] = "shapes"
+    at.session_state["map_params"] = {
+        str(root / "shapes"): {"method": "pca", "dims": 2, "n_neighbors": 15, "min_dist": 0.1,
+                               "init": "spectral", "n_epochs": None, "perplexity": 30.0,
+                               "seed": 42}
+    }  # fmt: skip
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
+
+
+def test_the_map_draws_pictures_where_the_images_lie(
+    image_spaces: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    at = _page("pages/1_Map.py", image_spaces, monkeypatch).run()
+    _ok(at)
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    pics = fig["layout"]["images"]
+    assert len(pics) == 60  # every image, no caption
+    assert all(p["source"].startswith("data:image/png;base64,") for p in pics)
+    assert {p["xref"] for p in pics} == {"x"}  # in data units: they grow as one zooms in
+    # Colour by modality is offered (images and captions).
+    assert "modality" in at.selectbox(key="map_colour").options
+    at.toggle(key="map_pictures").set_value(False).run()
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert not fig["layout"].get("images")
+
+
+def test_neighbours_list_images_as_pictures(
+    image_spaces: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _page("pages/2_Neighbours.py", image_spaces, monkeypatch).run()
+    _ok(at)
+    at.selectbox(key="nb_item").set_value(0).run()
+    _ok(at)
+    table = next(d.value for d in at.dataframe if "picture" in d.value.columns)
+    assert table["picture"].str.startswith("data:image/png;base64,").sum() >= 9
+    # Same-place pictures are nearest (pixels as vectors): rows 3, 6, … look alike.
+    assert table["id"].head(5).isin([f"image-{i:05d}" for i in range(0, 60, 3)]).all()
+    assert len(at.get("image")) == 1  # the query's own picture
+    # Images only by default in an image–text space; texts when asked.
+    assert set(table["modality"]) == {"image"}
+    at.radio(key="nb_modality").set_value("texts").run()
+    _ok(at)
+    table = next(d.value for d in at.dataframe if "picture" in d.value.columns)
+    assert list(table["modality"]) == ["text"] * 3  # k = 10, but there are 3 captions
+    assert table["picture"].isna().all()
+
+
+def test_the_train_page_trains_the_teaching_clip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXPLORER_SPACES", str(tmp_path / "spaces"))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "pages/10_Train.py"), default_timeout=300).run()
+    _ok(at)
+    assert [t.label for t in at.tabs] == ["Word2Vec", "SimCLR (images)", "CLIP (images + text)"]
+    at.text_input(key="cl_name").input("clip-small")
+    at.number_input(key="cl_limit").set_value(500)
+    at.number_input(key="cl_epochs").set_value(2)
+    at.button(key="cl_train").click().run()
+    _ok(at)
+    assert at.session_state["space_folder"] == "clip-small"
+    labels = {m.label for m in at.metric}
+    assert {"Zero-shot accuracy", "Chance", "Majority class"} <= labels
+    assert any("teaching-size" in i.value.lower() for i in at.info)
+    recall = next(d.value for d in at.dataframe if "direction" in d.value.columns)
+    assert list(recall["direction"]) == ["text → image", "image → text"]
+    # An upload without its captions is refused with a message, and nothing is built.
+    at.radio(key="cl_source").set_value("Upload a .zip of images").run()
+    at.text_input(key="cl_name").input("clip-upload")
+    at.button(key="cl_train").click().run()
+    assert any("Upload a .zip" in e.value for e in at.error)
+    assert not (tmp_path / "spaces" / "clip-upload").exists()
