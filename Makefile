@@ -7,7 +7,7 @@ PORT    ?= 8501
 
 .PHONY: setup demo run test test-fast check bench
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-scale.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# The CPU build of torch first: otherwise a CUDA build of several GB is pulled in.

@@ -50,7 +50,11 @@ def cmd_build(args: argparse.Namespace) -> None:
         common["metric"] = args.metric
     if args.precision:
         common["precision"] = args.precision
-    if args.sample:
+    if args.engine == "ray":
+        from .ray_build import build_from_cli
+
+        summary = build_from_cli(args)  # Ray Data's own progress bars, and stage lines
+    elif args.sample:
         if args.input:
             raise InputError("Give either INPUT or --sample, not both.")
         _, _, summary = build_sample(args.sample, Path(args.out), **common)
@@ -370,6 +374,14 @@ def _add_build(add: Add) -> None:
         "--precision",
         choices=["fp32", "bf16", "auto"],
         help="bf16: fast mode where the CPU supports it (falls back to fp32 with a note)",
+    )
+    r = b.add_argument_group("scale", "--engine ray: a text table on a Ray cluster (docs/scale.md)")
+    r.add_argument("--engine", choices=["local", "ray"], default="local")
+    r.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else local)")
+    r.add_argument("--num-workers", type=int, help="embedding actors (default: one per CPU/GPU)")
+    r.add_argument("--gpus-per-worker", type=float, default=0.0, help="GPUs per actor (0: CPU)")
+    r.add_argument(
+        "--fit-sample", type=int, default=20_000, help="points UMAP is fitted on; rest placed"
     )
     add("samples", cmd_samples, "list the built-in samples")
     add("warmup", cmd_warmup, "compile UMAP's numba code once, into the on-disk cache")

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import density as dens
+from .density import DensityImage, Shading, Window
 from .map_labels import MapLabel
 from .safe_text import plot_text
 
@@ -28,8 +30,13 @@ __all__ = [
     "MAX_CATEGORIES",
     "add_pictures",
     "analogy_figure",
+    "category_codes",
+    "category_colours",
     "colour_kind",
+    "density_map",
     "scatter_map",
+    "subset_map",
+    "top_categories",
     "section_bars",
 ]
 
@@ -57,6 +64,9 @@ PALETTE = [
     "#17BECF",
 ]
 OTHER_COLOUR = "#C8C8C8"
+# plotly's "Viridis" colour scale, whose stops a density view interpolates.
+VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779",
+           "#6ece58", "#b5de2b", "#fde725")  # fmt: skip
 HIGHLIGHT = "#111111"
 
 
@@ -90,6 +100,8 @@ def scatter_map(
     axis_titles: tuple[str, str] | None = None,
     map_labels: Sequence[MapLabel] = (),
     muted: Sequence[str] = (),
+    row_ids: np.ndarray | None = None,
+    categories: Sequence[str] | None = None,
 ) -> Any:
     """An interactive 2-D (WebGL) or 3-D scatter of a map.
 
@@ -105,6 +117,9 @@ def scatter_map(
             directions mean something); else the axes of a map are hidden.
         map_labels: names written on a 2-D map (``explorer.map_labels.place_labels``).
         muted: categories drawn in light grey and listed last (e.g. clustering noise).
+        row_ids: (n,) the space's row of each row of `coords` (default 0..n-1).
+        categories: the categories the legend names (default: the most frequent among
+            the drawn rows), so that a part of a map keeps the whole map's colours.
 
     Every trace carries the row numbers in ``customdata`` so selections map back to items
     (1-D, so a selected point reports its row as a scalar).
@@ -121,15 +136,16 @@ def scatter_map(
     # plotly sends numpy arrays as base64 typed arrays ({"dtype": "i4", "bdata": ...}), so
     # row ids cost their item size (x 4/3) a point: uint16 while every row fits, else int32
     # (never int64, which plotly.js cannot read).
-    ids = np.uint16 if n <= 2**16 else np.int32
-    ok = np.flatnonzero(drawn).astype(ids)
+    ids = _id_type(n if row_ids is None or row_ids.size == 0 else int(row_ids.max()) + 1)
+    ok: np.ndarray = np.flatnonzero(drawn).astype(_id_type(n))  # positions in `coords`
     three = dims == 3
     size = 3 if three else (4 if n > 20_000 else 6 if n > 2_000 else 8)
     opacity = 0.25 if (dim_others and len(highlight)) else (0.65 if n > 20_000 else 0.85)
     fig = go.Figure()
-    add = _trace_adder(fig, coords, _hover(np.asarray(labels, dtype=object)), ids)
+    add = _trace_adder(fig, coords, _hover(np.asarray(labels, dtype=object)), ids, row_ids)
     base = {"size": size, "opacity": opacity}
-    for rows, name, marker, legend in _colour_groups(ok, colour, colour_name, numeric, base, muted):
+    groups = _colour_groups(ok, colour, colour_name, numeric, base, muted, categories)
+    for rows, name, marker, legend in groups:
         add(rows, name, marker, legend)
     if three and n > 20_000:
         # scatter3d draws each marker as a triangulated glyph: a square is far fewer
@@ -140,7 +156,7 @@ def scatter_map(
     # hits on a 100k map must stay cheap).
     hl = np.asarray(highlight, dtype=np.int64).reshape(-1)
     hl = hl[(hl >= 0) & (hl < n)]
-    hl = hl[drawn[hl]].astype(ids)
+    hl = hl[drawn[hl]].astype(ok.dtype)
     ring = {"size": size * 2.2 + 4, "color": "rgba(0,0,0,0)"}
     add(hl, plot_text(highlight_name), {**ring, "line": {"width": 2, "color": HIGHLIGHT}}, True)
     _map_layout(fig, three, title, height, colour_name, axis_titles)
@@ -176,6 +192,151 @@ def add_pictures(fig: Any, coords: np.ndarray, rows: np.ndarray, uris: Sequence[
         )
 
 
+def subset_map(
+    coords: np.ndarray,
+    labels: np.ndarray,
+    rows: np.ndarray,
+    *,
+    window: Window | None = None,
+    colour: pd.Series | None = None,
+    highlight: Sequence[int] = (),
+    axis_titles: tuple[str, str] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """:func:`scatter_map` of the (m,) ascending `rows` of a map only (a zoomed-in view, a
+    sample of a big 3-D map), with the space's rows in ``customdata``. `coords` (n, 2|3),
+    `labels`, `colour` and `highlight` are the whole map's (so categories keep the whole
+    map's colours); the axes show exactly `window` of a 2-D map."""
+    rows = np.asarray(rows, dtype=np.int64)
+    hl = np.asarray(highlight, dtype=np.int64).reshape(-1)
+    pos = np.minimum(np.searchsorted(rows, hl), max(rows.size - 1, 0))
+    local: list[int] = pos[rows[pos] == hl].tolist() if rows.size else []
+    part = None
+    if colour is not None:
+        part = colour.iloc[rows].reset_index(drop=True)
+        if kwargs.get("numeric") is not True and colour_kind(colour) == "categorical":
+            kwargs.setdefault("categories", top_categories(colour))
+    fig = scatter_map(
+        coords[rows], np.asarray(labels, dtype=object)[rows], row_ids=rows, colour=part,
+        highlight=local, axis_titles=axis_titles, **kwargs,
+    )  # fmt: skip
+    if window is not None and coords.shape[1] == 2:
+        _window_axes(fig, window, axis_titles is not None)
+    return fig
+
+
+def _window_axes(fig: Any, window: Window, titled: bool) -> None:
+    """Show exactly `window` of a 2-D map; a new window is a new view (not the last zoom)."""
+    # Equal scales shrink the plot area rather than widen the ranges, so the view shows
+    # the window and nothing beyond it (where the picture would be blank).
+    equal = {} if titled else {"constrain": "domain"}
+    fig.update_xaxes(range=[window.x0, window.x1], autorange=False, **equal)
+    fig.update_yaxes(range=[window.y0, window.y1], autorange=False, **equal)
+    fig.update_layout(uirevision="window " + " ".join(f"{v:.9g}" for v in window.as_list()))
+
+
+def density_map(
+    coords: np.ndarray,
+    window: Window,
+    labels: np.ndarray,
+    *,
+    colour: pd.Series | None = None,
+    colour_name: str = "",
+    numeric: bool | None = None,
+    muted: Sequence[str] = (),
+    highlight: Sequence[int] = (),
+    highlight_name: str = "highlighted",
+    title: str = "",
+    height: int = 640,
+    axis_titles: tuple[str, str] | None = None,
+    map_labels: Sequence[MapLabel] = (),
+    how: Shading = "eq_hist",
+) -> tuple[Any, DensityImage]:
+    """The density view of `window` of a big 2-D map (n, 2), and its picture. `colour`:
+    categories mix in each pixel, numbers average; `highlight`: rows drawn as real points
+    on top, the first POINT_BUDGET of them; `how`: ``eq_hist`` or ``log``.
+
+    What goes to the browser, whatever n is: the picture as a PNG data URI in a layout
+    image (≤ ~0.8 MB, see ``explorer.density``), the occupied cells of a ≤ 200 × 150 grid
+    as transparent markers (x, y float32, uint16 cell id in ``customdata``, count as float32
+    marker colour for the hover) so that a selection reports cells (they are the first
+    trace, ``curve_number`` 0), the highlights with row ids, and a legend.
+    """
+    import plotly.graph_objects as go
+
+    spec, legend = _density_colours(coords, colour, colour_name, numeric, muted)
+    image = dens.render(coords, window, how=how, **spec)
+    cells = dens.occupied_cells(coords, window)
+    fig = go.Figure()
+    hidden = {"marker": {"opacity": 0}}  # the cells are there to be selected, never seen
+    fig.add_trace(go.Scattergl(
+        x=cells.centres[:, 0], y=cells.centres[:, 1], customdata=cells.ids, mode="markers",
+        marker={"size": 6, "opacity": 0, "color": cells.counts.astype(np.float32)},
+        selected=hidden, unselected=hidden, name="cells", showlegend=False,
+        hovertemplate="%{marker.color:,} points here<extra></extra>",
+    ))  # fmt: skip
+    fig.add_layout_image(
+        source=image.uri, xref="x", yref="y", x=window.x0, y=window.y1,
+        sizex=window.width, sizey=window.height, sizing="stretch", layer="below",
+        opacity=0.5 if len(highlight) else 1.0,
+    )  # fmt: skip
+    for trace in legend:
+        fig.add_trace(trace)
+    hl = np.asarray(highlight, dtype=np.int64).reshape(-1)[: dens.POINT_BUDGET]
+    if hl.size:
+        hover = _hover(np.asarray(labels, dtype=object)[hl])
+        add = _trace_adder(fig, coords[hl], hover, _id_type(coords.shape[0]), hl)
+        ring = {"size": 12, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": HIGHLIGHT}}
+        add(np.arange(hl.size), plot_text(highlight_name), ring, True)
+    _map_layout(fig, False, title, height, colour_name, axis_titles)
+    _window_axes(fig, window, axis_titles is not None)
+    fig.update_layout(dragmode="select")  # a box picks the part to see next
+    _write_names(fig, map_labels)
+    return fig, image
+
+
+def _density_colours(
+    coords: np.ndarray,
+    colour: pd.Series | None,
+    colour_name: str,
+    numeric: bool | None,
+    muted: Sequence[str],
+) -> tuple[dict[str, Any], list[Any]]:
+    """``explorer.density.render``'s colour arguments for `colour`, and the legend traces
+    that name the colours (a category each, or a colour bar)."""
+    import plotly.graph_objects as go
+
+    if colour is None:
+        return {}, []
+    dot = {"mode": "markers", "hoverinfo": "skip"}
+    if numeric or (numeric is None and colour_kind(colour) == "numeric"):
+        vals = pd.to_numeric(colour, errors="coerce").to_numpy(dtype=np.float64)
+        finite = vals[np.isfinite(vals)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        bar = {"title": {"text": plot_text(colour_name)}, "thickness": 14}
+        scale = {"colorscale": "Viridis", "showscale": True, "colorbar": bar, "cmin": lo}
+        marker = {**scale, "color": [lo, hi], "cmax": hi}
+        legend = [go.Scattergl(x=[None] * 2, y=[None] * 2, marker=marker, showlegend=False, **dot)]
+        lut = dens.colour_table(VIRIDIS)
+        return {"values": vals, "lut": lut, "value_range": (lo, hi)}, legend
+    codes, names = category_codes(colour)
+    counts = np.bincount(codes[np.isfinite(coords).all(axis=1)], minlength=len(names))
+    plan = category_colours(_top_of(counts, names), muted)
+    slot = {c: i for i, (c, _) in enumerate(plan)}
+    # Each category's palette slot; every other category shares one grey (the last).
+    slots = np.asarray([slot.get(name, len(plan)) for name in names], dtype=np.int64)
+    palette = np.asarray([dens.hex_rgb(c) for c in [*dict(plan).values(), OTHER_COLOUR]])
+    entries = [(plot_text(c), col) for c, col in plan]
+    n_other = int(((counts > 0) & (slots == len(plan))).sum())
+    if n_other > 0:
+        entries.append((f"other ({n_other} values)", OTHER_COLOUR))
+    legend = [
+        go.Scattergl(x=[None], y=[None], name=name, marker={"color": col, "size": 8}, **dot)
+        for name, col in entries
+    ]
+    return {"codes": slots[codes], "palette": palette}, legend
+
+
 def _write_names(fig: Any, map_labels: Sequence[MapLabel]) -> None:
     """Cluster names on a 2-D map, each on a faint white box so points stay visible."""
     for lab in map_labels:
@@ -193,8 +354,18 @@ def _write_names(fig: Any, map_labels: Sequence[MapLabel]) -> None:
 Marker = dict[str, Any]
 
 
-def _trace_adder(fig: Any, coords: np.ndarray, hover: np.ndarray, ids: type) -> Any:
-    """A function adding one trace of `rows` to `fig`: per point only x, y[, z], row, label."""
+def _id_type(n: int) -> type:
+    """The typed-array type of row ids below `n`: uint16 while every row fits, else int32
+    (never int64, which plotly.js cannot read)."""
+    return np.uint16 if n <= 2**16 else np.int32
+
+
+def _trace_adder(
+    fig: Any, coords: np.ndarray, hover: np.ndarray, ids: type, row_ids: np.ndarray | None = None
+) -> Any:
+    """A function adding one trace of `rows` to `fig`: per point only x, y[, z], row, label.
+
+    `row_ids` maps positions in `coords` to the space's rows (default: the identity)."""
     import plotly.graph_objects as go
 
     # float32 coordinates travel as "f4" typed arrays: 4 bytes a value, half of float64,
@@ -215,7 +386,7 @@ def _trace_adder(fig: Any, coords: np.ndarray, hover: np.ndarray, ids: type) -> 
             trace(
                 mode="markers",
                 name=name,
-                customdata=rows.astype(ids, copy=False),
+                customdata=(rows if row_ids is None else row_ids[rows]).astype(ids, copy=False),
                 text=hover[rows],
                 hovertemplate="%{text}<extra>" + (name if legend else "") + "</extra>",
                 marker=marker,
@@ -234,8 +405,10 @@ def _colour_groups(
     numeric: bool | None,
     base: Marker,
     muted: Sequence[str] = (),
+    categories: Sequence[str] | None = None,
 ) -> list[tuple[np.ndarray, str, Marker, bool]]:
-    """The traces of the drawn rows `ok`: (rows, name, marker, in legend) each."""
+    """The traces of the drawn rows `ok`: (rows, name, marker, in legend) each; the
+    legend's `categories` default to the most frequent among `ok`."""
     if colour is None:
         return [(ok, "items", {**base, "color": PALETTE[0]}, False)]
     if numeric or (numeric is None and colour_kind(colour) == "numeric"):
@@ -257,21 +430,52 @@ def _colour_groups(
         ]
     cats = colour.astype("string").fillna("(missing)").to_numpy(dtype=object)
     counts = pd.Series(cats[ok]).value_counts()
-    top = list(counts.index[: MAX_CATEGORIES - 1] if len(counts) > MAX_CATEGORIES else counts.index)
-    # Muted categories (noise) are grey and listed last; the others take the palette.
-    shown = sorted((c for c in top if c not in muted), key=_natural)
+    top = _top(counts) if categories is None else list(categories)
     groups = [
-        (ok[cats[ok] == cat], plot_text(cat), {**base, "color": PALETTE[i % len(PALETTE)]}, True)
-        for i, cat in enumerate(shown)
-    ]
-    groups += [
-        (ok[cats[ok] == cat], plot_text(cat), {**base, "color": OTHER_COLOUR}, True)
-        for cat in top
-        if cat in muted
+        (ok[cats[ok] == cat], plot_text(cat), {**base, "color": col}, True)
+        for cat, col in category_colours(top, muted)
     ]
     rest = ok[~np.isin(cats[ok], top)]
-    other = f"other ({len(counts) - len(top)} values)"
+    other = f"other ({int((~counts.index.isin(top)).sum())} values)"
     return [*groups, (rest, other, {**base, "color": OTHER_COLOUR}, True)]
+
+
+def _top(counts: pd.Series) -> list[str]:
+    """The categories a legend names, from their counts: all, or the most frequent
+    MAX_CATEGORIES - 1 (the rest share one "other" entry)."""
+    return list(
+        counts.index[: MAX_CATEGORIES - 1] if len(counts) > MAX_CATEGORIES else counts.index
+    )
+
+
+def category_codes(colour: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(n,) int64 codes of `colour`'s categories and their names, as a legend names them
+    (the distinct values as text, missing ones "(missing)"; only those are converted)."""
+    raw, uniques = pd.factorize(colour, use_na_sentinel=False)
+    names = pd.Series(uniques, dtype=object).astype("string").fillna("(missing)")
+    merged, distinct = pd.factorize(names)  # 1 and "1" are one category
+    return np.asarray(merged, dtype=np.int64)[raw], [str(c) for c in distinct]
+
+
+def _top_of(counts: np.ndarray, names: list[str]) -> list[str]:
+    """:func:`_top` of the categories `names` with `counts`."""
+    seen = [names[i] for i in np.argsort(-counts, kind="stable") if counts[i] > 0]
+    return seen[: MAX_CATEGORIES - 1] if len(seen) > MAX_CATEGORIES else seen
+
+
+def top_categories(colour: pd.Series, rows: np.ndarray | None = None) -> list[str]:
+    """The categories a map of `colour` (at `rows`, default all) names in its legend."""
+    codes, names = category_codes(colour)
+    return _top_of(np.bincount(codes if rows is None else codes[rows], minlength=len(names)), names)
+
+
+def category_colours(top: Sequence[str], muted: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(category, colour) of each of `top`, in legend order: the palette in natural order,
+    then the `muted` ones (noise) in grey."""
+    shown = sorted((c for c in top if c not in muted), key=_natural)
+    return [(c, PALETTE[i % len(PALETTE)]) for i, c in enumerate(shown)] + [
+        (c, OTHER_COLOUR) for c in top if c in muted
+    ]
 
 
 def _map_layout(

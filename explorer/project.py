@@ -370,7 +370,8 @@ def _given_compute(
             f"{', '.join(GIVEN_COLUMNS[: p.dims])} in the uploaded table."
         )
     table = space.items[cols].iloc[: space.n_map]
-    coords = np.asarray(table.apply(pd.to_numeric, errors="coerce"), dtype=np.float32)
+    # A copy: float32 columns may come back as a read-only view of the items.
+    coords = np.array(table.apply(pd.to_numeric, errors="coerce"), dtype=np.float32)
     coords[~np.isfinite(coords).all(axis=1)] = np.nan
     notes = [f"The map given with the data (columns {', '.join(cols)}), shown as it is."]
     missing = int(np.isnan(coords[:, 0]).sum())

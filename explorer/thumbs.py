@@ -64,4 +64,3 @@ def load_thumbnails(folder: Path) -> np.ndarray | None:
     if arr.dtype != np.uint8 or arr.ndim != 4 or arr.shape[3] != 3:
         return None
     return arr
-

@@ -8,17 +8,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import ui_cache
+from explorer import density, ui_cache
 from explorer.axes import poles
 from explorer.map_labels import MapLabel, place_labels
-from explorer.plot import add_pictures, scatter_map
+from explorer.plot import add_pictures, colour_kind, density_map, scatter_map, subset_map
 from explorer.probes import neighbours
 from explorer.project import METHODS, ProjectionParams, given_columns
 from explorer.query import substring_rows, text_vector
 from explorer.safe_text import md, to_csv_bytes
-from ui import common, pictures, views
+from ui import common, map_view, pictures, views
 
 CHART_KEY = "map_chart"
+SHOWN_ROWS = 500  # rows of a selection shown in its table (the CSV holds them all)
 
 common.setup("Map", ":material/scatter_plot:")
 space, index, folder = common.require_space()
@@ -68,6 +69,7 @@ with st.expander("Map settings", expanded=False), st.form("map_form"):
             chosen.validate()
             common.set_map_params(folder, chosen)
             st.session_state.pop(CHART_KEY, None)
+            map_view.forget(folder)
             st.rerun()
 
 proj = common.current_map(space, folder)
@@ -163,22 +165,71 @@ if focus_hits and not (needle or semantic):
     highlight = [int(focus)] + [h.row for h in nb if h.row < space.n_map]
     hl_name = f"{space.display_text[focus][:30]} and its neighbours"
 
-fig = scatter_map(
-    proj.coords,
-    space.display_text[: space.n_map],
-    colour=colour,
-    colour_name=colour_by if colour is not None else "",
-    highlight=highlight,
-    highlight_name=hl_name,
-    dim_others=bool(highlight),
-    axis_titles=common.axis_titles(common.map_params(folder)) if proj.method == "axis" else None,
-    map_labels=on_map_names,
-    muted=("noise",) if colour_by == "cluster" else (),
-)
+coords = proj.coords
+n_drawn = int((~np.isnan(coords).any(axis=1)).sum())
+of_items = f" (the first {space.n_map:,} of {space.n:,} items)" if space.n_map < space.n else ""
+labels = space.display_text[: space.n_map]
+style = {
+    "colour": colour,
+    "colour_name": colour_by if colour is not None else "",
+    "highlight_name": hl_name,
+    "axis_titles": common.axis_titles(common.map_params(folder)) if proj.method == "axis" else None,
+    "map_labels": on_map_names,
+    "muted": ("noise",) if colour_by == "cluster" else (),
+}
+budget = density.POINT_BUDGET
+# A big 2-D map is seen through a window: a density picture, or its real points once
+# the window holds at most `budget` of them (see ui.map_view).
+big = n_drawn > budget and coords.shape[1] == 2
+mkey = map_view.map_key(common.map_params(folder))
+full = density.full_window(coords)
+view, picked = map_view.windows(folder, mkey, full) if big else (None, None)
+shown = view or full
+inside = density.in_window(coords, shown)
+n_view = int(inside.sum())
+dense = big and n_view > budget
+if not big and n_drawn <= budget:
+    fig = scatter_map(coords, labels, highlight=highlight, dim_others=bool(highlight), **style)
+    caption = f"{proj.method.upper()} map · all {n_drawn:,} points drawn" + of_items + "."
+elif not big:  # a big 3-D map: an even spread of its points, and every highlight
+    drawn = density.spread(np.flatnonzero(~np.isnan(coords).any(axis=1)), budget)
+    drawn = np.union1d(drawn, np.asarray(highlight, dtype=np.int64))
+    fig = subset_map(
+        coords, labels, drawn, highlight=highlight, dim_others=bool(highlight), **style
+    )
+    caption = (
+        f"3-D map: {drawn.size:,} of its {n_drawn:,} points drawn{of_items}, evenly spread "
+        "(a 3-D view has no density picture: the 2-D map shows every point)."
+    )
+elif dense:
+    hl = np.asarray(highlight, dtype=np.int64)
+    hl = hl[inside[hl]]
+    fig, _ = density_map(coords, shown, labels, highlight=hl[:budget], **style)
+    mix = {"numeric": "the mean of their", "categorical": "the mix of their"}
+    how = mix[colour_kind(colour)] + f" {md(colour_by)}" if colour is not None else ""
+    caption = (
+        f"Density view: {n_view:,} points" + (f" in this view (of {n_drawn:,})" if view else "")
+        + f"{of_items}, each pixel shaded by how many fall in it"
+        + (f" and coloured by {how}" if how else "")
+        + f". Drag a box to zoom in; real points appear once a view holds ≤ {budget:,}."
+    )  # fmt: skip
+    if hl.size > budget:
+        caption += f" The first {budget:,} of the {hl.size:,} highlighted points here are drawn."
+else:
+    fig = subset_map(
+        coords, labels, np.flatnonzero(inside), window=shown, highlight=highlight,
+        dim_others=bool(highlight), **style,
+    )  # fmt: skip
+    caption = f"Points: all {n_view:,} points in this view drawn (of {n_drawn:,}){of_items}."
+if picked is not None:  # the part of the map selected by zooming
+    fig.add_shape(
+        type="rect", x0=picked.x0, x1=picked.x1, y0=picked.y0, y1=picked.y1,
+        line={"color": "#111111", "width": 1, "dash": "dot"},
+    )  # fmt: skip
 thumbs = pictures.thumbnails(folder)
 if (
     thumbs is not None
-    and proj.coords.shape[1] == 2
+    and coords.shape[1] == 2
     and st.toggle(
         "Show pictures on the map",
         value=True,
@@ -187,14 +238,16 @@ if (
         "first); zoom in to see them larger. Hover shows each point's name and caption.",
     )
 ):
-    pic_rows, pic_uris = pictures.map_pictures(thumbs, space, proj.coords, highlight)
-    add_pictures(fig, proj.coords, pic_rows, pic_uris)
-n_drawn = int((~np.isnan(proj.coords).any(axis=1)).sum())
-st.caption(
-    f"{proj.method.upper()} map · all {n_drawn:,} points drawn"
-    + (f" (the first {space.n_map:,} of {space.n:,} items)" if space.n_map < space.n else "")
-    + ". Drag to box- or lasso-select; click a point for its neighbours."
-)
+    # A big map's pictures come from the part in view.
+    in_view = coords if not big else np.where(inside[:, None], coords, np.nan)
+    pic_rows, pic_uris = pictures.map_pictures(thumbs, space, in_view, highlight)
+    add_pictures(fig, coords, pic_rows, pic_uris)
+if dense:
+    st.caption(caption)
+else:
+    st.caption(caption + " Drag to box- or lasso-select; click a point for its neighbours.")
+if big:
+    map_view.zoom_buttons(folder, mkey, full, view, picked)
 event = st.plotly_chart(
     fig,
     key=CHART_KEY,
@@ -204,7 +257,21 @@ event = st.plotly_chart(
 )
 
 points = (event or {}).get("selection", {}).get("points", []) if event else []
-rows = sorted(
+if big and map_view.acted_on(event):
+    points = []  # a density selection already acted on: not a selection of rows
+if dense:
+    cells, points = map_view.split_points(points)
+    if cells:
+        chosen = map_view.zoom_to_cells(folder, mkey, event, cells, shown, full, picked)
+        if chosen is not None and chosen != picked:
+            # Every row inside the chosen cells, from the coordinates (not the picture).
+            ids = space.ids[np.flatnonzero(density.in_window(coords, chosen))]
+            if ids.size > views.MAX_SHARED_SELECTION:
+                st.session_state.pop(views.SELECTION, None)
+            else:
+                st.session_state[views.SELECTION] = [str(i) for i in ids]
+        st.rerun()
+rows: list[int] | np.ndarray = sorted(
     {
         int(p["customdata"][0] if isinstance(p["customdata"], list) else p["customdata"])
         for p in points
@@ -219,11 +286,13 @@ if len(rows) > views.MAX_SHARED_SELECTION:
     st.session_state.pop(views.SELECTION, None)
 elif len(rows) > 1:
     st.session_state[views.SELECTION] = [str(space.ids[r]) for r in rows]
-elif shared:
+if len(rows) > 1 and picked is not None:
+    map_view.set_windows(folder, mkey, view, None)  # a new selection replaces the zoomed one
+elif picked is not None:
+    rows = np.flatnonzero(density.in_window(coords, picked))
+elif shared and len(rows) <= 1:
     rows = sorted(shared)
 
-coords_df = pd.DataFrame(proj.coords, columns=["x", "y", "z"][: proj.coords.shape[1]])
-table = pd.concat([space.items.iloc[: space.n_map].reset_index(drop=True), coords_df], axis=1)
 if focus_hits:
     with st.container(border=True):
         st.markdown(f"**Neighbours of {md(space.display_text[focus][:80])}**")
@@ -242,16 +311,33 @@ if focus_hits:
             st.rerun()
 if len(rows) > 1:
     st.subheader(f"Selection: {len(rows):,} items")
-    sel = table.iloc[rows]
-    shown, shown_config = pictures.with_pictures(sel.head(500), folder, space, rows[:500])
-    st.dataframe(
-        shown, hide_index=True, width="stretch", key="selection_table", column_config=shown_config
+    head = [int(r) for r in rows[:SHOWN_ROWS]]
+    shown_table, shown_config = pictures.with_pictures(
+        map_view.table_of(space, coords, head), folder, space, head
     )
-    st.download_button("Download selection (CSV)", to_csv_bytes(sel), "selection.csv", "text/csv")
+    st.dataframe(
+        shown_table,
+        hide_index=True,
+        width="stretch",
+        key="selection_table",
+        column_config=shown_config,
+    )
+    if len(rows) > SHOWN_ROWS:
+        st.caption(f"The first {SHOWN_ROWS:,} of {len(rows):,} shown; the CSV holds all of them.")
+    selected = np.asarray(rows)
+    st.download_button(
+        "Download selection (CSV)",
+        # A big selection is written on click, not on every rerun.
+        (lambda: to_csv_bytes(map_view.table_of(space, coords, selected)))
+        if len(rows) > budget
+        else to_csv_bytes(map_view.table_of(space, coords, selected)),
+        "selection.csv",
+        "text/csv",
+    )
 st.download_button(
     "Download all map coordinates (CSV)",
     # Made on click, not on every rerun: a 100k-point CSV takes about a second.
-    lambda: to_csv_bytes(table),
+    lambda: to_csv_bytes(map_view.table_of(space, coords, np.arange(space.n_map))),
     "map.csv",
     "text/csv",
     key="dl_map",

@@ -245,3 +245,19 @@ def test_page_state_survives_moving_between_pages(env: Path) -> None:
     assert frame(at, "answer")["answer"].iloc[0] == "rome"
     at.switch_page("pages/1_Map.py").run()
     assert at.text_input(key="map_search").value == "king"
+
+
+def test_a_map_over_the_point_budget_opens_as_a_density_picture(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import explorer.density
+
+    monkeypatch.setattr(explorer.density, "POINT_BUDGET", 100)  # iris has 150 points
+    at = page("pages/1_Map.py", env, "iris").run()
+    no_errors(at)
+    assert any("Density view: 150 points" in c.value for c in at.caption)
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(fig["layout"]["images"]) == 1  # the picture, not 150 markers
+    assert fig["layout"]["images"][0]["source"].startswith("data:image/png;base64,")

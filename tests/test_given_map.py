@@ -69,3 +69,23 @@ def test_the_map_page_opens_on_the_given_map(
     assert any(c.value.startswith("GIVEN map") for c in at.caption)
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert sum(len(t.get("customdata", {}).get("bdata", "")) > 0 for t in fig["data"]) >= 1
+
+
+def test_a_given_map_in_float32_columns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import pandas as pd
+
+    from explorer.build import build_space
+    from explorer.project import ProjectionParams, project_space
+
+    rng = np.random.default_rng(0)
+    items = pd.DataFrame(
+        {"id": [f"p{i}" for i in range(50)],
+         "x": rng.normal(size=50).astype(np.float32),
+         "y": rng.normal(size=50).astype(np.float32)}
+    )  # fmt: skip
+    space, index, _ = build_space(
+        items, rng.normal(size=(50, 4)).astype(np.float32), tmp_path / "f"
+    )
+    proj = project_space(space, ProjectionParams(method="given"), index=index)
+    np.testing.assert_allclose(proj.coords, items[["x", "y"]].to_numpy(), rtol=1e-6)

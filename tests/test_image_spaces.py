@@ -235,3 +235,49 @@ def test_train_clip_on_your_own_images_and_captions(
                  str(tmp_path / "none")]) == 2  # fmt: skip
     assert "captions" in capsys.readouterr().err
     assert not (tmp_path / "none").exists()
+
+
+def test_the_labels_page_scores_the_images_of_a_clip_space(
+    clip_space: Path, models_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("EXPLORER_SPACES", str(clip_space.parent))
+    monkeypatch.setenv("EXPLORER_MODELS_ROOT", str(models_root))
+    monkeypatch.chdir(root)
+    at = AppTest.from_file(str(root / "pages/7_Labels.py"), default_timeout=300)
+    at.session_state["space_folder"] = clip_space.name
+    folder = str(clip_space.parent / clip_space.name)
+    at.session_state["zs_choice"] = {folder: {"labels": ["red", "green", "blue"], "truth": "label"}}
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
+    # Captions name their colour: only the 12 images are scored (the text side of a
+    # random CLIP labels them, the figures are whatever they are).
+    assert any("Scored on 12 image items" in c.value for c in at.caption)
+    assert {"Accuracy", "Majority baseline", "Random baseline"} <= {m.label for m in at.metric}
+
+
+def test_train_simclr_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A small run end to end: the estimate said first, the space saved with its
+    thumbnails, and the comparison with pixels stored (its margin is tested in
+    tests/test_train_simclr.py, at a size where it holds)."""
+    from explorer.store import open_space, read_manifest
+    from explorer.thumbs import load_thumbnails
+
+    out = tmp_path / "simclr"
+    code = main(["train", "simclr", "fashion-mnist", "--out", str(out), "--epochs", "1",
+                 "--limit", "300", "--json"])  # fmt: skip
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n"] == 300 and summary["estimate_s"] > 0
+    names = [row["name"] for row in summary["comparison"]]
+    assert names[0] == "SimCLR" and "raw pixels" in names and len(names) == 3
+    space = open_space(out)
+    assert set(space.items["modality"]) == {"image"} and space.items["class"].nunique() == 10
+    thumbs = load_thumbnails(out)
+    assert thumbs is not None and thumbs.shape == (300, 32, 32, 3)
+    record = read_manifest(out)["training"]
+    assert record["trainer"] == "simclr" and len(record["epochs"]) == 1

@@ -312,9 +312,7 @@ def test_readers_never_see_a_missing_space_during_rebuilds(tmp_path: Path) -> No
     try:
         for seed in range(5):
             items, vecs = _items(300, seed)
-            save_space(
-                __import__("explorer").make_space(items, vecs), folder, overwrite=True
-            )
+            save_space(__import__("explorer").make_space(items, vecs), folder, overwrite=True)
     finally:
         stop.set()
         reader.join()
@@ -346,7 +344,11 @@ print(numba.threading_layer())
 """
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
     res = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
         timeout=300,
     )
     assert res.returncode == 0, res.stderr[-2000:]  # workqueue would abort (SIGABRT)

@@ -5,8 +5,8 @@ trainer). torch is imported at the top of this module, so importing it costs abo
 second; ``explorer.train`` itself does not import it.
 
 * :func:`as_tensor`: uint8 images (n, h, w) or (n, h, w, C) → float32 (n, C, h, w) in 0..1;
-* :class:`SmallCNN`: conv 3×3 + BatchNorm + ReLU blocks with max pooling, global average
-  pooling and a linear layer to ``dim``; any input of at least 8×8 pixels;
+* :class:`SmallCNN`: conv 3×3 + BatchNorm + ReLU blocks with max pooling, average pooling
+  to a small grid, and a linear layer to ``dim``; any input of at least 8×8 pixels;
 * :func:`augment`: random resized crop with a small shift, horizontal flip, brightness and
   contrast jitter and Gaussian noise, for a whole batch at once, repeatable with a
   ``torch.Generator`` (torchvision is not needed);
@@ -27,7 +27,15 @@ from torch import nn
 
 from ..errors import InputError
 
-__all__ = ["MIN_SIDE", "SmallCNN", "as_tensor", "augment", "check_images", "encode"]
+__all__ = [
+    "MIN_SIDE",
+    "SmallCNN",
+    "as_tensor",
+    "augment",
+    "check_images",
+    "encode",
+    "seconds_per_step",
+]
 
 # Three 2× poolings: below 8 pixels the last blocks would see a single pixel.
 MIN_SIDE = 8
@@ -71,7 +79,8 @@ def as_tensor(images: np.ndarray) -> torch.Tensor:
     Integer pixels are divided by 255; float pixels are taken as already in 0..1.
     """
     a = check_images(images)
-    x = torch.from_numpy(np.ascontiguousarray(a))
+    # torch wants a writable array; data sets read with np.frombuffer are not.
+    x = torch.from_numpy(np.require(a, requirements=["C", "W"]))
     x = x.float() / 255.0 if a.dtype.kind in "ui" else x.float()
     return x.unsqueeze(1) if a.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()
 
@@ -86,26 +95,46 @@ def _block(c_in: int, c_out: int) -> nn.Sequential:
 
 
 class SmallCNN(nn.Module):
-    """Conv blocks → global average pool → linear: (n, channels, h, w) → (n, dim).
+    """Conv blocks → average pool (to a grid) → linear: (n, channels, h, w) → (n, dim).
 
-    Widths ``width``, ``2·width``, ``4·width`` at full, half and quarter resolution (a
-    second block at the first two), each halving by 2×2 max pooling; ceil-mode pooling
-    keeps odd sizes (7 → 4), so 8×8 digits and 28×28 clothes both work.
+    Widths ``width``, ``2·width``, ``4·width`` at full, half and quarter resolution (two
+    blocks at the first two), each halving by 2×2 max pooling; ceil-mode pooling keeps
+    odd sizes (7 → 4), so 8×8 digits and 28×28 clothes both work. The last maps are
+    average-pooled to a ``grid`` × ``grid`` grid (1, the default: global average
+    pooling) and flattened to the *features*, optionally standardised by a BatchNorm
+    without scale or shift (running statistics in eval mode), which the linear ``head``
+    maps to ``dim``.
+
+    SimCLR uses ``grid=4, standardise=True`` and keeps the features as its space: where
+    a part of a garment is matters for telling its class, and on 10,000 Fashion-MNIST
+    images the 4 × 4 features kept it (kNN accuracy 0.84 after SimCLR, 0.78 for globally
+    pooled ones); standardising added about 0.01.
 
     Attributes:
-        features: size of the pooled features the last linear layer reads (4·width).
+        features: size of the features the head reads (4·width·grid²);
+            :meth:`represent` returns them.
         dim: output size.
     """
 
-    def __init__(self, channels: int = 1, dim: int = 128, width: int = 32) -> None:
+    def __init__(
+        self,
+        channels: int = 1,
+        dim: int = 128,
+        width: int = 32,
+        *,
+        grid: int = 1,
+        standardise: bool = False,
+    ) -> None:
         super().__init__()
-        if not 1 <= channels <= 4 or dim < 1 or width < 1:
+        if not 1 <= channels <= 4 or dim < 1 or width < 1 or not 1 <= grid <= MIN_SIDE // 2:
             raise InputError(
-                f"SmallCNN needs 1 to 4 channels and positive dim and width, not "
-                f"channels={channels!r}, dim={dim!r}, width={width!r}."
+                f"SmallCNN needs 1 to 4 channels, positive dim and width and a grid of 1 to "
+                f"{MIN_SIDE // 2}, not channels={channels!r}, dim={dim!r}, width={width!r}, "
+                f"grid={grid!r}."
             )
         w = width
-        self.channels, self.dim, self.features = channels, dim, 4 * w
+        self.channels, self.dim, self.grid = channels, dim, grid
+        self.features = 4 * w * grid * grid
         self.body = nn.Sequential(
             _block(channels, w),
             _block(w, w),
@@ -114,10 +143,19 @@ class SmallCNN(nn.Module):
             _block(2 * w, 2 * w),
             nn.MaxPool2d(2, ceil_mode=True),
             _block(2 * w, 4 * w),
-            nn.AdaptiveAvgPool2d(1),
+            nn.AdaptiveAvgPool2d(grid),
             nn.Flatten(),
         )
-        self.head = nn.Linear(4 * w, dim)
+        if standardise:
+            # Cosine neighbours then weigh every feature alike instead of being led by
+            # the few largest.
+            self.body.append(nn.BatchNorm1d(self.features, affine=False))
+        self.head = nn.Linear(self.features, dim)
+
+    def represent(self, x: torch.Tensor) -> torch.Tensor:
+        """(n, channels, h, w) float pixels in 0..1 → (n, features), before the head."""
+        out: torch.Tensor = self.body(x)
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(n, channels, h, w) float pixels in 0..1 → (n, dim), not normalised."""
@@ -145,6 +183,10 @@ def augment(
     horizontal flip half the time, brightness and contrast each scaled by 1 ± `jitter`
     (80% of the time), and Gaussian noise of standard deviation `noise`. One affine warp
     (bilinear) does crop, shift and flip. Same `gen` state, same views.
+
+    The jitter matters most on grey images: without it SimCLR on 2,000 Fashion-MNIST
+    images reached kNN accuracy 0.76, with ±0.4 0.81, with ±0.6 (what SimCLR uses) 0.82,
+    ±0.8 no better; blur and random erasing, tried as well, lowered it.
     """
     n = x.shape[0]
     area = _uniform(n, *scale, gen)
@@ -173,16 +215,25 @@ def augment(
 
 
 @torch.no_grad()
-def encode(model: nn.Module, images: np.ndarray, batch: int = 512) -> np.ndarray:
+def encode(
+    model: nn.Module, images: np.ndarray, batch: int = 512, *, features: bool = False
+) -> np.ndarray:
     """(n, h, w[, C]) images → (n, dim) float32 unit rows from `model` in eval mode.
+
+    Args:
+        features: the :class:`SmallCNN`'s features before its head instead, (n,
+            features) (what SimCLR's space holds).
 
     The model's mode (train or eval) is restored afterwards.
     """
+    if features and not isinstance(model, SmallCNN):
+        raise TypeError("features=True needs a SmallCNN.")
     x = as_tensor(images)
+    fn = model.represent if isinstance(model, SmallCNN) and features else model
     was_training = model.training
     model.eval()
     try:
-        parts = [model(x[s : s + batch]) for s in range(0, x.shape[0], batch)]
+        parts = [fn(x[s : s + batch]) for s in range(0, x.shape[0], batch)]
     finally:
         model.train(was_training)
     out = torch.cat(parts) if parts else torch.zeros(0, 1)

@@ -77,7 +77,7 @@ def _ari(x: np.ndarray, labels: np.ndarray, metric: str, seed: int) -> float:
     classes = len(np.unique(labels))
     rows = unit_rows(x)[0] if metric == "cosine" else x
     pred = KMeans(n_clusters=classes, n_init=10, random_state=seed).fit_predict(rows)
-    return float(cluster_agreement(pred, labels)["ari"])
+    return float(cluster_agreement(pred.tolist(), labels.tolist())["ari"])
 
 
 def _map_trust(x: np.ndarray, rows: np.ndarray, metric: str, seed: int) -> float:
