@@ -153,15 +153,10 @@ def build_image_space(
     from .embed import embed_texts
     from .embed_images import embed_images
     from .jobs import stage
-    from .store import SpaceExists, check_space_name
+    from .store import refuse_clash
 
     out = Path(out)
-    check_space_name(out.name)
-    if not overwrite and (out.exists() or out.is_symlink()):
-        raise SpaceExists(
-            f"A space named '{out.name}' already exists. Choose another name, or confirm "
-            "that it should be replaced."
-        )
+    refuse_clash(out, overwrite)
     table = read_captions(captions, images.names) if captions is not None else None
     notes = list(table.attrs.get("notes", [])) if table is not None else []
     if table is not None and table.empty:

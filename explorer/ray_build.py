@@ -50,7 +50,7 @@ from .build import BuildSummary, build_space
 from .errors import ExplorerError, InputError
 from .index import IndexParams
 from .models import Precision, resolve_model, trusted_models
-from .store import SpaceExists, check_space_name, update_manifest
+from .store import refuse_clash, update_manifest
 
 __all__ = [
     "RAY_HINT",
@@ -156,7 +156,8 @@ def ray_build(
     """
     opts = options or RayOptions()
     opts.validate()
-    _refuse_clash(Path(out), overwrite)  # before hours of work (build_space checks again)
+    # Before hours of work (build_space checks again, under the name's lock).
+    refuse_clash(Path(out), overwrite, "add --overwrite to replace it")
     ray = require_ray()
     started_here = not ray.is_initialized()
     if started_here:
@@ -284,16 +285,6 @@ def _run(
     ]
     report(1.0, f"Ray build done: {space.n:,} items in {sum(seconds.values()):.1f} s")
     return summary
-
-
-def _refuse_clash(out: Path, overwrite: bool) -> None:
-    """SpaceExists when `out` is taken and not to be replaced; InputError for a bad name."""
-    check_space_name(out.name)
-    if (out.is_symlink() or out.exists()) and not overwrite:
-        raise SpaceExists(
-            f"A space named '{out.name}' already exists. Choose another name, or add "
-            "--overwrite to replace it."
-        )
 
 
 def _scratch_root(out: Path) -> Path:

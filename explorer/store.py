@@ -67,6 +67,7 @@ __all__ = [
     "new_version",
     "open_space",
     "read_manifest",
+    "refuse_clash",
     "save_space",
     "save_step",
     "space_lock",
@@ -300,6 +301,20 @@ def _swap_in(folder: Path, version: Path) -> None:
     os.replace(link, folder)
 
 
+def refuse_clash(
+    folder: Path, overwrite: bool, hint: str = "confirm that it should be replaced"
+) -> None:
+    """Raise SpaceExists when the space `folder` exists and is not to be replaced, or
+    InputError for a bad name: what a long job checks before it starts, and
+    :func:`new_version` again under the name's lock."""
+    folder = Path(folder)
+    check_space_name(folder.name)
+    if _exists(folder) and not overwrite:
+        raise SpaceExists(
+            f"A space named '{folder.name}' already exists. Choose another name, or {hint}."
+        )
+
+
 @contextlib.contextmanager
 def new_version(folder: Path, *, overwrite: bool = False, wait: bool = False) -> Iterator[Path]:
     """Write a new version of the space at `folder`; publish it if the block succeeds.
@@ -318,22 +333,15 @@ def new_version(folder: Path, *, overwrite: bool = False, wait: bool = False) ->
     root, name = folder.parent, check_space_name(folder.name)
     root.mkdir(parents=True, exist_ok=True)
 
-    def refuse_clash() -> None:
-        if _exists(folder) and not overwrite:
-            raise SpaceExists(
-                f"A space named '{name}' already exists. Choose another name, or confirm "
-                "that it should be replaced."
-            )
-
-    refuse_clash()
+    refuse_clash(folder, overwrite)
     with name_lock(root, name, wait=wait):
-        refuse_clash()
+        refuse_clash(folder, overwrite)
         _remove_leftovers(root, name, folder.resolve() if folder.is_symlink() else None)
         version = root / f".{name}.v-{uuid.uuid4().hex[:8]}"
         version.mkdir()
         try:
             yield version
-            refuse_clash()
+            refuse_clash(folder, overwrite)
             _swap_in(folder, version)
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)

@@ -211,25 +211,8 @@ def upload_flow() -> None:
         )
         overwrite = _clash(name)
         if st.button("Build space", type="primary", disabled=overwrite is None):
-            bar = st.progress(0.0, text="Reading…")
             kwargs = {"read_kwargs": read, "model": model, "overwrite": bool(overwrite)}
-            try:
-                lines = ui_cache.run_job(
-                    f"upload:{name}:{uuid.uuid4().hex}",  # every press is its own build
-                    f"Building {name}",
-                    tasks.build_file,
-                    str(path),
-                    str(spaces_root() / name),
-                    {**kwargs, **build_kwargs},
-                    on_status=job_bar(bar),
-                )
-            finally:
-                bar.empty()
-            forget_uploads()
-            st.session_state["upload_gen"] = gen + 1
-            set_active(name)
-            st.session_state["last_summary"] = lines
-            st.rerun()
+            _run_build(tasks.build_file, path, name, {**kwargs, **build_kwargs}, gen, "Reading…")
 
 
 def _images_flow(path: Path, upload_name: str, gen: int) -> None:
@@ -249,30 +232,36 @@ def _images_flow(path: Path, upload_name: str, gen: int) -> None:
     overwrite = _clash(name)
     if st.button("Build space", type="primary", disabled=overwrite is None):
         captions = save_upload(table, path.parent / "captions") if table is not None else None
-        bar = st.progress(0.0, text="Reading the images…")
         kwargs = {
             "model": model,
             "captions": str(captions) if captions else None,
             "limit": int(limit) or None,
             "overwrite": bool(overwrite),
         }
-        try:
-            lines = ui_cache.run_job(
-                f"upload:{name}:{uuid.uuid4().hex}",
-                f"Building {name}",
-                tasks.build_images,
-                str(path),
-                str(spaces_root() / name),
-                kwargs,
-                on_status=job_bar(bar),
-            )
-        finally:
-            bar.empty()
-        forget_uploads()
-        st.session_state["upload_gen"] = gen + 1
-        set_active(name)
-        st.session_state["last_summary"] = lines
-        st.rerun()
+        _run_build(tasks.build_images, path, name, kwargs, gen, "Reading the images…")
+
+
+def _run_build(job: Any, path: Path, name: str, kwargs: dict, gen: int, first: str) -> None:
+    """Build `name` from the upload at `path` as a worker job with a progress bar, then
+    forget the upload, empty the uploaders and open the new space."""
+    bar = st.progress(0.0, text=first)
+    try:
+        lines = ui_cache.run_job(
+            f"upload:{name}:{uuid.uuid4().hex}",  # every press is its own build
+            f"Building {name}",
+            job,
+            str(path),
+            str(spaces_root() / name),
+            kwargs,
+            on_status=job_bar(bar),
+        )
+    finally:
+        bar.empty()
+    forget_uploads()
+    st.session_state["upload_gen"] = gen + 1
+    set_active(name)
+    st.session_state["last_summary"] = lines
+    st.rerun()
 
 
 def _clash(name: str) -> bool | None:

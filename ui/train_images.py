@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
@@ -102,23 +103,17 @@ def simclr_form() -> None:
     )
     source, images, _ = _source("sc", captions=False)
     name, clash = _name("sc", "simclr-fashion" if source else "simclr-images")
-    d = SimCLRParams()
-    with st.form("sc_form"):
-        c = st.columns(3)
-        epochs = c[0].number_input("Epochs", 1, 200, d.epochs, key="sc_epochs")
-        limit = c[1].number_input("Images used", 100, 60_000, 10_000, step=1000, key="sc_limit")
-        seed = c[2].number_input("Seed", 0, 2**31 - 1, d.seed, key="sc_seed")
-        st.caption(f"With the defaults: {SIMCLR_TIME}. The job says its estimate as it starts.")
-        pressed = st.form_submit_button("Train SimCLR", type="primary", key="sc_train")
+    pressed, params, limit = _settings(
+        "sc", SimCLRParams, "Images used", 10_000,
+        f"With the defaults: {SIMCLR_TIME}. The job says its estimate as it starts.",
+        "Train SimCLR",
+    )  # fmt: skip
     if pressed:
         with common.friendly("Training"):
-            if clash is None:
-                raise InputError(f"Choose another name, or confirm replacing '{name}'.")
-            params = SimCLRParams(epochs=int(epochs), seed=int(seed))
-            params.validate()
+            _check(params, name, clash)
             path = source or _staged(images, None, False)[0]
-            options = {"limit": int(limit), "overwrite": bool(clash)}
-            _run("sc", "Training SimCLR", simclr_job, path, name, _asdict(params), options)
+            options = {"limit": limit, "overwrite": bool(clash)}
+            _run("sc", "Training SimCLR", simclr_job, path, name, asdict(params), options)
 
 
 def clip_form() -> None:
@@ -133,29 +128,38 @@ def clip_form() -> None:
     )
     source, images, table = _source("cl", captions=True)
     name, clash = _name("cl", "clip-fashion" if source else "clip-images")
-    d = ClipParams()
-    with st.form("cl_form"):
-        c = st.columns(3)
-        epochs = c[0].number_input("Epochs", 1, 200, d.epochs, key="cl_epochs")
-        limit = c[1].number_input("Training images", 100, 60_000, 6_000, step=1000, key="cl_limit")
-        seed = c[2].number_input("Seed", 0, 2**31 - 1, d.seed, key="cl_seed")
-        st.caption(f"With the defaults: {CLIP_TIME}.")
-        pressed = st.form_submit_button("Train CLIP", type="primary", key="cl_train")
+    pressed, params, limit = _settings(
+        "cl", ClipParams, "Training images", 6_000, f"With the defaults: {CLIP_TIME}.",
+        "Train CLIP",
+    )  # fmt: skip
     if pressed:
         with common.friendly("Training"):
-            if clash is None:
-                raise InputError(f"Choose another name, or confirm replacing '{name}'.")
-            params = ClipParams(epochs=int(epochs), seed=int(seed))
-            params.validate()
+            _check(params, name, clash)
             path, captions = (source, None) if source else _staged(images, table, True)
-            options = {"limit": int(limit), "overwrite": bool(clash), "captions": captions}
-            _run("cl", "Training CLIP", clip_job, str(path), name, _asdict(params), options)
+            options = {"limit": limit, "overwrite": bool(clash), "captions": captions}
+            _run("cl", "Training CLIP", clip_job, str(path), name, asdict(params), options)
 
 
-def _asdict(params: Any) -> dict[str, Any]:
-    from dataclasses import asdict
+def _settings(
+    prefix: str, cls: Any, limit_label: str, limit: int, note: str, button: str
+) -> tuple[bool, Any, int]:
+    """A trainer's settings form: (pressed, its parameters `cls`, images to use)."""
+    d = cls()
+    with st.form(f"{prefix}_form"):
+        c = st.columns(3)
+        epochs = c[0].number_input("Epochs", 1, 200, d.epochs, key=f"{prefix}_epochs")
+        used = c[1].number_input(limit_label, 100, 60_000, limit, step=1000, key=f"{prefix}_limit")
+        seed = c[2].number_input("Seed", 0, 2**31 - 1, d.seed, key=f"{prefix}_seed")
+        st.caption(note)
+        pressed = st.form_submit_button(button, type="primary", key=f"{prefix}_train")
+    return pressed, cls(epochs=int(epochs), seed=int(seed)), int(used)
 
-    return asdict(params)
+
+def _check(params: Any, name: str, clash: bool | None) -> None:
+    """InputError when the name may not be used or a setting is out of range."""
+    if clash is None:
+        raise InputError(f"Choose another name, or confirm replacing '{name}'.")
+    params.validate()
 
 
 def show_image_record(record: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import pandas as pd
 from ..errors import InputError
 from ..images import ImageSet
 from ..jobs import stage
+from ..store import refuse_clash
 
 __all__ = [
     "BUILTIN_IMAGES",
@@ -40,17 +41,6 @@ TEACHING_NOTE = (
 )
 # User images are shrunk to this side for the small CNN (Fashion-MNIST is 28).
 _SIDE = 32
-
-
-def _check_out(out: Path, overwrite: bool) -> None:
-    from ..store import SpaceExists, check_space_name
-
-    check_space_name(out.name)
-    if not overwrite and (out.exists() or out.is_symlink()):
-        raise SpaceExists(
-            f"A space named '{out.name}' already exists. Choose another name, or confirm "
-            "that it should be replaced."
-        )
 
 
 def builtin_images(split: str, limit: int, seed: int = 0) -> tuple[ImageSet, list[str]]:
@@ -105,7 +95,7 @@ def train_simclr_space(
     p = params or SimCLRParams()
     p.validate()
     out = Path(out)
-    _check_out(out, overwrite)
+    refuse_clash(out, overwrite)
     if str(source) == BUILTIN_IMAGES:
         images, classes = builtin_images("test", limit)
     else:
@@ -180,6 +170,71 @@ def _user_pairs(
     return table, caps, labels, str(label_col)
 
 
+@dataclass
+class _ClipRun:
+    """A trained teaching CLIP: the space's images and items, the images' vectors (n, d)
+    unit rows, the training result, the held-out scores and the collection's name."""
+
+    images: ImageSet
+    items: pd.DataFrame
+    vectors: np.ndarray
+    result: Any
+    scores: Any
+    name: str
+
+
+def _clip_builtin(p: Any, limit: int, progress: Progress | None) -> _ClipRun:
+    """Fashion-MNIST: `limit` training images with templated captions; the space and the
+    figures are 2,000 test images and every caption."""
+    from ..image_space import image_items
+    from .clip import TEMPLATES, caption_for, class_captions, score_clip, train_clip
+    from .encoder import encode
+
+    train_set, train_cls = builtin_images("train", limit)
+    space_set, space_cls = builtin_images("test", 2_000)
+    train_caps = class_captions(train_cls, seed=p.seed)
+    result = train_clip(_pixels(train_set, True), train_caps, p, progress=progress)
+    vec = encode(result.model, _pixels(space_set, True))
+    all_caps = {caption_for(c, t): c for c in sorted(set(train_cls)) for t in TEMPLATES}
+    table = pd.DataFrame({"file": "", "text": list(all_caps), "class": list(all_caps.values())})
+    items = image_items(space_set)
+    items["class"] = space_cls
+    texts = table.assign(id=[f"caption:{i}" for i in range(len(table))], modality="text")
+    items = pd.concat([items, texts[items.columns]], ignore_index=True)
+    scores = score_clip(vec, space_cls, list(all_caps), list(all_caps.values()), p.text_model)
+    return _ClipRun(space_set, items, vec, result, scores, "Fashion-MNIST")
+
+
+def _clip_user(
+    source: str | Path,
+    captions: Path | bytes | None,
+    p: Any,
+    limit: int,
+    held_out: float,
+    progress: Progress | None,
+) -> _ClipRun:
+    """A user's images and captions: trained on all but `held_out` of the images, which
+    give the figures; the space holds every image and caption."""
+    from ..image_space import image_items, load_image_input
+    from .clip import score_clip, train_clip
+    from .encoder import encode
+
+    if captions is None:
+        raise InputError("Give a captions table (--captions FILE) to train CLIP on images.")
+    images = load_image_input(Path(source), max_images=limit)
+    table, caps, labels, label_col = _user_pairs(images, captions)
+    train_rows, test_rows = _split(len(images), held_out, p.seed)
+    pixels = _pixels(images, False)
+    result = train_clip(pixels[train_rows], [caps[i] for i in train_rows], p, progress=progress)
+    vec = encode(result.model, pixels)
+    cap_labels = table[label_col].astype(str).tolist() if label_col else table["text"].tolist()
+    scores = score_clip(
+        vec[test_rows], [labels[i] for i in test_rows], table["text"].tolist(), cap_labels,
+        p.text_model,
+    )  # fmt: skip
+    return _ClipRun(images, image_items(images, table), vec, result, scores, Path(str(source)).name)
+
+
 def train_clip_space(
     source: str | Path,
     out: Path,
@@ -201,63 +256,33 @@ def train_clip_space(
     Returns:
         {"folder", "n", "seconds", "epochs", "scores", "note"}.
     """
-    from ..image_space import image_items, load_image_input, save_image_space
-    from .clip import TEMPLATES, ClipParams, caption_for, class_captions, score_clip, train_clip
-    from .encoder import encode
+    from ..image_space import save_image_space
+    from .clip import ClipParams
 
     p = params or ClipParams()
     p.validate()
     out = Path(out)
-    _check_out(out, overwrite)
+    refuse_clash(out, overwrite)
+    training = stage(progress, 0, 0.85)
     if str(source) == BUILTIN_IMAGES:
-        train_set, train_cls = builtin_images("train", limit)
-        space_set, space_cls = builtin_images("test", 2_000)
-        train_caps = class_captions(train_cls, seed=p.seed)
-        result = train_clip(
-            _pixels(train_set, True), train_caps, p, progress=stage(progress, 0, 0.85)
-        )
-        vec = encode(result.model, _pixels(space_set, True))
-        all_caps = {caption_for(c, t): c for c in sorted(set(train_cls)) for t in TEMPLATES}
-        table = pd.DataFrame({"file": "", "text": list(all_caps), "class": list(all_caps.values())})
-        items = image_items(space_set)
-        items["class"] = space_cls
-        texts = table.assign(id=[f"caption:{i}" for i in range(len(table))], modality="text")
-        items = pd.concat([items, texts[items.columns]], ignore_index=True)
-        scores = score_clip(vec, space_cls, list(all_caps), list(all_caps.values()), p.text_model)
-        images, name = space_set, "Fashion-MNIST"
+        run = _clip_builtin(p, limit, training)
     else:
-        if captions is None:
-            raise InputError("Give a captions table (--captions FILE) to train CLIP on images.")
-        images = load_image_input(Path(source), max_images=limit)
-        table, caps, labels, label_col = _user_pairs(images, captions)
-        train_rows, test_rows = _split(len(images), held_out, p.seed)
-        pixels = _pixels(images, False)
-        result = train_clip(
-            pixels[train_rows], [caps[i] for i in train_rows], p, progress=stage(progress, 0, 0.85)
-        )
-        vec = encode(result.model, pixels)
-        items = image_items(images, table)
-        cap_labels = table[label_col].astype(str).tolist() if label_col else table["text"].tolist()
-        scores = score_clip(
-            vec[test_rows], [labels[i] for i in test_rows], table["text"].tolist(), cap_labels,
-            p.text_model,
-        )  # fmt: skip
-        name = Path(str(source)).name
-    text_vec = _embed_caption_items(items, p.text_model)
-    vectors = np.concatenate([vec, text_vec])
+        run = _clip_user(source, captions, p, limit, held_out, training)
+    vectors = np.concatenate([run.vectors, _embed_caption_items(run.items, p.text_model)])
+    res = run.result
     record = _record(
-        "clip", result.params, result.epochs, result.seconds, scores=scores.to_dict(),
-        images=len(images),
+        "clip", res.params, res.epochs, res.seconds, scores=run.scores.to_dict(),
+        images=len(run.images),
     )  # fmt: skip
     summary = save_image_space(
-        images,
-        items,
+        run.images,
+        run.items,
         vectors,
         out,
         model=p.text_model,
-        source={"kind": "trained", "trainer": "clip", "images": name},
+        source={"kind": "trained", "trainer": "clip", "images": run.name},
         extra={
-            "title": f"Teaching-size CLIP on {name}",
+            "title": f"Teaching-size CLIP on {run.name}",
             "description": TEACHING_NOTE,
             "training": record,
         },
@@ -267,9 +292,9 @@ def train_clip_space(
     return {
         "folder": summary.folder,
         "n": summary.n,
-        "seconds": round(result.seconds, 1),
-        "epochs": result.epochs,
-        "scores": scores.to_dict(),
+        "seconds": round(res.seconds, 1),
+        "epochs": res.epochs,
+        "scores": run.scores.to_dict(),
         "note": TEACHING_NOTE,
     }
 

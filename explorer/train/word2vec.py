@@ -395,16 +395,11 @@ def train_and_save(
         SpaceExists: `out` names an existing space and `overwrite` is False.
         InputError: bad parameters, a corpus with too few words.
     """
-    from ..store import SpaceExists, check_space_name
+    from ..store import refuse_clash
 
     params.validate()
     out = Path(out)
-    check_space_name(out.name)
-    if not overwrite and (out.exists() or out.is_symlink()):
-        raise SpaceExists(
-            f"A space named '{out.name}' already exists. Choose another name, or confirm "
-            "that it should be replaced."
-        )
+    refuse_clash(out, overwrite)
     trained = train_word2vec(corpus, params, progress=stage(progress, 0.0, 0.85), on_epoch=on_epoch)
     notes: list[str] = []
     seconds = {"train": round(trained.seconds, 3)}
