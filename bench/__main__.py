@@ -16,7 +16,20 @@ from datetime import UTC, datetime
 
 from bench.common import RESULTS, ROOT, Row, machine
 
-GROUPS = ["pipeline", "fresh", "reopen", "queries", "embed", "browser", "memory", "load"]
+GROUPS = [
+    "pipeline",
+    "levers",
+    "fresh",
+    "reopen",
+    "queries",
+    "embed",
+    "browser",
+    "memory",
+    "load",
+    "density",
+    "ray",
+    "simclr",
+]
 
 
 def _fmt(v: float | None, unit: str) -> str:

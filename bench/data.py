@@ -36,3 +36,13 @@ def lee_texts() -> list[str]:
 
     path = Path(gensim.__file__).parent / "test" / "test_data" / "lee_background.cor"
     return [t.strip() for t in path.read_text(errors="replace").splitlines() if t.strip()]
+
+
+def glove_words(n: int) -> tuple[np.ndarray, str]:
+    """(n, 50) unit GloVe 6B vectors of its n most frequent words (the file's order)."""
+    from bench.common import glove
+
+    _, v = glove()
+    x = np.array(v[:n], dtype=np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x, f"{n:,} × 50 GloVe 6B, its most frequent words, unit length"

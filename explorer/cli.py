@@ -208,6 +208,7 @@ def cmd_project(args: argparse.Namespace) -> None:
         min_dist=args.min_dist,
         perplexity=args.perplexity,
         seed=args.seed,
+        parallel=not args.repeatable,
         x_from=", ".join(args.x_from or []),
         x_to=", ".join(args.x_to or []),
         y_from=", ".join(args.y_from or []),
@@ -424,6 +425,11 @@ def _add_steps(add: Add) -> None:
     pr.add_argument("--min-dist", type=float, default=pd_["min_dist"])
     pr.add_argument("--perplexity", type=float, default=pd_["perplexity"])
     pr.add_argument("--seed", type=int, default=pd_["seed"])
+    pr.add_argument(
+        "--repeatable",
+        action="store_true",
+        help="UMAP on one core: the same map for the same seed on every run (slower)",
+    )
     for axis in ("x", "y"):
         for end in ("from", "to"):
             pr.add_argument(

@@ -146,7 +146,8 @@ def fit_umap(x: np.ndarray, params: ProjectionParams, n_place: int = 0) -> Any:
         n_components=params.dims,
         n_neighbors=params.n_neighbors,
         min_dist=params.min_dist,
-        init=params.init,
+        # "auto" is PCA below 40k points (umap_layout); a fitted sample is that small.
+        init="pca" if params.init == "auto" else params.init,
         n_epochs=params.n_epochs or scaled_epochs(m),
         metric="cosine",
         random_state=params.seed,

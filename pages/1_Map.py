@@ -39,6 +39,13 @@ with st.expander("Map settings", expanded=False), st.form("map_form"):
     n_neighbors = c[0].slider("UMAP n_neighbors", 2, 200, params.n_neighbors)
     min_dist = c[1].slider("UMAP min_dist", 0.0, 1.0, params.min_dist, 0.05)
     perplexity = c[2].slider("t-SNE perplexity", 2.0, 100.0, params.perplexity)
+    repeatable = st.checkbox(
+        "Repeatable UMAP (one core)",
+        not params.parallel,
+        help="Off: UMAP uses every core, about twice as fast on two, and two runs differ "
+        "slightly (the map is stored, so it shows the same again). On: the same map for "
+        "the same seed on every run.",
+    )
     st.caption(
         "Semantic axes (method AXIS): x runs from the first terms to the second, e.g. "
         "man → woman, or bad, poor → good, great; items, or free text for spaces with a model."
@@ -59,6 +66,7 @@ with st.expander("Map settings", expanded=False), st.form("map_form"):
             seed=int(seed),
             init=params.init,
             n_epochs=params.n_epochs,
+            parallel=not repeatable,
             x_from=x_from,
             x_to=x_to,
             y_from=y_from,

@@ -73,6 +73,37 @@ def test_continuity_is_trustworthiness_with_roles_swapped():
     assert 0.5 < trustworthiness(x, y, k=7, metric="ip") <= 1.0
 
 
+def test_continuity_counts_ranks_like_a_full_sort_with_ties():
+    """The counted ranks equal those of a stable argsort, ties broken by row."""
+    from explorer.metrics import _BLOCK, _distances, _k_smallest
+
+    rng = np.random.default_rng(3)
+    d = rng.integers(0, 5, size=(40, 60)).astype(float)  # many ties
+    for k in (1, 4, 10):
+        chosen = np.sort(_k_smallest(d, k), axis=1)
+        ref = np.sort(np.argsort(d, axis=1, kind="stable")[:, :k], axis=1)
+        np.testing.assert_array_equal(chosen, ref)
+    # float32, as continuity() casts its inputs.
+    x = rng.normal(size=(300, 8)).astype(np.float32)
+    y = np.round(x[:, :2] + rng.normal(size=(300, 2)), 1).astype(np.float32)  # ties on the map
+    x[5] = x[6]  # and in the space
+    n = len(x)
+    # Reference: full stable sorts, on distances computed exactly as the metric does
+    # (block by block), so that the same pairs tie.
+    rows = [np.arange(s, min(s + _BLOCK, n)) for s in range(0, n, _BLOCK)]
+    dy = np.vstack([_distances(y[r], y, "euclidean") for r in rows])
+    dx = np.vstack([_distances(x[r], x, "l2") for r in rows])
+    np.fill_diagonal(dy, np.inf)
+    np.fill_diagonal(dx, np.inf)
+    rank = np.empty((n, n), dtype=int)
+    np.put_along_axis(rank, np.argsort(dy, axis=1, kind="stable"), np.arange(1, n + 1)[None], 1)
+    for k in (3, 10):
+        near = np.argsort(dx, axis=1, kind="stable")[:, :k]
+        penalty = np.maximum(np.take_along_axis(rank, near, 1) - k, 0).sum()
+        expected = 1 - 2 * penalty / (n * k * (2 * n - 3 * k - 1))
+        assert continuity(x, y, k=k, metric="l2", sample=None) == pytest.approx(expected, abs=1e-12)
+
+
 def test_trustworthiness_subsamples_large_inputs(digits):
     low = PCA(n_components=2, random_state=0).fit_transform(digits)
     full = trustworthiness(digits, low, k=10, sample=None)

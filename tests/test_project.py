@@ -162,17 +162,30 @@ def test_epochs_scale_with_n() -> None:
     from explorer.umap_run import scaled_epochs
 
     assert scaled_epochs(150) == 500 and scaled_epochs(20_000) == 200
-    assert scaled_epochs(100_000) == scaled_epochs(1_000_000) == 100
+    assert scaled_epochs(100_000) == scaled_epochs(1_000_000) == 200
     ns = [100, 1_000, 5_000, 20_000, 50_000]
     assert [scaled_epochs(n) for n in ns] == sorted((scaled_epochs(n) for n in ns), reverse=True)
 
 
-def test_umap_gets_scaled_epochs_and_pca_init(umap_kwargs: dict[str, object]) -> None:
+def test_umap_gets_scaled_epochs_and_pca_init(
+    umap_kwargs: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import explorer.umap_run as umap_run
     from explorer.umap_run import scaled_epochs
 
     seen = umap_kwargs
+    epochs: list[tuple[int, bool]] = []
+    real = umap_run.optimize_layout
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        epochs.append((args[4], kwargs["parallel"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(umap_run, "optimize_layout", spy)
     x = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
     project(x, ProjectionParams())
-    assert seen["n_epochs"] == scaled_epochs(300) and seen["init"] == "pca"
-    project(x, ProjectionParams(n_epochs=37, init="spectral"))
-    assert seen["n_epochs"] == 37 and seen["init"] == "spectral"
+    # umap-learn builds the graph and the start only; the epochs run on all cores.
+    assert seen["n_epochs"] == 0 and seen["init"] == "pca"
+    assert epochs[-1] == (scaled_epochs(300), True)
+    project(x, ProjectionParams(n_epochs=37, init="spectral", parallel=False))
+    assert seen["init"] == "spectral" and epochs[-1] == (37, False)
