@@ -402,15 +402,9 @@ def tune_ef(
 
 
 def knn_graph(
-    index: VectorIndex,
-    k: int,
-    rows: np.ndarray | None = None,
-    exact: bool = False,
-    ef: int | None = None,
+    index: VectorIndex, k: int, rows: np.ndarray | None = None, exact: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """The k nearest other rows of each of `rows` (default: all indexed rows).
-
-    `ef`: hnswlib's search breadth (default: the index's ef_search).
 
     Returns (neighbours (m, k) int64 row numbers, distances (m, k) float32), where
     distance is 1 - cos (cosine), 1 - dot (ip) or Euclidean (l2). k is clamped to n - 1.
@@ -419,7 +413,7 @@ def knn_graph(
     k = min(k, index.size - 1)
     if k < 1:
         raise InputError("A neighbour graph needs at least two items with usable vectors.")
-    nbr, sims = index.search(index.vectors[rows], k, exclude=rows[:, None], exact=exact, ef=ef)
+    nbr, sims = index.search(index.vectors[rows], k, exclude=rows[:, None], exact=exact)
     dist = -sims if index.metric == "l2" else 1.0 - sims
     return nbr, np.maximum(dist, 0.0).astype(np.float32)
 
@@ -430,17 +424,15 @@ def rows_knn(
     rows: np.ndarray,
     k: int,
     index: VectorIndex | None = None,
-    ef: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The k-NN graph among `rows` of `vectors`, numbered by position in `rows`.
 
     Reuses `index` when it holds exactly those rows (one graph for maps, clusters
     and metrics); otherwise builds a light temporary index over them.
-    `ef`: hnswlib's search breadth (default: the index's ef_search).
     Returns (neighbours (m, k) positions, distances (m, k)), self excluded.
     """
     if index is not None and index.size == rows.size and np.array_equal(index.rows, rows):
-        nbr, dist = knn_graph(index, k, ef=ef)
+        nbr, dist = knn_graph(index, k)
         # The index returns row numbers of the space; callers want positions in `rows`.
         pos = np.full(int(rows.max()) + 1, -1, dtype=np.int64)
         pos[rows] = np.arange(rows.size)
@@ -448,7 +440,7 @@ def rows_knn(
     sub = build_index(
         np.asarray(vectors[rows], dtype=np.float32), metric, params=IndexParams(ef_construction=64)
     )
-    return knn_graph(sub, k, ef=ef)
+    return knn_graph(sub, k)
 
 
 def map_knn(

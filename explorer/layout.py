@@ -5,8 +5,8 @@ mode gave no speed-up on two cores here (2.8 s against 2.5 s for 20 epochs of
 100k points): both threads write to rows anywhere in the layout, so the cores
 spend their time handing cache lines to each other. Here the edges are sorted by
 their head point and each thread takes a contiguous block of heads, so each
-thread writes mostly to its own rows: 1.9× on two cores at the same
-trustworthiness (bench/b_pipeline.py).
+thread writes mostly to its own rows: 2.0× on two quiet cores (1.5× when other work
+shares them) at the same trustworthiness (bench/b_levers.py, docs/maps.md).
 
 The arithmetic is UMAP's (McInnes et al. 2018; umap-learn's
 ``optimize_layout_euclidean`` with ``move_other``): each edge is sampled in
@@ -117,7 +117,7 @@ def optimize_layout(
         a, b: the curve 1 / (1 + a·d^(2b)) that min_dist sets.
         parallel: all cores (not bit-identical between runs) or one (repeatable).
     """
-    emb = np.ascontiguousarray(init, dtype=np.float32)
+    emb = np.array(init, dtype=np.float32, order="C")  # a copy: the start is the caller's
     n = emb.shape[0]
     keep = weight > 0
     order = np.argsort(head[keep], kind="stable")
@@ -130,7 +130,9 @@ def optimize_layout(
     every_neg = every / negative_rate
     next_at, next_neg = every.copy(), every_neg.copy()
     threads = numba.get_num_threads() if parallel else 1
-    # Blocks of whole heads with about equal edge counts: a few per thread balance the load.
+    # Blocks of whole heads with about equal edge counts, a few per thread. numba
+    # hands each thread a contiguous run of them; handing them out one at a time
+    # (dynamic) was slower here: 11–15 s against 10.5–11 s for 200 epochs of 100k.
     cuts = np.linspace(0, h.size, 4 * threads + 1).astype(np.int64)[1:-1]
     bounds = np.unique(np.concatenate([[0], np.searchsorted(h, h[cuts]), [h.size]]))
     rng = np.asarray(np.random.default_rng(seed).integers(1, 2**62, n, dtype=np.int64))

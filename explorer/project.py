@@ -66,7 +66,7 @@ class ProjectionParams:
     trustworthiness on GloVe, and a full spectral layout costs 5 s (bench/b_levers.py).
 
     ``parallel`` runs UMAP's epochs on all cores (``explorer.layout``): about
-    1.9× faster on two cores, but two runs give slightly different maps. The
+    1.5–2× faster on two cores, but two runs give slightly different maps. The
     stored map is what a demo shows again; False gives the same map for the same
     seed on any run.
 

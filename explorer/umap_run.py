@@ -85,9 +85,9 @@ def scaled_epochs(n: int) -> int:
     """UMAP epochs for n points: 500 for small maps, falling as 1/√n to 200 from 20k.
 
     umap-learn's own rule is a step (500 below 10k, 200 above). Fewer than 200 at
-    100k cost faithfulness, more gain little: trustworthiness (k=10) 0.757 / 0.772 /
-    0.775 after 100 / 200 / 300 epochs on 100k MiniLM-embedded words, 0.855 / 0.862 /
-    0.862 on GloVe's 100k most frequent words (PCA start; bench/b_levers.py).
+    100k cost faithfulness, more cost time for little: trustworthiness (k=10) 0.758 /
+    0.776 / 0.780 after 100 / 200 / 300 epochs on 100k MiniLM-embedded words, 0.857 /
+    0.860 / 0.866 on GloVe's 100k most frequent words (bench/b_levers.py, docs/maps.md).
     """
     return int(np.clip(round(200 * np.sqrt(20_000 / max(n, 1))), 200, 500))
 
@@ -104,9 +104,9 @@ def landmark_start(
 
     umap-learn's spectral layout of :data:`LANDMARKS` seeded rows, with every other
     row placed at the mean of its nearest placed neighbours (``knn``). Measured at
-    100k points: as faithful a start as a spectral layout of all points (GloVe
-    trustworthiness 0.866 after 200 epochs, both), where PCA's start gives 0.861,
-    in 1.5 s instead of 5 s (bench/b_levers.py).
+    100k GloVe words after 200 epochs: trustworthiness 0.868, against 0.870 from a
+    spectral layout of all points and 0.863 from PCA, in 1.1 s instead of 5.3 s
+    (bench/b_levers.py, docs/maps.md).
     """
     from .index import rows_knn
 

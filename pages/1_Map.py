@@ -42,7 +42,7 @@ with st.expander("Map settings", expanded=False), st.form("map_form"):
     repeatable = st.checkbox(
         "Repeatable UMAP (one core)",
         not params.parallel,
-        help="Off: UMAP uses every core, about twice as fast on two, and two runs differ "
+        help="Off: UMAP uses every core, up to twice as fast on two, and two runs differ "
         "slightly (the map is stored, so it shows the same again). On: the same map for "
         "the same seed on every run.",
     )

@@ -41,6 +41,13 @@ def test_build_sample_then_neighbours_project_cluster(tmp_path: Path) -> None:
     assert "digit-0000" not in [h["id"] for h in nb]
     proj = ok("project", str(out), "--method", "pca")
     assert proj["method"] == "pca" and 0.5 < proj["trustworthiness"] <= 1.0
+    umap = ok("project", str(out), "--repeatable", "--seed", "7")
+    assert umap["method"] == "umap" and umap["trustworthiness"] > 0.95
+    stored = [json.loads(p.read_text()) for p in out.glob("**/steps/projection-*.json")]
+    assert {(m["params"]["method"], m["params"]["parallel"]) for m in stored} == {
+        ("pca", True),
+        ("umap", False),
+    }
     cl = ok("cluster", str(out), "--method", "kmeans", "-k", "10")
     assert len(cl["clusters"]) == 10 and sum(c["size"] for c in cl["clusters"]) == 1797
     steps = ok("info", str(out))["steps"]

@@ -64,7 +64,8 @@ def test_epochs_pull_neighbours_together() -> None:
     )
     gap = np.linalg.norm(out[:20].mean(0) - out[20:].mean(0))
     assert gap > 3 * spread
-    # No edges, or no epochs: the start comes back unchanged.
+    # The caller's start is not moved; no edges, or no epochs: it comes back unchanged.
+    assert not np.shares_memory(out, start) and start.max() <= 10.0
     np.testing.assert_array_equal(
         optimize_layout(start, h, t, np.zeros(h.size), 10, 1.58, 0.9, seed=0), start
     )
