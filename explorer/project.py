@@ -60,10 +60,10 @@ class ProjectionParams:
     """What a map is made from. Only the fields of the chosen method matter.
 
     n_epochs None scales the epochs to n (see ``explorer.umap_run.scaled_epochs``);
-    init "auto" starts UMAP from PCA below 40k points (as fast as a spectral start
-    and as faithful there), and from 40k on from a spectral layout of 20k landmarks
-    (``explorer.umap_run.landmark_start``): at 100k a PCA start lost 0.005 of
-    trustworthiness on GloVe, and a full spectral layout costs 5 s (bench/b_levers.py).
+    init "auto" starts UMAP from PCA below 40k points (as before), and from 40k on
+    from a spectral layout of 20k landmarks (``explorer.umap_run.landmark_start``):
+    at 100k a PCA start lost 0.005–0.007 of trustworthiness on GloVe, and a spectral
+    layout of all points costs 5 s (bench/b_levers.py, docs/maps.md).
 
     ``parallel`` runs UMAP's epochs on all cores (``explorer.layout``): about
     1.5–2× faster on two cores, but two runs give slightly different maps. The
