@@ -15,7 +15,6 @@ Single runs: trustworthiness moves by about ±0.004 from run to run at this size
 from __future__ import annotations
 
 import time
-import warnings
 from typing import Any
 
 import numpy as np
@@ -26,30 +25,16 @@ Graph = tuple[np.ndarray, np.ndarray]
 
 
 def _prepare(x: np.ndarray, knn: Graph, init: Any) -> tuple[Any, np.ndarray]:
-    """umap-learn's fuzzy graph and start (n_epochs=0), as ``umap_layout`` builds them."""
-    from explorer.umap_run import import_umap
+    """umap-learn's fuzzy graph and start, as ``umap_layout`` builds them (map defaults)."""
+    from explorer.umap_run import fuzzy_start
 
-    n = len(x)
-    idx = np.concatenate([np.arange(n)[:, None], knn[0]], axis=1).astype(np.int32)
-    dst = np.concatenate([np.zeros((n, 1), np.float32), knn[1]], axis=1).astype(np.float32)
-    reducer = import_umap().UMAP(
-        init=init, n_epochs=0, metric="cosine", random_state=42, precomputed_knn=(idx, dst)
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        start = reducer.fit_transform(x)
-    return reducer, start
+    return fuzzy_start(x, dims=2, n_neighbors=15, metric="cosine", seed=42, init=init, knn=knn)
 
 
 def _epochs(reducer: Any, start: np.ndarray, epochs: int, parallel: bool) -> np.ndarray:
-    from explorer.layout import optimize_layout
+    from explorer.umap_run import run_epochs
 
-    g = reducer.graph_.tocoo()
-    w = g.data.astype(np.float32)
-    w[w < w.max() / epochs] = 0
-    return optimize_layout(
-        start, g.row, g.col, w, epochs, reducer._a, reducer._b, seed=42, parallel=parallel
-    )
+    return run_epochs(reducer, start, epochs, seed=42, parallel=parallel)
 
 
 def _umap_learn_epochs(reducer: Any, start: np.ndarray, parallel: bool, epochs: int) -> float:

@@ -191,6 +191,7 @@ def place_by_neighbours(
     pos[fixed] = fixed_coords
     placed = np.zeros(n, dtype=bool)
     placed[fixed] = True
+    free = ~placed  # the rows this function places (and jitters)
     valid = neighbours >= 0
     nbr = np.where(valid, neighbours, 0)
     for _ in range(max_rounds):
@@ -210,7 +211,5 @@ def place_by_neighbours(
     if rest.size:
         pos[rest] = fixed_coords[rng.integers(0, len(fixed), rest.size)]
     spread = float(fixed_coords.std()) or 1.0
-    pos[~np.isin(np.arange(n), fixed)] += rng.normal(
-        scale=1e-3 * spread, size=(n - len(fixed), dims)
-    ).astype(np.float32)
+    pos[free] += rng.normal(scale=1e-3 * spread, size=(int(free.sum()), dims)).astype(np.float32)
     return pos

@@ -29,9 +29,11 @@ __all__ = [
     "THREADING_LAYER",
     "Knn",
     "LANDMARKS",
+    "fuzzy_start",
     "import_umap",
     "landmark_start",
     "pin_threading_layer",
+    "run_epochs",
     "scaled_epochs",
     "umap_layout",
     "warm_up",
@@ -97,6 +99,75 @@ def scaled_epochs(n: int) -> int:
 LANDMARKS = 20_000
 
 
+def _with_self(knn: Knn, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """umap-learn's ``precomputed_knn``: each row first, at distance 0, then k others."""
+    nbr, dist = knn
+    n = nbr.shape[0]
+    idx = np.concatenate([np.arange(n)[:, None], nbr[:, :k]], axis=1)
+    dst = np.concatenate([np.zeros((n, 1), np.float32), dist[:, :k]], axis=1)
+    return idx.astype(np.int32), dst.astype(np.float32)
+
+
+def fuzzy_start(
+    x: np.ndarray,
+    *,
+    dims: int,
+    n_neighbors: int,
+    metric: str,
+    seed: int,
+    init: Any,
+    knn: Knn | None = None,
+    min_dist: float = 0.1,
+) -> tuple[Any, np.ndarray]:
+    """umap-learn's fuzzy graph and starting layout of (n, d) rows, without epochs.
+
+    Returns (the fitted ``umap.UMAP``, whose ``graph_``, ``_a`` and ``_b`` the epochs
+    need; the (n, dims) float32 start, scaled to 0..10). `knn` as in :func:`umap_layout`.
+    """
+    kwargs: dict[str, Any] = {}
+    if knn is not None and knn[0].shape[1] >= n_neighbors - 1:
+        kwargs["precomputed_knn"] = _with_self(knn, n_neighbors - 1)
+    # n_epochs=0: umap-learn stops after the graph and the starting layout.
+    reducer = import_umap().UMAP(
+        n_components=dims,
+        n_neighbors=n_neighbors,
+        min_dist=min_dist,
+        init=init,
+        n_epochs=0,
+        metric=distance_name(metric, ip="cosine"),
+        random_state=seed,
+        **kwargs,
+    )
+    with warnings.catch_warnings():
+        # umap warns that a precomputed graph without an NNDescent index cannot
+        # transform new data, and that a seed disables parallelism: both expected.
+        warnings.simplefilter("ignore")
+        start = reducer.fit_transform(x)
+    return reducer, np.asarray(start, dtype=np.float32)
+
+
+def run_epochs(
+    reducer: Any, start: np.ndarray, epochs: int, *, seed: int, parallel: bool
+) -> np.ndarray:
+    """UMAP's epochs over `reducer`'s fuzzy graph from `start` (``explorer.layout``)."""
+    graph = reducer.graph_.tocoo()
+    weight = graph.data.astype(np.float32)
+    if epochs > 10:
+        # As umap-learn does: edges too weak to be sampled once in all epochs are dropped.
+        weight[weight < weight.max() / epochs] = 0.0
+    return optimize_layout(
+        start,
+        graph.row,
+        graph.col,
+        weight,
+        epochs,
+        reducer._a,
+        reducer._b,
+        seed=seed,
+        parallel=parallel,
+    )
+
+
 def landmark_start(
     x: np.ndarray, knn: Knn, *, dims: int, n_neighbors: int, metric: str, seed: int
 ) -> np.ndarray:
@@ -112,23 +183,17 @@ def landmark_start(
 
     n = x.shape[0]
     rows = np.sort(np.random.default_rng(seed).choice(n, LANDMARKS, replace=False))
-    k = n_neighbors - 1
-    sub = rows_knn(x, metric, rows, k)  # type: ignore[arg-type]
-    idx = np.concatenate([np.arange(rows.size)[:, None], sub[0][:, :k]], axis=1)
-    dst = np.concatenate([np.zeros((rows.size, 1), np.float32), sub[1][:, :k]], 1)
-    reducer = import_umap().UMAP(
-        n_components=dims,
+    sub = rows_knn(x, metric, rows, n_neighbors - 1)  # type: ignore[arg-type]
+    _, start = fuzzy_start(
+        x[rows],
+        dims=dims,
         n_neighbors=n_neighbors,
+        metric=metric,
+        seed=seed,
         init="spectral",
-        n_epochs=0,  # the spectral layout only
-        metric=distance_name(metric, ip="cosine"),
-        random_state=seed,
-        precomputed_knn=(idx.astype(np.int32), dst.astype(np.float32)),
+        knn=sub,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        start = reducer.fit_transform(x[rows])
-    return place_by_neighbours(knn[0], rows, np.asarray(start, np.float32), seed)
+    return place_by_neighbours(knn[0], rows, start, seed)
 
 
 def umap_layout(
@@ -146,8 +211,9 @@ def umap_layout(
 ) -> np.ndarray:
     """UMAP of (n, d) rows to (n, dims) float32.
 
-    umap-learn builds the fuzzy graph and the starting layout; the epochs run in
-    ``explorer.layout`` (the same arithmetic, on all cores when `parallel`).
+    umap-learn builds the fuzzy graph and the starting layout (:func:`fuzzy_start`);
+    the epochs run in ``explorer.layout`` (the same arithmetic, on all cores when
+    `parallel`).
 
     Args:
         metric: the space's metric (cosine, ip or l2); ip is laid out as cosine.
@@ -158,57 +224,26 @@ def umap_layout(
             them), e.g. from ``explorer.index.rows_knn``; UMAP reuses it instead of
             searching. Fewer columns than that, and UMAP searches itself.
     """
-    umap = import_umap()
-    kwargs: dict[str, Any] = {}
-    if knn is not None and knn[0].shape[1] >= n_neighbors - 1:
-        nbr, dist = knn
-        n = x.shape[0]
-        # umap-learn wants each point as its own first neighbour at distance 0.
-        idx = np.concatenate([np.arange(n)[:, None], nbr[:, : n_neighbors - 1]], axis=1)
-        dst = np.concatenate([np.zeros((n, 1), np.float32), dist[:, : n_neighbors - 1]], 1)
-        kwargs["precomputed_knn"] = (idx.astype(np.int32), dst.astype(np.float32))
-    epochs = n_epochs or scaled_epochs(x.shape[0])
+    n = x.shape[0]
     start_at: Any = init
     if init == "auto":
-        big = knn is not None and x.shape[0] >= 2 * LANDMARKS and "precomputed_knn" in kwargs
         start_at = "pca"
-        if big:
-            assert knn is not None
+        if knn is not None and knn[0].shape[1] >= n_neighbors - 1 and n >= 2 * LANDMARKS:
             start_at = landmark_start(
                 x, knn, dims=dims, n_neighbors=n_neighbors, metric=metric, seed=seed
             )
-    # n_epochs=0: umap-learn stops after the graph and the starting layout.
-    reducer = umap.UMAP(
-        n_components=dims,
+    reducer, start = fuzzy_start(
+        x,
+        dims=dims,
         n_neighbors=n_neighbors,
-        min_dist=min_dist,
-        init=start_at,
-        n_epochs=0,
-        metric=distance_name(metric, ip="cosine"),
-        random_state=seed,
-        **kwargs,
-    )
-    with warnings.catch_warnings():
-        # umap warns that a precomputed graph without an NNDescent index cannot
-        # transform new data, and that a seed disables parallelism: both expected.
-        warnings.simplefilter("ignore")
-        start = reducer.fit_transform(x)
-    graph = reducer.graph_.tocoo()
-    weight = graph.data.astype(np.float32)
-    if epochs > 10:
-        # As umap-learn does: edges too weak to be sampled once in all epochs are dropped.
-        weight[weight < weight.max() / epochs] = 0.0
-    return optimize_layout(
-        start,
-        graph.row,
-        graph.col,
-        weight,
-        epochs,
-        reducer._a,
-        reducer._b,
+        metric=metric,
         seed=seed,
-        parallel=parallel,
+        init=start_at,
+        knn=knn,
+        min_dist=min_dist,
     )
+    epochs = n_epochs or scaled_epochs(n)
+    return run_epochs(reducer, start, epochs, seed=seed, parallel=parallel)
 
 
 def warm_up() -> float:

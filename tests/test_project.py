@@ -113,6 +113,9 @@ def test_bad_parameters_are_named() -> None:
         ProjectionParams(init="bogus").validate()  # type: ignore[arg-type]
     with pytest.raises(InputError, match="seed"):
         ProjectionParams(seed=-1).validate()
+    with pytest.raises(InputError, match="parallel must be true or false"):
+        ProjectionParams(parallel="yes").validate()  # type: ignore[arg-type]
+    ProjectionParams(init="auto", parallel=False).validate()
     with pytest.raises(InputError, match="n_neighbors"):
         ProjectionParams(n_neighbors=7.5).validate()  # type: ignore[arg-type]
 
