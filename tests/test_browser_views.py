@@ -25,9 +25,32 @@ def _idle(pg) -> None:  # type: ignore[no-untyped-def]
     wait_idle(pg, timeout=WAIT)
 
 
-def _add_to_tour(pg, title: str) -> None:  # type: ignore[no-untyped-def]
+def _open_share(pg):  # type: ignore[no-untyped-def]
+    """Open the sidebar's share expander, whatever state it is in, and return its side.
+
+    A click toggles: after a page switch the expander can still be open (or the
+    click can land on the old page's copy while the new one renders), so a
+    blind click may close it. Click only while its Title box is hidden.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     side = pg.get_by_test_id("stSidebar")
-    side.get_by_text("Share or present this view").click()
+    box = side.get_by_label("Title", exact=True)
+    for _ in range(5):
+        _idle(pg)
+        if box.is_visible():
+            return side
+        side.get_by_text("Share or present this view").click()
+        try:
+            box.wait_for(state="visible", timeout=10_000)
+        except PlaywrightTimeout:
+            continue
+    box.wait_for(state="visible")
+    return side
+
+
+def _add_to_tour(pg, title: str) -> None:  # type: ignore[no-untyped-def]
+    side = _open_share(pg)
     box = side.get_by_label("Title", exact=True)
     box.fill(title)
     box.press("Enter")
@@ -61,8 +84,7 @@ def test_shared_view_and_tour(app_spaces: Path, tmp_path: Path) -> None:
             search.press("Enter")
             a.get_by_text("10 item(s) contain").wait_for()
             _idle(a)
-            side = a.get_by_test_id("stSidebar")
-            side.get_by_text("Share or present this view").click()
+            side = _open_share(a)
             side.get_by_role("button", name="Share link").click()
             side.get_by_text("The address bar now holds this view").wait_for()
             shared = a.url
