@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .index import VectorIndex, rows_knn
+from .index import VectorIndex, graph_ef, rows_knn
 from .space import Space
 from .store import has_step, load_step, save_step, step_key
 
@@ -84,9 +84,10 @@ def map_graph(
 
     Returns (rows (m,) row numbers, (neighbours (m, k) positions in `rows`,
     distances (m, k))). One graph serves UMAP, HDBSCAN's 5-d UMAP and the map's
-    quality; it comes from `index` when that holds exactly these rows.
+    quality; it comes from `index` when that holds exactly these rows, searched
+    with ``index.graph_ef(k)`` rather than the neighbour lists' tuned breadth.
     """
     rows = np.flatnonzero(space.indexable[: space.n_map])
     if progress:
         progress(0.05, f"Finding {k} neighbours of {rows.size:,} points")
-    return rows, rows_knn(space.vectors, space.metric, rows, k, index)
+    return rows, rows_knn(space.vectors, space.metric, rows, k, index, ef=graph_ef(k))

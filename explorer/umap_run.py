@@ -179,11 +179,12 @@ def landmark_start(
     spectral layout of all points and 0.863 from PCA, in 1.1 s instead of 5.3 s
     (bench/b_levers.py, docs/maps.md).
     """
-    from .index import rows_knn
+    from .index import graph_ef, rows_knn
 
     n = x.shape[0]
     rows = np.sort(np.random.default_rng(seed).choice(n, LANDMARKS, replace=False))
-    sub = rows_knn(x, metric, rows, n_neighbors - 1)  # type: ignore[arg-type]
+    k = n_neighbors - 1
+    sub = rows_knn(x, metric, rows, k, ef=graph_ef(k))  # type: ignore[arg-type]
     _, start = fuzzy_start(
         x[rows],
         dims=dims,

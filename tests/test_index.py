@@ -8,7 +8,14 @@ import pytest
 
 from explorer.build import index_space
 from explorer.errors import InputError
-from explorer.index import IndexParams, VectorIndex, build_index, exact_search, knn_graph
+from explorer.index import (
+    IndexParams,
+    VectorIndex,
+    build_index,
+    exact_search,
+    graph_ef,
+    knn_graph,
+)
 from explorer.space import make_space
 from explorer.store import open_space, save_space
 
@@ -80,6 +87,25 @@ def test_knn_graph_matches_exact() -> None:
     nbr, _ = knn_graph(idx, 10)
     ref, _ = knn_graph(idx, 10, exact=True)
     assert _recall(nbr, ref) >= 0.95
+
+
+def test_map_graph_searches_at_graph_ef_not_the_tuned_breadth() -> None:
+    """A map's graph queries every point: it uses graph_ef(k), whatever ef the
+    neighbour lists were tuned to, and still agrees with exact search."""
+    from dataclasses import replace
+
+    from explorer.steps import map_graph
+
+    s = _space(_clustered(6000, 16))
+    idx = build_index(s.vectors, s.metric, params=IndexParams(exact_below=0))
+    idx.params = replace(idx.params, ef_search=512)  # as tune_ef leaves a hard index
+    assert graph_ef(14) == 28 and graph_ef(3) == 16
+    rows, (nbr, _) = map_graph(s, 14, idx)
+    assert rows.size == 6000
+    same, _ = knn_graph(idx, 14, ef=graph_ef(14))
+    np.testing.assert_array_equal(nbr, same)
+    ref, _ = knn_graph(idx, 14, exact=True)
+    assert _recall(nbr, ref) >= 0.9
 
 
 def test_save_and_reopen_gives_identical_neighbours(tmp_path: Path) -> None:
