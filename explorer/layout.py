@@ -20,6 +20,8 @@ stored map, not the seed, is what makes a picture repeatable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numba
 import numpy as np
 
@@ -106,6 +108,9 @@ def optimize_layout(
     gamma: float = 1.0,
     negative_rate: float = 5.0,
     initial_alpha: float = 1.0,
+    until: Callable[[int, np.ndarray], bool] | None = None,
+    check_every: int = 10,
+    decay_share: float = 0.5,
 ) -> np.ndarray:
     """Lay out n points along a weighted graph: (n, dims) float32, starting from `init`.
 
@@ -116,6 +121,11 @@ def optimize_layout(
         n_epochs: passes; an edge of weight w is sampled n_epochs · w / max(w) times.
         a, b: the curve 1 / (1 + a·d^(2b)) that min_dist sets.
         parallel: all cores (not bit-identical between runs) or one (repeatable).
+        until: a convergence rule, asked every `check_every` epochs with (epochs
+            done, the layout so far, read-only). Once it answers True, the step
+            size falls from where it is to 0 over `decay_share` × the epochs done,
+            and n_epochs is only the most there can be. None (the default): UMAP's schedule.
+            bench/b_levers.py measures rules; none beat the fixed schedule.
     """
     emb = np.array(init, dtype=np.float32, order="C")  # a copy: the start is the caller's
     n = emb.shape[0]
@@ -140,9 +150,15 @@ def optimize_layout(
     f32 = np.float32
     previous = numba.get_num_threads()
     numba.set_num_threads(threads)  # per calling thread, so other sessions keep theirs
+    # (epoch the decay began, step size then, its length) once `until` says so.
+    decay: tuple[int, float, int] | None = None
     try:
-        for epoch in range(n_epochs):
-            alpha = f32(initial_alpha * (1.0 - epoch / n_epochs))
+        epoch = 0
+        while epoch < (n_epochs if decay is None else decay[0] + decay[2]):
+            if decay is None:
+                alpha = f32(initial_alpha * (1.0 - epoch / n_epochs))
+            else:
+                alpha = f32(decay[1] * (1.0 - (epoch - decay[0]) / decay[2]))
             _epoch(
                 emb,
                 h,
@@ -159,6 +175,16 @@ def optimize_layout(
                 alpha,
                 epoch,
             )
+            epoch += 1
+            if (
+                until is not None
+                and decay is None
+                and epoch % check_every == 0
+                and epoch < n_epochs
+                and until(epoch, emb)
+            ):
+                length = max(1, min(n_epochs - epoch, round(decay_share * epoch)))
+                decay = (epoch, initial_alpha * (1.0 - epoch / n_epochs), length)
     finally:
         numba.set_num_threads(previous)
     return emb

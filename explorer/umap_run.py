@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -147,9 +148,18 @@ def fuzzy_start(
 
 
 def run_epochs(
-    reducer: Any, start: np.ndarray, epochs: int, *, seed: int, parallel: bool
+    reducer: Any,
+    start: np.ndarray,
+    epochs: int,
+    *,
+    seed: int,
+    parallel: bool,
+    until: Callable[[int, np.ndarray], bool] | None = None,
 ) -> np.ndarray:
-    """UMAP's epochs over `reducer`'s fuzzy graph from `start` (``explorer.layout``)."""
+    """UMAP's epochs over `reducer`'s fuzzy graph from `start` (``explorer.layout``).
+
+    `until`: a convergence rule (``layout.optimize_layout``); `epochs` is then the most.
+    """
     graph = reducer.graph_.tocoo()
     weight = graph.data.astype(np.float32)
     if epochs > 10:
@@ -165,6 +175,7 @@ def run_epochs(
         reducer._b,
         seed=seed,
         parallel=parallel,
+        until=until,
     )
 
 

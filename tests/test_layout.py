@@ -112,3 +112,27 @@ def test_big_maps_start_from_landmarks(digits: tuple, monkeypatch: pytest.Monkey
     small = x[:700]
     _umap(small, knn_graph(build_index(small, "l2"), 14), init="auto", n_epochs=10)
     assert len(calls) == 1
+
+
+def test_a_convergence_rule_ends_the_epochs_with_a_decay(digits: tuple) -> None:
+    """`until` is asked every check_every epochs; once it says yes, the step size falls
+    to 0 over decay_share × the epochs done, and no more epochs run after that."""
+    x, knn = digits
+    reducer, start = umap_run.fuzzy_start(
+        x, dims=2, n_neighbors=15, metric="l2", seed=3, init="pca", knn=knn
+    )
+    asked: list[int] = []
+
+    def rule(done: int, emb: np.ndarray) -> bool:
+        asked.append(done)
+        assert emb.shape == (len(x), 2)
+        return done >= 40
+
+    coords = umap_run.run_epochs(reducer, start, 500, seed=3, parallel=False, until=rule)
+    assert asked == [10, 20, 30, 40]  # asked until it said yes, then never again
+    assert np.isfinite(coords).all()
+    # 40 epochs, then a 20-epoch decay to a step of 0: a faithful map of digits.
+    assert trustworthiness(x, coords, k=10, metric="l2", sample=None) >= 0.95
+    # Without a rule, the same call runs all 500 epochs and differs.
+    full = umap_run.run_epochs(reducer, start, 500, seed=3, parallel=False)
+    assert not np.allclose(full, coords)
