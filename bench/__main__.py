@@ -97,11 +97,11 @@ def main() -> int:
         old = json.loads(latest.read_text())
         kept = [r for r in old["rows"] if r["group"] not in args.only]
         out["rows"] = kept + out["rows"]
-        out["rerun"] = {"groups": args.only, "when": out["when"]}
-        out["when"], out["seconds"] = old["when"], old["seconds"] + out["seconds"]
+        # The header keeps the first run's time and date; the re-run reports its own.
+        out["rerun"] = {"groups": args.only, "when": out["when"], "seconds": out["seconds"]}
+        out["when"], out["seconds"] = old["when"], old["seconds"]
         fields = set(Row.__dataclass_fields__)
         rows = [Row(**{k: v for k, v in r.items() if k in fields}) for r in out["rows"]]
-        total = out["seconds"]
     latest.write_text(json.dumps(out, indent=2))
     md = table(rows)
     print("\n" + md)
@@ -114,11 +114,12 @@ def main() -> int:
         doc.parent.mkdir(exist_ok=True)
         doc.write_text(
             f"# Performance\n\nLatest `python -m bench{' --quick' if args.quick else ''}` "
-            f"({mode} mode, {out['when']}, {total:.0f} s) on {m['cpu']}, {m['cores']} cores, "
-            f"{m['memory_gib']} GiB, Python {m['python']}. Each baseline was measured in the "
-            "same run; ratio > 1 is better."
+            f"({mode} mode, {out['when']}, {out['seconds']:.0f} s) on {m['cpu']}, "
+            f"{m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}. "
+            "Each baseline was measured in the same run; ratio > 1 is better."
             + (
-                f" Groups {', '.join(out['rerun']['groups'])} re-run at {out['rerun']['when']}."
+                f" Groups {', '.join(out['rerun']['groups'])} re-run at {out['rerun']['when']}"
+                f" ({out['rerun']['seconds']:.0f} s)."
                 if "rerun" in out
                 else ""
             )
