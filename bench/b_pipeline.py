@@ -3,9 +3,10 @@
 Baseline, the usual pipeline: a separate hnswlib build (ef_construction=200),
 umap-learn with its defaults (its own pynndescent kNN, spectral init, 200 epochs,
 parallel layout), and KMeans on the full vectors. Ours: ``explorer``'s defaults
-(one lighter hnswlib build whose kNN graph feeds the map, a landmark UMAP from
-50k points on, KMeans on a PCA-50 reduction) and the map's quality, which every
-map stores.
+(one lighter hnswlib build whose search breadth is tuned as ``explorer.build``
+tunes it, a kNN graph searched at ``index.graph_ef`` feeding the map, a landmark
+spectral start from 40k points on, KMeans on a PCA-50 reduction) and the map's
+quality, which every map stores.
 
 Both sides get the same unit vectors; each side runs in a fresh process (after
 a small run that loads numba's compiled code), and both maps' trustworthiness is
