@@ -97,8 +97,15 @@ def main() -> int:
         old = json.loads(latest.read_text())
         kept = [r for r in old["rows"] if r["group"] not in args.only]
         out["rows"] = kept + out["rows"]
-        # The header keeps the first run's time and date; the re-run reports its own.
-        out["rerun"] = {"groups": args.only, "when": out["when"], "seconds": out["seconds"]}
+        # The header keeps the first run's time and date; each re-run reports its own
+        # groups, date and time (a group re-run again leaves its older entry).
+        history = [
+            {**h, "groups": [g for g in h["groups"] if g not in args.only]}
+            for h in old.get("reruns", [])
+        ]
+        out["reruns"] = [h for h in history if h["groups"]] + [
+            {"groups": args.only, "when": out["when"], "seconds": out["seconds"]}
+        ]
         out["when"], out["seconds"] = old["when"], old["seconds"]
         fields = set(Row.__dataclass_fields__)
         rows = [Row(**{k: v for k, v in r.items() if k in fields}) for r in out["rows"]]
@@ -118,9 +125,13 @@ def main() -> int:
             f"{m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}. "
             "Each baseline was measured in the same run; ratio > 1 is better."
             + (
-                f" Groups {', '.join(out['rerun']['groups'])} re-run at {out['rerun']['when']}"
-                f" ({out['rerun']['seconds']:.0f} s)."
-                if "rerun" in out
+                " Re-run since: "
+                + "; ".join(
+                    f"{', '.join(h['groups'])} at {h['when']} ({h['seconds']:.0f} s)"
+                    for h in out["reruns"]
+                )
+                + "."
+                if out.get("reruns")
                 else ""
             )
             + "\n\n"

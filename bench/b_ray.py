@@ -16,8 +16,8 @@ On a local Ray of 2 CPUs (``ray.init(num_cpus=2)``), MiniLM (packaged, fp32):
 
 On one machine Ray can only match the local path (the same 2 cores); what it adds is
 more machines. The figures feed docs/scale.md's sizing. Run: ``python -m bench.b_ray
-[--quick]`` (not in ``python -m bench``'s default groups: it needs
-requirements-scale.txt).
+[--quick]``, or ``python -m bench --only ray`` (a group of the full bench; it needs
+requirements-scale.txt, which ``make setup`` installs through requirements-dev.txt).
 """
 
 from __future__ import annotations

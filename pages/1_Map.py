@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import density, ui_cache
+from explorer import density, map_figure, ui_cache
 from explorer.axes import poles
 from explorer.map_labels import MapLabel, place_labels
-from explorer.plot import add_pictures, colour_kind, density_map, scatter_map, subset_map
+from explorer.plot import add_pictures
 from explorer.probes import neighbours
 from explorer.project import METHODS, ProjectionParams, given_columns
 from explorer.query import substring_rows, text_vector
@@ -174,7 +174,6 @@ if focus_hits and not (needle or semantic):
     hl_name = f"{space.display_text[focus][:30]} and its neighbours"
 
 coords = proj.coords
-n_drawn = int((~np.isnan(coords).any(axis=1)).sum())
 of_items = f" (the first {space.n_map:,} of {space.n:,} items)" if space.n_map < space.n else ""
 labels = space.display_text[: space.n_map]
 style = {
@@ -188,47 +187,16 @@ style = {
 budget = density.POINT_BUDGET
 # A big 2-D map is seen through a window: a density picture, or its real points once
 # the window holds at most `budget` of them (see ui.map_view).
-big = n_drawn > budget and coords.shape[1] == 2
+big = map_figure.is_big(coords)
 mkey = map_view.map_key(common.map_params(folder))
 full = density.full_window(coords)
 view, picked = map_view.windows(folder, mkey, full) if big else (None, None)
+drawn = map_figure.draw_map(
+    coords, labels, method=proj.method, view=view, highlight=highlight, of_items=of_items,
+    **style,
+)  # fmt: skip
+fig, inside, dense = drawn.fig, drawn.inside, drawn.dense
 shown = view or full
-inside = density.in_window(coords, shown)
-n_view = int(inside.sum())
-dense = big and n_view > budget
-if not big and n_drawn <= budget:
-    fig = scatter_map(coords, labels, highlight=highlight, dim_others=bool(highlight), **style)
-    caption = f"{proj.method.upper()} map · all {n_drawn:,} points drawn" + of_items + "."
-elif not big:  # a big 3-D map: an even spread of its points, and every highlight
-    drawn = density.spread(np.flatnonzero(~np.isnan(coords).any(axis=1)), budget)
-    drawn = np.union1d(drawn, np.asarray(highlight, dtype=np.int64))
-    fig = subset_map(
-        coords, labels, drawn, highlight=highlight, dim_others=bool(highlight), **style
-    )
-    caption = (
-        f"3-D map: {drawn.size:,} of its {n_drawn:,} points drawn{of_items}, evenly spread "
-        "(a 3-D view has no density picture: the 2-D map shows every point)."
-    )
-elif dense:
-    hl = np.asarray(highlight, dtype=np.int64)
-    hl = hl[inside[hl]]
-    fig, _ = density_map(coords, shown, labels, highlight=hl[:budget], **style)
-    mix = {"numeric": "the mean of their", "categorical": "the mix of their"}
-    how = mix[colour_kind(colour)] + f" {md(colour_by)}" if colour is not None else ""
-    caption = (
-        f"Density view: {n_view:,} points" + (f" in this view (of {n_drawn:,})" if view else "")
-        + f"{of_items}, each pixel shaded by how many fall in it"
-        + (f" and coloured by {how}" if how else "")
-        + f". Drag a box to zoom in; real points appear once a view holds ≤ {budget:,}."
-    )  # fmt: skip
-    if hl.size > budget:
-        caption += f" The first {budget:,} of the {hl.size:,} highlighted points here are drawn."
-else:
-    fig = subset_map(
-        coords, labels, np.flatnonzero(inside), window=shown, highlight=highlight,
-        dim_others=bool(highlight), **style,
-    )  # fmt: skip
-    caption = f"Points: all {n_view:,} points in this view drawn (of {n_drawn:,}){of_items}."
 if picked is not None:  # the part of the map selected by zooming
     fig.add_shape(
         type="rect", x0=picked.x0, x1=picked.x1, y0=picked.y0, y1=picked.y1,
@@ -250,10 +218,7 @@ if (
     in_view = coords if not big else np.where(inside[:, None], coords, np.nan)
     pic_rows, pic_uris = pictures.map_pictures(thumbs, space, in_view, highlight)
     add_pictures(fig, coords, pic_rows, pic_uris)
-if dense:
-    st.caption(caption)
-else:
-    st.caption(caption + " Drag to box- or lasso-select; click a point for its neighbours.")
+st.caption(drawn.caption)
 if big:
     map_view.zoom_buttons(folder, mkey, full, view, picked)
 event = st.plotly_chart(

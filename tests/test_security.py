@@ -166,6 +166,49 @@ def test_a_forged_index_is_refused_not_loaded(
     assert open_index(folder, open_space(folder)).size == 300
 
 
+def test_the_index_check_reads_in_pieces_and_still_sees_every_element(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The level-0 block is checked piece by piece (so a 1M-point check does not hold a
+    second copy of the index): a forgery in a late piece, or one that only shows across
+    pieces (a label used twice), is still refused."""
+    import hnswlib
+
+    from explorer import index_file
+    from explorer.index_file import HnswFileError, check_hnsw_file
+
+    n, dim, m = 300, 16, 8
+    hnsw = hnswlib.Index(space="cosine", dim=dim)
+    hnsw.init_index(max_elements=n, M=m, ef_construction=32, random_seed=1)
+    hnsw.add_items(np.random.default_rng(3).normal(size=(n, dim)).astype(np.float32))
+    good = tmp_path / "good.bin"
+    hnsw.save_index(str(good))
+    per = (2 * m + 1) * 4 + 4 * dim + 8  # level-0 links, the vector, the label
+    monkeypatch.setattr(index_file, "_CHUNK_BYTES", 7 * per)  # 43 pieces
+    check_hnsw_file(good, dim, n, n)  # a good file passes
+
+    def forged(name: str, element: int, at: int, fmt: str, value: float) -> Path:
+        path = tmp_path / name
+        data = bytearray(good.read_bytes())
+        struct.pack_into(fmt, data, 96 + element * per + at, value)  # 96: the header
+        path.write_bytes(bytes(data))
+        return path
+
+    vec_at, label_at = (2 * m + 1) * 4, (2 * m + 1) * 4 + 4 * dim
+    cases = {
+        "outside the index": forged("nbr.bin", 290, 4, "<I", 10**6),
+        "not finite": forged("nan.bin", 299, vec_at, "<f", float("nan")),
+        "not distinct": forged("label.bin", 250, label_at, "<Q", 3),  # element 3's label
+    }
+    for message, path in cases.items():
+        with pytest.raises(HnswFileError, match=message):
+            check_hnsw_file(path, dim, n, n)
+    short = tmp_path / "short.bin"
+    short.write_bytes(good.read_bytes()[: 96 + 200 * per])
+    with pytest.raises(HnswFileError, match="cut short"):
+        check_hnsw_file(short, dim, n, n)
+
+
 # ----------------------------------------------------------------- tampering and crashes
 
 
