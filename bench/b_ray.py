@@ -14,9 +14,10 @@ On a local Ray of 2 CPUs (``ray.init(num_cpus=2)``), MiniLM (packaged, fp32):
   function on the same 5,000 points. Numba code is compiled first on both sides (the
   driver's pynndescent and each Ray worker's transform), as ``bench/b_pipeline.py`` does.
 
-On one machine Ray can only match the local path (the same 2 cores); what it adds is
-more machines. The figures feed docs/scale.md's sizing. Run: ``python -m bench.b_ray
-[--quick]``, or ``python -m bench --only ray`` (a group of the full bench; it needs
+On one machine Ray can at best match the local path (the same 2 cores; its actors and
+workers also start up); what it adds is more machines. The figures feed
+docs/scale.md's sizing. Run: ``python -m bench.b_ray [--quick]``, or
+``python -m bench --only ray`` (a group of the full bench; it needs
 requirements-scale.txt, which ``make setup`` installs through requirements-dev.txt).
 """
 
