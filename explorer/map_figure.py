@@ -68,6 +68,7 @@ def draw_map(
     *,
     method: str,
     view: Window | None = None,
+    full: Window | None = None,
     highlight: Sequence[int] = (),
     of_items: str = "",
     budget: int | None = None,
@@ -75,7 +76,8 @@ def draw_map(
 ) -> DrawnMap:
     """The figure for (n, 2|3) `coords` with (n,) hover `labels`.
 
-    view: the window of a big 2-D map being looked at (None: the whole map); highlight:
+    view: the window of a big 2-D map being looked at (None: the whole map); full: the
+    whole map's window, ``density.full_window(coords)``, when the caller has it; highlight:
     rows drawn on top (the others dimmed); of_items: a note appended to the count (e.g.
     which items the map covers); style: ``explorer.plot.scatter_map``'s keywords (colour,
     colour_name, highlight_name, axis_titles, map_labels, muted).
@@ -98,7 +100,7 @@ def draw_map(
         fig = scatter_map(coords, labels, highlight=highlight, dim_others=dim, **style)
         caption = f"{method.upper()} map · all {n_drawn:,} points drawn{of_items}."
         return DrawnMap(fig, "points", caption + _select_hint(), ok)
-    shown = view or density.full_window(coords)
+    shown = view or full or density.full_window(coords)
     inside = density.in_window(coords, shown)
     n_view = int(inside.sum())
     if n_view <= budget:

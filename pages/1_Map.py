@@ -192,8 +192,8 @@ mkey = map_view.map_key(common.map_params(folder))
 full = density.full_window(coords)
 view, picked = map_view.windows(folder, mkey, full) if big else (None, None)
 drawn = map_figure.draw_map(
-    coords, labels, method=proj.method, view=view, highlight=highlight, of_items=of_items,
-    **style,
+    coords, labels, method=proj.method, view=view, full=full, highlight=highlight,
+    of_items=of_items, **style,
 )  # fmt: skip
 fig, inside, dense = drawn.fig, drawn.inside, drawn.dense
 shown = view or full

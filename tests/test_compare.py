@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from explorer.compare import (
 from explorer.index import build_index
 from explorer.project import ProjectionParams, project_space
 from explorer.space import Space, make_space
+from tests.plotly_json import typed
 
 ROOT = Path(__file__).resolve().parent.parent
 PCA = {"method": "pca", "dims": 2, "seed": 42}
@@ -237,18 +237,11 @@ def test_cli_compare_json(spaces: Path, capsys: pytest.CaptureFixture[str]) -> N
 # --------------------------------------------------------------------------- page
 
 
-def _typed(v: object) -> np.ndarray:
-    """A plotly array from figure JSON: a list, or a base64 typed array."""
-    if isinstance(v, dict):
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
-    return np.asarray(v)
-
-
 def _highlighted(at: AppTest, chart: int) -> list[int]:
     """Rows in the highlight trace of the chart-th figure on the page ([] if none)."""
     spec = json.loads(at.get("plotly_chart")[chart].proto.spec)
     traces = [t for t in spec["data"] if t.get("name") == "selected"]
-    return sorted(_typed(traces[0]["customdata"]).tolist()) if traces else []
+    return sorted(typed(traces[0]["customdata"]).tolist()) if traces else []
 
 
 def _select(rows: list[int]) -> dict[str, object]:

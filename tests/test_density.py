@@ -22,6 +22,7 @@ from explorer.plot import (
     subset_map,
     top_categories,
 )
+from tests.plotly_json import typed
 
 
 def _blobs(n: int, seed: int = 0) -> np.ndarray:
@@ -237,7 +238,7 @@ def test_a_part_of_a_map_keeps_row_ids_and_the_whole_maps_colours() -> None:
     plan = dict(category_colours(["a", "b", "c", "d"]))
     drawn = set()
     for t in spec["data"]:
-        ids = _bdata(t["customdata"]) if isinstance(t["customdata"], dict) else t["customdata"]
+        ids = typed(t["customdata"])
         drawn |= {int(i) for i in ids}
         if t["name"] in plan:
             assert t["marker"]["color"] == plan[t["name"]]  # c keeps c's colour, not b's

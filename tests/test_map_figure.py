@@ -3,7 +3,6 @@ caption says so (counts that match what was drawn). Synthetic coordinates, small
 
 from __future__ import annotations
 
-import base64
 import json
 
 import numpy as np
@@ -11,6 +10,7 @@ import pandas as pd
 
 from explorer import density
 from explorer.map_figure import draw_map, is_big
+from tests.plotly_json import typed
 
 BUDGET = 200
 
@@ -21,20 +21,14 @@ def _map(n: int, dims: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return coords, np.array([f"item {i}" for i in range(n)], dtype=object)
 
 
-def _ids(value: object) -> list[int]:
-    if isinstance(value, dict):
-        raw = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        return [int(v) for v in raw]
-    return [int(v[0] if isinstance(v, list) else v) for v in value]  # type: ignore[attr-defined]
-
-
 def _drawn_rows(fig: object) -> set[int]:
     """The map rows a figure sends as points (the density grid's cells excluded)."""
     spec = json.loads(fig.to_json())  # type: ignore[attr-defined]
     rows: set[int] = set()
     for t in spec["data"]:
         if t.get("name") != "cells" and t.get("customdata") is not None:
-            rows |= set(_ids(t["customdata"]))
+            ids = typed(t["customdata"])
+            rows |= {int(i) for i in ids.reshape(len(ids), -1)[:, 0]}
     return rows
 
 
