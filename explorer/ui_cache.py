@@ -89,6 +89,15 @@ def run_job(
     return queue.wait(queue.submit(key, label, fn, *args), on_status)
 
 
+def _step_job_key(kind: str, folder: str, fingerprint: str, params: dict[str, Any]) -> str:
+    """The job key of a stored step: the folder it is stored in, resolved. A finished job
+    is not run again under its key, so a key naming only the space (its name, its
+    content) would let a job done for another folder of the same name and content, or
+    an older version of the space, stand in for this one, whose step was never stored."""
+    where = Path(folder).resolve()
+    return f"{kind}:{where}:{fingerprint}:{json.dumps(params, sort_keys=True)}"
+
+
 def projection(
     folder: str,
     fingerprint: str,
@@ -105,7 +114,7 @@ def projection(
     p = ProjectionParams(**params)
     p.validate()
     if not projection_stored(space, p, Path(folder)):
-        key = f"map:{Path(folder).name}:{fingerprint}:{json.dumps(params, sort_keys=True)}"
+        key = _step_job_key("map", folder, fingerprint, params)
         run_job(key, "Making the map", tasks.make_map, folder, params, on_status=_on_status)
     return _stored_projection(folder, fingerprint, params)
 
@@ -133,7 +142,7 @@ def clustering(
     p.validate()
     if not clustering_stored(space, p, Path(folder), map_coords):
         map_key = "" if map_coords is None else str(hash(np.asarray(map_coords).tobytes()))
-        key = f"cluster:{Path(folder).name}:{fingerprint}:{json.dumps(params, sort_keys=True)}"
+        key = _step_job_key("cluster", folder, fingerprint, params)
         run_job(
             key + map_key,
             "Clustering",

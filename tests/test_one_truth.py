@@ -6,7 +6,6 @@ an explicit action.
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 from pathlib import Path
@@ -16,8 +15,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.index import IndexUnavailable, open_index
-from explorer.project import ProjectionParams, project_space, projection_quality
+from explorer.project import (
+    ProjectionParams,
+    project_space,
+    projection_quality,
+    projection_stored,
+)
 from explorer.store import open_space
+from tests.plotly_json import typed
 
 ROOT = Path(__file__).resolve().parent.parent
 PCA = ProjectionParams(method="pca")  # what the CLI makes with --method pca
@@ -47,21 +52,14 @@ def _page(path: str, folder: Path, **state: object) -> AppTest:
     return at
 
 
-def _typed(v: object) -> np.ndarray:
-    """A plotly array from figure JSON: a list, or a base64 typed array."""
-    if isinstance(v, dict):
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
-    return np.asarray(v)
-
-
 def _colour_of(at: AppTest, row: int) -> float:
     """The colour value the Quality page's map gives `row` (from the figure it sends)."""
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     for trace in fig["data"]:
-        ids = _typed(trace.get("customdata", []))
+        ids = typed(trace.get("customdata", []))
         colours = trace.get("marker", {}).get("color")
         if isinstance(colours, dict | list) and row in ids.tolist():
-            return float(_typed(colours)[ids.tolist().index(row)])
+            return float(typed(colours)[ids.tolist().index(row)])
     raise AssertionError(f"row {row} is not coloured on the Quality map")
 
 
@@ -112,6 +110,33 @@ def test_figures_are_read_from_the_stored_map_not_recomputed(
     assert out["trustworthiness"] == round(stored.quality.trustworthiness, 4)
 
 
+def test_a_map_made_for_one_folder_is_not_taken_for_another_of_the_same_name(
+    app_spaces: Path, tmp_path: Path
+) -> None:
+    """Two folders holding a space of the same name and content (another root, or a new
+    version of the space): each gets its own map and clustering stored, rather than the
+    job done for the other standing in for it ("no longer stored; press … again")."""
+    from dataclasses import asdict
+
+    from explorer import ui_cache
+    from explorer.cluster import ClusterParams, clustering_stored
+
+    params = asdict(ProjectionParams(method="pca", dims=3))
+    clusters = asdict(ClusterParams(algorithm="kmeans", n_clusters=5, features="full"))
+    folders = [tmp_path / root / "iris" for root in ("a", "b")]
+    for folder in folders:
+        shutil.copytree(app_spaces / "iris", folder)
+    for folder in folders:
+        space = open_space(folder)
+        assert not projection_stored(space, ProjectionParams(**params), folder)
+        proj = ui_cache.projection(str(folder), space.fingerprint, params)
+        assert proj.coords.shape == (150, 3)
+        assert projection_stored(space, ProjectionParams(**params), folder)
+        cl = ui_cache.clustering(str(folder), space.fingerprint, clusters)
+        assert len(cl.clusters) == 5
+        assert clustering_stored(space, ClusterParams(**clusters), folder)
+
+
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     return {
         str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
@@ -155,7 +180,7 @@ def test_clusters_page_opens_on_the_clustering_the_map_shows(spaces: Path) -> No
     fig = json.loads(mp.get("plotly_chart")[0].proto.spec)
     # The Map names the largest clusters (one colour each; the rest share "other").
     named = [t for t in fig["data"] if t["name"] != "noise" and not t["name"].startswith("other")]
-    on_map = sorted((len(_typed(t["customdata"])) for t in named), reverse=True)
+    on_map = sorted((len(typed(t["customdata"])) for t in named), reverse=True)
 
     cl = _page("pages/4_Clusters.py", folder).run()  # no click, no form submitted
     assert not cl.exception and not cl.error
