@@ -21,6 +21,7 @@ stored map, not the seed, is what makes a picture repeatable.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -94,6 +95,67 @@ def _epoch(  # noqa: PLR0913 - a numba kernel takes its arrays one by one
             next_neg[i] += n_neg * every_neg[i]
 
 
+@dataclass
+class _Schedule:
+    """UMAP's step size, falling linearly from `initial_alpha` to 0 over `n_epochs`;
+    once `until` (asked every `check_every` epochs) says stop, it falls from where it
+    is to 0 over `decay_share` × the epochs done instead."""
+
+    n_epochs: int
+    initial_alpha: float
+    until: Callable[[int, np.ndarray], bool] | None
+    check_every: int
+    decay_share: float
+    # (epoch the decay began, step size then, its length) once `until` says so.
+    decay: tuple[int, float, int] | None = None
+
+    @property
+    def end(self) -> int:
+        """Epochs to run in all."""
+        return self.n_epochs if self.decay is None else self.decay[0] + self.decay[2]
+
+    def alpha(self, epoch: int) -> float:
+        """The step size of epoch `epoch` (from 0)."""
+        if self.decay is None:
+            return self.initial_alpha * (1.0 - epoch / self.n_epochs)
+        start, alpha, length = self.decay
+        return alpha * (1.0 - (epoch - start) / length)
+
+    def after(self, done: int, emb: np.ndarray) -> None:
+        """Ask the rule, when due, after `done` epochs that left the layout `emb`."""
+        if (
+            self.until is not None
+            and self.decay is None
+            and done % self.check_every == 0
+            and done < self.n_epochs
+            and self.until(done, emb)
+        ):
+            length = max(1, min(self.n_epochs - done, round(self.decay_share * done)))
+            self.decay = (done, self.alpha(done), length)
+
+
+def _edges_by_head(
+    head: np.ndarray, tail: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The edges of positive weight sorted by head (stable): (m,) int64 heads and
+    tails, (m,) float64 weights."""
+    keep = weight > 0
+    order = np.argsort(head[keep], kind="stable")
+    h = np.ascontiguousarray(head[keep][order], dtype=np.int64)
+    t = np.ascontiguousarray(tail[keep][order], dtype=np.int64)
+    return h, t, np.asarray(weight[keep][order], dtype=np.float64)
+
+
+def _head_blocks(h: np.ndarray, threads: int) -> np.ndarray:
+    """Bounds (int64, from 0 to m) of blocks of whole heads of the sorted (m,) heads `h`,
+    with about equal edge counts, a few per thread."""
+    # numba hands each thread a contiguous run of blocks; handing them out one at a time
+    # (dynamic) was slower here: 11–15 s against 10.5–11 s for 200 epochs of 100k.
+    cuts = np.linspace(0, h.size, 4 * threads + 1).astype(np.int64)[1:-1]
+    bounds = np.unique(np.concatenate([[0], np.searchsorted(h, h[cuts]), [h.size]]))
+    return bounds.astype(np.int64)
+
+
 def optimize_layout(
     init: np.ndarray,
     head: np.ndarray,
@@ -129,36 +191,23 @@ def optimize_layout(
     """
     emb = np.array(init, dtype=np.float32, order="C")  # a copy: the start is the caller's
     n = emb.shape[0]
-    keep = weight > 0
-    order = np.argsort(head[keep], kind="stable")
-    h = np.ascontiguousarray(head[keep][order], dtype=np.int64)
-    t = np.ascontiguousarray(tail[keep][order], dtype=np.int64)
-    w = np.asarray(weight[keep][order], dtype=np.float64)
+    h, t, w = _edges_by_head(head, tail, weight)
     if h.size == 0 or n_epochs < 1:
         return emb
     every = w.max() / w  # epochs between two samples of an edge
     every_neg = every / negative_rate
     next_at, next_neg = every.copy(), every_neg.copy()
     threads = numba.get_num_threads() if parallel else 1
-    # Blocks of whole heads with about equal edge counts, a few per thread. numba
-    # hands each thread a contiguous run of them; handing them out one at a time
-    # (dynamic) was slower here: 11–15 s against 10.5–11 s for 200 epochs of 100k.
-    cuts = np.linspace(0, h.size, 4 * threads + 1).astype(np.int64)[1:-1]
-    bounds = np.unique(np.concatenate([[0], np.searchsorted(h, h[cuts]), [h.size]]))
-    bounds = bounds.astype(np.int64)
+    bounds = _head_blocks(h, threads)
     rng = np.asarray(np.random.default_rng(seed).integers(1, 2**62, n, dtype=np.int64))
     f32 = np.float32
     previous = numba.get_num_threads()
     numba.set_num_threads(threads)  # per calling thread, so other sessions keep theirs
-    # (epoch the decay began, step size then, its length) once `until` says so.
-    decay: tuple[int, float, int] | None = None
+    schedule = _Schedule(n_epochs, initial_alpha, until, check_every, decay_share)
     try:
         epoch = 0
-        while epoch < (n_epochs if decay is None else decay[0] + decay[2]):
-            if decay is None:
-                alpha = f32(initial_alpha * (1.0 - epoch / n_epochs))
-            else:
-                alpha = f32(decay[1] * (1.0 - (epoch - decay[0]) / decay[2]))
+        while epoch < schedule.end:
+            alpha = f32(schedule.alpha(epoch))
             _epoch(
                 emb,
                 h,
@@ -176,15 +225,7 @@ def optimize_layout(
                 epoch,
             )
             epoch += 1
-            if (
-                until is not None
-                and decay is None
-                and epoch % check_every == 0
-                and epoch < n_epochs
-                and until(epoch, emb)
-            ):
-                length = max(1, min(n_epochs - epoch, round(decay_share * epoch)))
-                decay = (epoch, initial_alpha * (1.0 - epoch / n_epochs), length)
+            schedule.after(epoch, emb)
     finally:
         numba.set_num_threads(previous)
     return emb
