@@ -1,6 +1,6 @@
 """Browser: a 100k-point map drawn by plotly.js in headless Chromium, and the bytes it costs.
 
-Ours is ``explorer.plot.scatter_map`` (WebGL ``Scattergl``, float32 coordinates and int32
+Ours is ``explorer.render.figures.scatter_map`` (WebGL ``Scattergl``, float32 coordinates and int32
 row ids as base64 typed arrays, one value per trace for everything else). The baseline is
 the usual way to draw the same points: ``plotly.express.scatter(df, x, y, color=,
 hover_name=, custom_data=["row"])`` on float64 columns, which is also WebGL at this size
@@ -86,7 +86,7 @@ def points(n: int, dims: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray
 
 
 def ours(coords: np.ndarray, labels: np.ndarray, groups: pd.Series) -> Any:
-    from explorer.plot import scatter_map
+    from explorer.render.figures import scatter_map
 
     return scatter_map(coords, labels, colour=groups, colour_name="topic")
 

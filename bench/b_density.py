@@ -1,10 +1,10 @@
 """Density: what a big map costs to send and draw, as a density picture and as points.
 
 For 100k, 1M and 5M synthetic 2-D points (20 Gaussian blobs, coloured by blob), the
-Map page's density view (``explorer.plot.density_map``: a palette PNG of the counts, each
+Map page's density view (``explorer.render.figures.density_map``: a palette PNG of the counts, each
 pixel mixing its points' category colours, plus the occupied cells of a 200 × 150 grid
 as transparent markers) against today's all-points WebGL scatter
-(``explorer.plot.scatter_map``, float32 typed arrays and a hover label per point).
+(``explorer.render.figures.scatter_map``, float32 typed arrays and a hover label per point).
 
 Figures: the bytes sent (``len(fig.to_json())``, close to what Streamlit sends), the
 server time to build the figure and serialise it, and the time Chromium takes from the
@@ -53,15 +53,15 @@ def points(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, pd.Series]:
 
 
 def density_json(coords: np.ndarray, labels: np.ndarray, groups: pd.Series) -> str:
-    from explorer.density import full_window
-    from explorer.plot import density_map
+    from explorer.render.density import full_window
+    from explorer.render.figures import density_map
 
     fig, _ = density_map(coords, full_window(coords), labels, colour=groups, colour_name="topic")
     return str(fig.to_json())
 
 
 def scatter_json(coords: np.ndarray, labels: np.ndarray, groups: pd.Series) -> str:
-    from explorer.plot import scatter_map
+    from explorer.render.figures import scatter_map
 
     return str(scatter_map(coords, labels, colour=groups, colour_name="topic").to_json())
 

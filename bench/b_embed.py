@@ -59,7 +59,7 @@ def _phrases(n: int, seed: int = 0) -> list[str]:
 
 def _embed(texts: list[str], **kw: Any) -> Any:
     """embed_texts into a fresh, empty cache folder (so nothing is ever a cache hit)."""
-    from explorer.embed import embed_texts
+    from explorer.ingest.embed import embed_texts
 
     with tempfile.TemporaryDirectory() as d:
         return embed_texts(texts, cache_dir=Path(d), **kw)
@@ -132,7 +132,7 @@ def mixed(model: Any, lee: list[str], batch: int, quick: bool) -> Row:
 
 
 def cache(lee: list[str], quick: bool) -> Row:
-    from explorer.embed import embed_texts
+    from explorer.ingest.embed import embed_texts
 
     texts = lee[:96] if quick else lee
     with tempfile.TemporaryDirectory() as d:
@@ -155,8 +155,8 @@ def cache(lee: list[str], quick: bool) -> Row:
 
 
 def bf16(lee: list[str], quick: bool) -> Row:
-    from explorer.embed import embed_texts
-    from explorer.models import fast_precision_supported, load_model
+    from explorer.ingest.embed import embed_texts
+    from explorer.ingest.models import fast_precision_supported, load_model
 
     texts = lee[:64] if quick else lee[:200]
     data = f"{len(texts)} Lee news paragraphs, all-MiniLM-L6-v2"
@@ -205,7 +205,7 @@ def bf16(lee: list[str], quick: bool) -> Row:
 
 def run(quick: bool) -> list[Row]:
     from bench.data import lee_texts
-    from explorer.models import load_model
+    from explorer.ingest.models import load_model
 
     lee = lee_texts()
     model = load_model(None)

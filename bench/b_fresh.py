@@ -20,8 +20,8 @@ CHILD = r"""
 import sys, time
 t0 = time.perf_counter()
 from explorer.index import open_index
-from explorer.project import ProjectionParams, project_space
-from explorer.store import open_space
+from explorer.maps.projections import ProjectionParams, project_space
+from explorer.core.store import open_space
 space = open_space(sys.argv[1])
 index = open_index(sys.argv[1], space)
 project_space(space, ProjectionParams(), index=index)  # not stored: computed every time
@@ -33,8 +33,8 @@ BASELINE = CHILD.replace("from explorer.index", "import umap\nfrom explorer.inde
 
 def _space() -> tuple[str, str]:
     from bench.data import minilm_words
-    from explorer.build import build_space
-    from explorer.store import is_space_dir
+    from explorer.core.store import is_space_dir
+    from explorer.ingest.build import build_space
 
     folder = ROOT / "bench" / "results" / "space-words-10k"
     vecs, desc = minilm_words(10_000)
@@ -64,7 +64,7 @@ def _child(code: str, folder: str, env: dict[str, str]) -> float:
 
 
 def run(quick: bool) -> list[Row]:
-    from explorer.umap_run import warm_up
+    from explorer.maps.umap import warm_up
 
     folder, desc = _space()
     warm_up()  # what `make setup` does: fills numba's disk cache

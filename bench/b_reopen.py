@@ -15,10 +15,10 @@ from bench.common import Row, once, timed
 
 def _prepare(quick: bool):  # type: ignore[no-untyped-def]
     from bench.spaces import synthetic_space
-    from explorer.cluster import ClusterParams, cluster_space
-    from explorer.index import open_index
-    from explorer.project import ProjectionParams, project_space
-    from explorer.store import open_space
+    from explorer.cluster.clusterings import ClusterParams, cluster_space
+    from explorer.core.store import open_space
+    from explorer.index.hnsw import open_index
+    from explorer.maps.projections import ProjectionParams, project_space
 
     n = 20_000 if quick else 100_000
     folder, desc = synthetic_space(n)
@@ -32,11 +32,11 @@ def _prepare(quick: bool):  # type: ignore[no-untyped-def]
 def reopen(folder) -> int:  # type: ignore[no-untyped-def]
     import pandas as pd
 
-    from explorer.cluster import ClusterParams, cluster_space
-    from explorer.index import open_index
-    from explorer.plot import scatter_map
-    from explorer.project import ProjectionParams, project_space
-    from explorer.store import open_space
+    from explorer.cluster.clusterings import ClusterParams, cluster_space
+    from explorer.core.store import open_space
+    from explorer.index.hnsw import open_index
+    from explorer.maps.projections import ProjectionParams, project_space
+    from explorer.render.figures import scatter_map
 
     # Opening checks every file's checksum, and the index's structure before hnswlib.
     space = open_space(folder)
@@ -52,8 +52,8 @@ def reopen(folder) -> int:  # type: ignore[no-untyped-def]
 
 
 def run(quick: bool) -> list[Row]:
-    from explorer.project import ProjectionParams, project_space
-    from explorer.store import open_space
+    from explorer.core.store import open_space
+    from explorer.maps.projections import ProjectionParams, project_space
 
     folder, desc = _prepare(quick)
     t, size = timed(lambda: reopen(folder), repeat=3, warmup=1)

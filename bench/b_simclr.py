@@ -46,7 +46,7 @@ def _untrained(images: np.ndarray, seed: int) -> np.ndarray:
 
 def measure(quick: bool) -> dict[str, Any]:
     """Estimate, train, score; everything the table and the rows need."""
-    from explorer.datasets import fashion_mnist
+    from explorer.ingest.datasets import fashion_mnist
     from explorer.train.image_eval import compare_image_spaces, image_baselines, knn_accuracy
     from explorer.train.simclr import SimCLRParams, estimate_seconds, train_simclr
 

@@ -18,7 +18,7 @@ from bench.common import machine
 
 def word2vec_sizes(sizes: tuple[int, ...] = (68_000, 137_000, 274_000, 0)) -> None:
     """Word2Vec (defaults) on the first N tokens of the built-in corpus, beside GloVe."""
-    from explorer.train.compare import compare_with_glove
+    from explorer.train.beside_glove import compare_with_glove
     from explorer.train.corpus import load_corpus
     from explorer.train.word2vec import Word2VecParams, train_word2vec
 
@@ -38,7 +38,7 @@ def word2vec_sizes(sizes: tuple[int, ...] = (68_000, 137_000, 274_000, 0)) -> No
 
 def clip_sizes(limits: tuple[int, ...] = (2_000, 6_000, 20_000)) -> None:
     """The teaching-size CLIP (default settings) by number of training images."""
-    from explorer.train.image_spaces import train_clip_space
+    from explorer.train.image_jobs import train_clip_space
 
     print(
         "| training images | train s | zero-shot | chance | t→i R@1 | t→i R@5 | i→t R@1 | "

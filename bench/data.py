@@ -21,7 +21,7 @@ def words(n: int) -> list[str]:
 
 def minilm_words(n: int) -> tuple[np.ndarray, str]:
     """(n, 384) MiniLM vectors of the n most frequent words (embedded once, then cached)."""
-    from explorer.embed import embed_texts
+    from explorer.ingest.embed import embed_texts
 
     w = words(n)
     enc = embed_texts(

@@ -12,8 +12,8 @@ from bench.common import RESULTS, clustered
 
 def synthetic_space(n: int, d: int = 384) -> tuple[Path, str]:
     """A saved cosine space of n clustered synthetic vectors with its index; built once."""
-    from explorer.build import build_space
-    from explorer.store import is_space_dir
+    from explorer.core.store import is_space_dir
+    from explorer.ingest.build import build_space
 
     folder = RESULTS / f"space-synthetic2-{n}x{d}"
     desc = (

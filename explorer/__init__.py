@@ -1,10 +1,12 @@
 """Embedding Explorer's engine: build, index, project, cluster and probe embedding spaces.
 
-Importable without Streamlit; the app's caching lives in ``explorer.ui_cache`` alone.
+Importable without Streamlit; the app (``app.py``, ``pages/``, ``ui/``) builds on it. Its
+packages are layers, lowest first: core, index, ingest, maps, cluster, analysis,
+render, share, train, runtime, scale, cli (docs/architecture.md).
 """
 
-from .errors import ExplorerError, IncompleteSpaceError, InputError, ModelError
-from .space import Space, make_space
+from explorer.core.errors import ExplorerError, IncompleteSpaceError, InputError, ModelError
+from explorer.core.space import Space, make_space
 
 __all__ = [
     "ExplorerError",

@@ -10,13 +10,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from explorer import ui_cache
-from explorer.errors import InputError
-from explorer.safe_text import md
-from explorer.train.compare import Comparison
+from explorer.core.errors import InputError
+from explorer.core.safe_text import md
+from explorer.train.beside_glove import Comparison
 from explorer.train.corpus import BUILTIN, BUILTIN_TITLE
 from explorer.train.word2vec import Word2VecParams, train_job, training_record
-from ui import common, train_images
+from ui import cache, common, train_images
 from ui.build_ui import forget_uploads, safe_name, save_upload, upload_dir
 
 BUILTIN_CHOICE = "Built-in corpus"
@@ -107,7 +106,7 @@ def train(corpus: str | None, upload: Any, name: str, params: Word2VecParams, op
         corpus = str(save_upload(upload, upload_dir()))
     bar = st.progress(0.0, text="Waiting to start…")
     try:
-        ui_cache.run_job(
+        cache.run_job(
             f"train:{name}:{uuid.uuid4().hex}",  # every press trains afresh
             "Training Word2Vec",
             train_job,

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import density, map_figure, ui_cache
-from explorer.axes import poles
-from explorer.map_labels import MapLabel, place_labels
-from explorer.plot import add_pictures
-from explorer.probes import neighbours
-from explorer.project import METHODS, ProjectionParams, given_columns
-from explorer.query import substring_rows, text_vector
-from explorer.safe_text import md, to_csv_bytes
-from ui import common, map_view, pictures, views
+from explorer.analysis.probes import neighbours
+from explorer.core.safe_text import md, to_csv_bytes
+from explorer.ingest.query import substring_rows, text_vector
+from explorer.maps.axes import poles
+from explorer.maps.projections import METHODS, ProjectionParams, given_columns
+from explorer.render import density, map_figure
+from explorer.render.figures import add_pictures
+from explorer.render.labels import MapLabel, place_labels
+from ui import cache, common, map_view, pictures, views
 
 CHART_KEY = "map_chart"
 SHOWN_ROWS = 500  # rows of a selection shown in its table (the CSV holds them all)
@@ -126,7 +126,7 @@ if colour_by == "cluster":
                 "cluster names the small islands (the view up close).",
             )  # fmt: skip
             if level == "broad regions" and len(cl.clusters) > 3:
-                broad = ui_cache.broad_level(folder, space.fingerprint, cl.labels, cl)
+                broad = cache.broad_level(folder, space.fingerprint, cl.labels, cl)
                 short = {g.cluster: " · ".join(g.terms[:3]) for g in broad.groups}
                 on_map_names = place_labels(
                     proj.coords, broad.labels, short, max_labels=12, max_font=24

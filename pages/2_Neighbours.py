@@ -8,12 +8,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import ui_cache
-from explorer.metrics import map_neighbours
-from explorer.probes import neighbours
-from explorer.query import substring_rows, text_vector
-from explorer.safe_text import md, to_csv_bytes
-from ui import common, pictures, views
+from explorer.analysis.probes import neighbours
+from explorer.core.safe_text import md, to_csv_bytes
+from explorer.ingest.query import substring_rows, text_vector
+from explorer.maps.quality import QUALITY_K, map_neighbours
+from ui import cache, common, pictures, views
 
 common.setup("Neighbours", ":material/hub:")
 space, index, folder = common.require_space()
@@ -105,12 +104,10 @@ if hits:
         proj = common.current_map(space, folder)
         if proj is not None:
             # The Quality page's figure for this item: one definition, one stored step.
-            qk = int(st.session_state.get(common.QUALITY_K_KEY, common.QUALITY_K))
-            q = ui_cache.map_quality(
-                folder, space.fingerprint, asdict(common.map_params(folder)), qk
-            )
+            qk = int(st.session_state.get(common.QUALITY_K_KEY, QUALITY_K))
+            q = cache.map_quality(folder, space.fingerprint, asdict(common.map_params(folder)), qk)
             share = float(q.preservation[row])
-            high = ui_cache.map_neighbours_table(folder, space.fingerprint, qk)[row]
+            high = cache.map_neighbours_table(folder, space.fingerprint, qk)[row]
             high = high[high >= 0]
             low = set(map_neighbours(proj.coords, row, high.size).tolist())
             with st.container(border=True):

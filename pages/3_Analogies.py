@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer.evaluate import evaluate_analogies, google_analogies_path
-from explorer.plot import analogy_figure, section_bars
-from explorer.probes import analogy, analogy_layout
-from explorer.safe_text import md
+from explorer.analysis.evaluate import evaluate_analogies, google_analogies_path
+from explorer.analysis.probes import analogy, analogy_layout
+from explorer.core.safe_text import md
+from explorer.render.figures import analogy_figure, section_bars
 from ui import common
 
 PRESETS = [

@@ -8,12 +8,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import ui_cache
-from explorer.cluster import ALGORITHMS, FEATURES, LINKAGES, ClusterParams
-from explorer.metrics import cluster_agreement
-from explorer.plot import scatter_map
-from explorer.safe_text import md
-from ui import common
+from explorer.cluster.clusterings import ALGORITHMS, FEATURES, LINKAGES, ClusterParams
+from explorer.core.safe_text import md
+from explorer.maps.quality import cluster_agreement
+from explorer.render.figures import scatter_map
+from ui import cache, common
 
 common.setup("Clusters", ":material/bubble_chart:")
 space, index, folder = common.require_space()
@@ -127,7 +126,7 @@ if chosen is not None:
 st.divider()
 st.subheader("Agreement with a label column")
 label_cols = space.category_columns
-sil = ui_cache.silhouette_score(folder, space.fingerprint, result.labels)
+sil = cache.silhouette_score(folder, space.fingerprint, result.labels)
 st.metric(
     "Silhouette (in the full space)",
     "—" if sil is None else f"{sil:.3f}",

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import ui_cache
-from explorer.plot import scatter_map
-from explorer.safe_text import md
-from ui import common
+from explorer.core.safe_text import md
+from explorer.maps.quality import QUALITY_K
+from explorer.render.figures import scatter_map
+from ui import cache, common
 
 common.setup("Quality", ":material/straighten:")
 space, index, folder = common.require_space()
@@ -25,9 +25,9 @@ st.caption(
 proj = common.current_map(space, folder)
 if proj is None:
     st.stop()
-k = st.slider("Neighbourhood size k", 5, 50, common.QUALITY_K, key=common.QUALITY_K_KEY)
+k = st.slider("Neighbourhood size k", 5, 50, QUALITY_K, key=common.QUALITY_K_KEY)
 with common.friendly("Measuring the map"), st.spinner("Measuring the map…"):
-    q = ui_cache.map_quality(folder, space.fingerprint, asdict(common.map_params(folder)), k)
+    q = cache.map_quality(folder, space.fingerprint, asdict(common.map_params(folder)), k)
     c = st.columns(3)
     c[0].metric(
         "Trustworthiness",

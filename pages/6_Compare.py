@@ -10,8 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from explorer import ui_cache
-from explorer.compare import (
+from explorer.analysis.compare import (
     CompareParams,
     Comparison,
     compare_task,
@@ -19,12 +18,12 @@ from explorer.compare import (
     map_rows_of,
     selection_table,
 )
-from explorer.evaluate import google_analogies_path
-from explorer.plot import scatter_map
-from explorer.safe_text import md, to_csv_bytes
-from explorer.space import Space
-from explorer.store import check_space_name
-from ui import common
+from explorer.analysis.evaluate import google_analogies_path
+from explorer.core.safe_text import md, to_csv_bytes
+from explorer.core.space import Space
+from explorer.core.store import check_space_name
+from explorer.render.figures import scatter_map
+from ui import cache, common
 
 CHART_A, CHART_B = "cmp_map_a", "cmp_map_b"
 CHOSEN = "cmp_params"  # {"a", "b", "k", "analogies"}: the comparison shown
@@ -87,7 +86,7 @@ bar = st.progress(0.0, text="Comparing…")
 try:
     with common.friendly("Comparing the spaces"):
         folder_b = str(common.spaces_root() / check_space_name(chosen["b"]))
-        space_b, _ = ui_cache.space_and_index(folder_b)
+        space_b, _ = cache.space_and_index(folder_b)
         # Both maps 2-D: positions are compared in the plane.
         maps = [asdict(replace(common.map_params(f), dims=2)) for f in (folder, folder_b)]
         params = asdict(CompareParams(k=chosen["k"]))
@@ -95,7 +94,7 @@ try:
         key = "compare:" + json.dumps(
             [space.fingerprint, space_b.fingerprint, params, maps, questions], sort_keys=True
         )
-        res = ui_cache.run_job(
+        res = cache.run_job(
             key,
             "Comparing spaces",
             compare_task,

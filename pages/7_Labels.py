@@ -10,18 +10,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from explorer import ui_cache
-from explorer.plot import scatter_map
-from explorer.retrieval import (
+from explorer.analysis.retrieval import (
     read_qrels,
     read_queries,
     retrieval_job,
     reverse_dictionary_job,
     word_space,
 )
-from explorer.safe_text import md, to_csv_bytes
-from explorer.space import Space
-from explorer.zeroshot import (
+from explorer.analysis.zeroshot import (
     ZeroShot,
     evaluate_zero_shot,
     label_vectors,
@@ -29,7 +25,10 @@ from explorer.zeroshot import (
     truth_column,
     zero_shot_job,
 )
-from ui import common
+from explorer.core.safe_text import md, to_csv_bytes
+from explorer.core.space import Space
+from explorer.render.figures import scatter_map
+from ui import cache, common
 
 ZS = "zs_choice"  # {folder: {"labels": [str], "truth": column or None}}: small values only
 RT = "rt_eval"  # {folder: the last benchmark's figures (a small dict)}
@@ -57,7 +56,7 @@ def run_zero_shot(labels: list[str]) -> ZeroShot | None:
     try:
         with common.friendly("Zero-shot labelling"):
             key = f"zeroshot:{Path(folder).name}:{space.fingerprint}:{json.dumps(labels)}"
-            return ui_cache.run_job(  # type: ignore[no-any-return]
+            return cache.run_job(  # type: ignore[no-any-return]
                 key,
                 "Zero-shot labels",
                 zero_shot_job,
@@ -181,7 +180,7 @@ def run_benchmark(key: str, fn: Any, *args: Any) -> None:
     bar = st.progress(0.0, text="Running the benchmark…")
     try:
         with common.friendly("The benchmark"):
-            ev = ui_cache.run_job(
+            ev = cache.run_job(
                 key, "Retrieval benchmark", fn, folder, *args, on_status=common.job_bar(bar)
             )
             st.session_state.setdefault(RT, {})[folder] = ev.as_dict()

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer import export
-from explorer.errors import InputError, user_message
-from explorer.map_svg import map_svg
-from explorer.safe_text import md
+from explorer.core.errors import InputError, user_message
+from explorer.core.safe_text import md
+from explorer.render import export
+from explorer.render.svg import map_svg
 from ui import common
 
 common.setup("Export", ":material/download:")

@@ -7,8 +7,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from explorer.safe_text import md
-from explorer.views import Tour, list_tours, load_tour, save_tour, tour_from_json, tour_to_json
+from explorer.core.safe_text import md
+from explorer.share.views import (
+    Tour,
+    list_tours,
+    load_tour,
+    save_tour,
+    tour_from_json,
+    tour_to_json,
+)
 from ui import common, views
 
 common.setup("Tour", ":material/slideshow:")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import ui_cache
-from explorer.errors import ExplorerError, user_message
-from explorer.index import IndexUnavailable
-from explorer.safe_text import md
-from explorer.samples import DEFAULT_SAMPLE, SAMPLES
-from ui import common
+from explorer.core.errors import ExplorerError, user_message
+from explorer.core.safe_text import md
+from explorer.index.hnsw import IndexUnavailable
+from explorer.ingest.samples import DEFAULT_SAMPLE, SAMPLES
+from ui import cache, common
 from ui.build_ui import build_sample_now, rebuild_index_now, sample_cards, upload_flow
 
 common.setup("Home", ":material/home:")
@@ -28,7 +27,7 @@ if folder is None and DEFAULT_SAMPLE in SAMPLES:
 space = None
 if folder is not None:
     try:
-        space, _ = ui_cache.space_and_index(folder)
+        space, _ = cache.space_and_index(folder)
     except IndexUnavailable as exc:
         st.error(md(user_message(exc)), icon=":material/warning:")
         if st.button("Rebuild index", type="primary", key="rebuild_index"):

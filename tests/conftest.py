@@ -22,7 +22,7 @@ def _embed_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(scope="session")
 def iris_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from explorer.build import build_sample
+    from explorer.ingest.build import build_sample
 
     out = tmp_path_factory.mktemp("spaces") / "iris"
     build_sample("iris", out)
@@ -31,7 +31,7 @@ def iris_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def digits_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from explorer.build import build_sample
+    from explorer.ingest.build import build_sample
 
     out = tmp_path_factory.mktemp("spaces") / "digits"
     build_sample("digits", out)
@@ -56,7 +56,7 @@ def glove_small_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def app_spaces(tmp_path_factory: pytest.TempPathFactory, glove_small_file: Path) -> Path:
     """A spaces folder for the app: ``iris`` and ``words`` (5,000 GloVe words)."""
-    from explorer.build import build_from_file, build_sample
+    from explorer.ingest.build import build_from_file, build_sample
 
     root = tmp_path_factory.mktemp("app_spaces")
     build_sample("iris", root / "iris")
@@ -70,8 +70,8 @@ def image_spaces(tmp_path_factory: pytest.TempPathFactory) -> Path:
     and 3 caption items, with their pixels as vectors (no model needed)."""
     import io
 
-    from explorer.image_space import image_items, save_image_space
-    from explorer.images import read_images
+    from explorer.ingest.image_space import image_items, save_image_space
+    from explorer.ingest.images import read_images
 
     rng = np.random.default_rng(1)
     pics = rng.integers(0, 40, size=(60, 16, 16), dtype=np.uint8)

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.build import build_sample, build_space
-from explorer.index import IndexParams, VectorIndex, open_index
-from explorer.metrics import index_recall
-from explorer.probes import analogy, neighbours
-from explorer.store import open_space
+from explorer.analysis.probes import analogy, neighbours
+from explorer.core.store import open_space
+from explorer.index.hnsw import IndexParams, VectorIndex, open_index
+from explorer.ingest.build import build_sample, build_space
+from explorer.maps.quality import index_recall
 
 pytestmark = pytest.mark.slow
 

@@ -209,8 +209,8 @@ def test_quality_page_numbers(env: Path) -> None:
 
 
 def test_quality_page_shows_the_measured_recall(env: Path) -> None:
-    from explorer.index import open_index
-    from explorer.store import open_space
+    from explorer.core.store import open_space
+    from explorer.index.hnsw import open_index
 
     space = open_space(env / "words")
     index = open_index(env / "words", space)
@@ -252,9 +252,9 @@ def test_a_map_over_the_point_budget_opens_as_a_density_picture(
 ) -> None:
     import json
 
-    import explorer.density
+    import explorer.render.density
 
-    monkeypatch.setattr(explorer.density, "POINT_BUDGET", 100)  # iris has 150 points
+    monkeypatch.setattr(explorer.render.density, "POINT_BUDGET", 100)  # iris has 150 points
     at = page("pages/1_Map.py", env, "iris").run()
     no_errors(at)
     assert any("Density view: 150 points" in c.value for c in at.caption)

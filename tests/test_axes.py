@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.axes import Axis, axis_coords, parse_terms, poles
-from explorer.errors import InputError
-from explorer.project import ProjectionParams, project_space
-from explorer.space import make_space
-from explorer.store import open_space
+from explorer.core.errors import InputError
+from explorer.core.space import make_space
+from explorer.core.store import open_space
+from explorer.maps.axes import Axis, axis_coords, parse_terms, poles
+from explorer.maps.projections import ProjectionParams, project_space
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_free_text_poles_are_embedded_with_the_model(monkeypatch: pytest.MonkeyP
     rng = np.random.default_rng(0)
     x = rng.normal(size=(20, 4))
     space = make_space(pd.DataFrame({"id": [f"i{i}" for i in range(20)]}), x, model="fake")
-    import explorer.query as query
+    import explorer.ingest.query as query
 
     def fake(space, text):  # type: ignore[no-untyped-def]
         return (np.array([1, 0, 0, 0], np.float32) if text == "a happy tale" else
@@ -89,7 +89,7 @@ def test_free_text_poles_are_embedded_with_the_model(monkeypatch: pytest.MonkeyP
 
 
 def test_cli_axis_lists_the_poles(words, app_spaces: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from explorer.cli import main
+    from explorer.cli.main import main
 
     assert main(["project", str(app_spaces / "words"), "--method", "axis",
                  "--x-from", "man", "--x-to", "woman", "--json"]) == 0  # fmt: skip

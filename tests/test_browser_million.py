@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from bench.load import CHROMIUM, launch, start_server, stop_server, wait_idle
-from explorer.density import POINT_BUDGET
+from explorer.render.density import POINT_BUDGET
 
 pytestmark = pytest.mark.browser
 
@@ -56,8 +56,8 @@ def _items(n: int) -> tuple[pd.DataFrame, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def million(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from explorer.build import build_space
-    from explorer.project import ProjectionParams, project_space
+    from explorer.ingest.build import build_space
+    from explorer.maps.projections import ProjectionParams, project_space
 
     root = tmp_path_factory.mktemp("million") / "spaces"
     items, vectors = _items(N)

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.build import build_sample, build_space
-from explorer.errors import InputError
-from explorer.samples import SAMPLES, load_sample
-from explorer.store import open_space, read_manifest
+from explorer.core.errors import InputError
+from explorer.core.store import open_space, read_manifest
+from explorer.ingest.build import build_sample, build_space
+from explorer.ingest.samples import SAMPLES, load_sample
 
 
 def test_build_from_vectors(tmp_path: Path) -> None:

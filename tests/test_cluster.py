@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-import explorer.cluster_algorithms as cm
-from explorer.cluster import ClusterParams, cluster, cluster_space
-from explorer.errors import InputError
-from explorer.space import make_space
-from explorer.store import read_manifest, save_space
+import explorer.cluster.algorithms as cm
+from explorer.cluster.clusterings import ClusterParams, cluster, cluster_space
+from explorer.core.errors import InputError
+from explorer.core.space import make_space
+from explorer.core.store import read_manifest, save_space
 
 
 def blobs(sizes, dim, seed=0, spread=0.05, scale=1.0):
@@ -371,7 +371,7 @@ def test_cluster_space_on_the_map_keys_the_coordinates(tmp_path):
 
 
 def test_cluster_space_hdbscan_reuses_the_index(tmp_path):
-    from explorer.index import build_index
+    from explorer.index.hnsw import build_index
 
     x, truth = blobs([100, 100, 100], 20, seed=14)
     space = make_space(pd.DataFrame({"id": [str(i) for i in range(300)]}), x)
@@ -393,8 +393,8 @@ def test_cluster_space_hdbscan_reuses_the_index(tmp_path):
 def test_the_default_clustering_matches_the_categories_better(name: str) -> None:
     """The default (HDBSCAN on a 5-d UMAP) was chosen by ARI with the labelled samples'
     real categories; the former default, KMeans with 8 clusters, agrees less."""
-    from explorer.metrics import cluster_agreement
-    from explorer.samples import load_sample
+    from explorer.ingest.samples import load_sample
+    from explorer.maps.quality import cluster_agreement
 
     _, data = load_sample(name)
     space = make_space(data.items, data.vectors, metric=data.metric)

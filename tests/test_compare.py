@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.build import build_space
-from explorer.compare import (
+from explorer.analysis.compare import (
     CompareParams,
     align_maps,
     compare_spaces,
@@ -19,9 +18,10 @@ from explorer.compare import (
     match_ids,
     neighbour_jaccard,
 )
-from explorer.index import build_index
-from explorer.project import ProjectionParams, project_space
-from explorer.space import Space, make_space
+from explorer.core.space import Space, make_space
+from explorer.index.hnsw import build_index
+from explorer.ingest.build import build_space
+from explorer.maps.projections import ProjectionParams, project_space
 from tests.plotly_json import typed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,7 +207,7 @@ def test_analogies_are_asked_of_both_word_spaces_over_the_shared_words(tmp_path:
 
 
 def test_nothing_shared_is_an_input_error() -> None:
-    from explorer.errors import InputError
+    from explorer.core.errors import InputError
 
     items, x = _topics()
     other = items.assign(id=[f"other-{i}" for i in range(len(items))])
@@ -219,7 +219,7 @@ def test_nothing_shared_is_an_input_error() -> None:
 
 
 def test_cli_compare_json(spaces: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from explorer.cli import main
+    from explorer.cli.main import main
 
     argv = ["compare", str(spaces / "alpha"), str(spaces / "beta"), "-k", "5", "--map", "pca"]
     assert main([*argv, "--listed", "3", "--json"]) == 0
@@ -257,7 +257,7 @@ def _no_errors(at: AppTest) -> None:
 def test_compare_page_metrics_and_linked_selection(
     spaces: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from explorer.store import open_space
+    from explorer.core.store import open_space
 
     monkeypatch.setenv("EXPLORER_SPACES", str(spaces))
     monkeypatch.chdir(ROOT)

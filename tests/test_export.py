@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer import export
-from explorer.build import build_from_file, build_space
-from explorer.cluster import ClusterParams, cluster_space
-from explorer.index import open_index
-from explorer.plot import PALETTE
-from explorer.probes import neighbours
-from explorer.project import ProjectionParams, project_space
-from explorer.store import open_space
+from explorer.analysis.probes import neighbours
+from explorer.cluster.clusterings import ClusterParams, cluster_space
+from explorer.core.store import open_space
+from explorer.index.hnsw import open_index
+from explorer.ingest.build import build_from_file, build_space
+from explorer.maps.projections import ProjectionParams, project_space
+from explorer.render import export
+from explorer.render.figures import PALETTE
 
 ROOT = Path(__file__).resolve().parent.parent
 PCA = ProjectionParams(method="pca")
@@ -223,7 +223,7 @@ def test_png_is_a_valid_picture_of_the_map(built: Path) -> None:
 def test_svg_is_a_scalable_picture_with_real_escaped_text(built: Path) -> None:
     import xml.etree.ElementTree as ET
 
-    from explorer.map_svg import map_svg
+    from explorer.render.svg import map_svg
 
     space, _, proj, clusters = _parts(built / "demo")
     fig = export.map_figure(space, proj, clustering=clusters, colour_by="topic", title="A <b>")
@@ -244,7 +244,7 @@ def test_svg_is_a_scalable_picture_with_real_escaped_text(built: Path) -> None:
 def test_cli_json_says_what_was_written_and_never_overwrites(
     built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from explorer.cli import main
+    from explorer.cli.main import main
 
     folder = str(built / "demo")
     out = tmp_path / "table.csv"
@@ -336,8 +336,8 @@ def test_numeric_looking_ids_survive_a_projector_round_trip(tmp_path: Path) -> N
     import numpy as np
     import pandas as pd
 
-    from explorer.build import build_from_file, build_space
-    from explorer.export import write_projector
+    from explorer.ingest.build import build_from_file, build_space
+    from explorer.render.export import write_projector
 
     items = pd.DataFrame({"id": ["007", "010", "3"], "text": ["a", "b", "c"]})
     space, _, _ = build_space(items, np.random.default_rng(0).normal(size=(3, 8)), tmp_path / "s")

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.build import build_from_file
-from explorer.errors import InputError
-from explorer.project import ProjectionParams, default_params, project_space
+from explorer.core.errors import InputError
+from explorer.ingest.build import build_from_file
+from explorer.maps.projections import ProjectionParams, default_params, project_space
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,7 @@ def given(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
 
 
 def test_x_and_y_columns_become_the_given_map(given: tuple[Path, pd.DataFrame]) -> None:
-    from explorer.store import open_space
+    from explorer.core.store import open_space
 
     folder, table = given
     space = open_space(folder)
@@ -47,7 +47,7 @@ def test_x_and_y_columns_become_the_given_map(given: tuple[Path, pd.DataFrame]) 
     proj = project_space(space, params, folder=folder)
     np.testing.assert_allclose(proj.coords, table[["x", "y"]].to_numpy(), rtol=1e-6)
     # Measured like any other map: the same figure the metric gives directly.
-    from explorer.metrics import trustworthiness
+    from explorer.maps.quality import trustworthiness
 
     want = trustworthiness(np.asarray(space.vectors), proj.coords, k=10, metric="cosine")
     assert proj.quality is not None and proj.quality.trustworthiness == pytest.approx(want)
@@ -75,8 +75,8 @@ def test_a_given_map_in_float32_columns(tmp_path) -> None:  # type: ignore[no-un
     import numpy as np
     import pandas as pd
 
-    from explorer.build import build_space
-    from explorer.project import ProjectionParams, project_space
+    from explorer.ingest.build import build_space
+    from explorer.maps.projections import ProjectionParams, project_space
 
     rng = np.random.default_rng(0)
     items = pd.DataFrame(

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.cluster import ClusterParams, cluster
-from explorer.errors import InputError
-from explorer.index import build_index
-from explorer.probes import neighbours
-from explorer.project import ProjectionParams, project
-from explorer.sources import read_source
-from explorer.space import make_space
+from explorer.analysis.probes import neighbours
+from explorer.cluster.clusterings import ClusterParams, cluster
+from explorer.core.errors import InputError
+from explorer.core.space import make_space
+from explorer.index.hnsw import build_index
+from explorer.ingest.sources import read_source
+from explorer.maps.projections import ProjectionParams, project
 
 
 def _write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -130,7 +130,7 @@ def test_clusters_page_with_only_noise_says_so(
 ) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from explorer.build import build_space
+    from explorer.ingest.build import build_space
 
     root = Path(__file__).resolve().parent.parent
     rng = np.random.default_rng(0)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.cli import main
+from explorer.cli.main import main
 
 TINY = "tiny-clip"
 
@@ -50,7 +50,7 @@ def clip_space(
 ) -> Path:
     """The photos and their captions embedded by the tiny CLIP, loaded by name as the app
     loads a model folder under EXPLORER_MODELS_ROOT (not the operator's trusted path)."""
-    from explorer.image_space import build_image_space, load_image_input
+    from explorer.ingest.image_space import build_image_space, load_image_input
 
     out = tmp_path_factory.mktemp("spaces") / "photos"
     with pytest.MonkeyPatch.context() as mp:
@@ -65,9 +65,9 @@ def clip_space(
 
 
 def test_tiny_clip_space_holds_both_modalities(clip_space: Path) -> None:
-    from explorer.index import open_index
-    from explorer.store import open_space
-    from explorer.thumbs import load_thumbnails
+    from explorer.core.store import open_space
+    from explorer.index.hnsw import open_index
+    from explorer.ingest.thumbs import load_thumbnails
 
     space = open_space(clip_space)
     kinds = space.items["modality"].tolist()
@@ -104,10 +104,10 @@ def test_text_query_returns_both_modalities_with_their_kind(
 
 
 def test_image_to_text_neighbours_and_a_map(clip_space: Path) -> None:
-    from explorer.index import open_index
-    from explorer.probes import neighbours
-    from explorer.project import ProjectionParams, project_space
-    from explorer.store import open_space
+    from explorer.analysis.probes import neighbours
+    from explorer.core.store import open_space
+    from explorer.index.hnsw import open_index
+    from explorer.maps.projections import ProjectionParams, project_space
 
     space = open_space(clip_space)
     index = open_index(clip_space, space)
@@ -119,9 +119,9 @@ def test_image_to_text_neighbours_and_a_map(clip_space: Path) -> None:
 
 
 def test_a_text_only_model_cannot_embed_images(photo_folder: Path, tmp_path: Path) -> None:
-    from explorer.errors import InputError
-    from explorer.image_space import build_image_space, load_image_input
-    from explorer.models import DEFAULT_MODEL
+    from explorer.core.errors import InputError
+    from explorer.ingest.image_space import build_image_space, load_image_input
+    from explorer.ingest.models import DEFAULT_MODEL
 
     with pytest.raises(InputError, match="embeds only text"):
         build_image_space(load_image_input(photo_folder), tmp_path / "x", model=DEFAULT_MODEL)
@@ -170,7 +170,7 @@ def test_offline_clip_zero_shot_beats_three_times_chance(fashion_clip: tuple[Pat
 def test_offline_clip_text_search_finds_the_right_clothes(
     fashion_clip: tuple[Path, dict], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from explorer.store import open_space
+    from explorer.core.store import open_space
 
     out, _ = fashion_clip
     space = open_space(out)
@@ -189,7 +189,7 @@ def test_offline_clip_text_search_finds_the_right_clothes(
 def test_zero_shot_on_the_images_of_a_clip_space(
     fashion_clip: tuple[Path, dict], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from explorer.datasets import FASHION_CLASSES
+    from explorer.ingest.datasets import FASHION_CLASSES
     from explorer.train.clip import ZEROSHOT_TEMPLATE, caption_for
 
     out, _ = fashion_clip
@@ -264,8 +264,8 @@ def test_train_simclr_from_the_command_line(
     """A small run end to end: the estimate said first, the space saved with its
     thumbnails, and the comparison with pixels stored (its margin is tested in
     tests/test_train_simclr.py, at a size where it holds)."""
-    from explorer.store import open_space, read_manifest
-    from explorer.thumbs import load_thumbnails
+    from explorer.core.store import open_space, read_manifest
+    from explorer.ingest.thumbs import load_thumbnails
 
     out = tmp_path / "simclr"
     code = main(["train", "simclr", "fashion-mnist", "--out", str(out), "--epochs", "1",

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.errors import InputError
-from explorer.images import ImageSet, read_captions, read_images, thumbnail_uri
+from explorer.core.errors import InputError
+from explorer.ingest.images import ImageSet, read_captions, read_images, thumbnail_uri
 
 
 def _png(img: Image.Image) -> bytes:

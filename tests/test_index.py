@@ -6,18 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.build import index_space
-from explorer.errors import InputError
-from explorer.index import (
-    IndexParams,
-    VectorIndex,
-    build_index,
-    exact_search,
-    graph_ef,
-    knn_graph,
-)
-from explorer.space import make_space
-from explorer.store import open_space, save_space
+from explorer.core.errors import InputError
+from explorer.core.space import make_space
+from explorer.core.store import open_space, save_space
+from explorer.index.hnsw import IndexParams, VectorIndex, build_index, exact_search
+from explorer.index.knn import graph_ef, knn_graph
+from explorer.ingest.build import index_space
 
 
 def _recall(a: np.ndarray, b: np.ndarray) -> float:
@@ -94,7 +88,7 @@ def test_map_graph_searches_at_graph_ef_not_the_tuned_breadth() -> None:
     neighbour lists were tuned to, and still agrees with exact search."""
     from dataclasses import replace
 
-    from explorer.steps import map_graph
+    from explorer.index.knn import map_graph
 
     s = _space(_clustered(6000, 16))
     idx = build_index(s.vectors, s.metric, params=IndexParams(exact_below=0))
@@ -145,8 +139,8 @@ def test_query_errors() -> None:
 
 
 def test_tune_ef_picks_the_smallest_ef_that_reaches_the_target() -> None:
-    from explorer.index import EF_LADDER, tune_ef
-    from explorer.metrics import recall_at_k
+    from explorer.index.hnsw import EF_LADDER, tune_ef
+    from explorer.maps.quality import recall_at_k
 
     s = _space(_clustered(6000, 32))
     idx = build_index(s.vectors, s.metric, params=IndexParams(exact_below=0, ef_search=500))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from explorer.errors import ExplorerError, InputError
-from explorer.jobs import JobQueue, JobStatus
+from explorer.core.errors import ExplorerError, InputError
+from explorer.runtime.jobs import JobQueue, JobStatus
 
 
 def where(*, progress) -> int:  # type: ignore[no-untyped-def]

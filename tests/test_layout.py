@@ -1,4 +1,4 @@
-"""UMAP's epochs on all cores (explorer.layout) and the landmark start of big maps."""
+"""UMAP's epochs on all cores (explorer.maps.epochs) and the landmark start of big maps."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-import explorer.umap_run as umap_run
-from explorer.index import build_index, knn_graph
-from explorer.layout import optimize_layout, place_by_neighbours
-from explorer.metrics import trustworthiness
+import explorer.maps.umap as umap_run
+from explorer.index.hnsw import build_index
+from explorer.index.knn import knn_graph
+from explorer.maps.epochs import optimize_layout, place_by_neighbours
+from explorer.maps.quality import trustworthiness
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.linalg import distance_name, pca, procrustes, unit_rows
+from explorer.core.linalg import distance_name, pca, procrustes, unit_rows
 
 
 def test_unit_rows_keep_zero_and_nan_rows_visible() -> None:

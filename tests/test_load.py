@@ -26,8 +26,8 @@ ITEM = "city"
 def test_eight_sessions_and_a_map_at_once(glove_small_file: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    from explorer.build import build_from_file
-    from explorer.probes import analogy, neighbours
+    from explorer.analysis.probes import analogy, neighbours
+    from explorer.ingest.build import build_from_file
 
     spaces = tmp_path / "spaces"
     space, index, _ = build_from_file(glove_small_file, spaces / "words")

@@ -1,4 +1,4 @@
-"""explorer.map_figure: which view a map gets at its size, what it draws, and that the
+"""explorer.render.map_figure: which view a map gets at its size, what it draws, and that the
 caption says so (counts that match what was drawn). Synthetic coordinates, small budgets."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from explorer import density
-from explorer.map_figure import draw_map, is_big
+from explorer.render import density
+from explorer.render.map_figure import draw_map, is_big
 from tests.plotly_json import typed
 
 BUDGET = 200

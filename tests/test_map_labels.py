@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.map_labels import place_labels
+from explorer.render.labels import place_labels
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,9 +70,9 @@ def test_the_map_page_names_its_clusters(app_spaces: Path, monkeypatch: pytest.M
 
 
 def test_broad_regions_merge_clusters_and_are_named_afresh(app_spaces: Path) -> None:
-    from explorer.cluster import ClusterParams, cluster_space
-    from explorer.cluster_levels import broad_level
-    from explorer.store import open_space
+    from explorer.cluster.clusterings import ClusterParams, cluster_space
+    from explorer.cluster.levels import broad_level
+    from explorer.core.store import open_space
 
     space = open_space(app_spaces / "words")
     cl = cluster_space(space, ClusterParams(algorithm="kmeans", n_clusters=16))

@@ -1,4 +1,4 @@
-"""Map faithfulness, index recall and cluster agreement (explorer.metrics)."""
+"""Map faithfulness, index recall and cluster agreement (explorer.maps.quality)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness as sk_trustworthiness
 
-from explorer.errors import InputError
-from explorer.index import IndexParams, build_index, knn_graph
-from explorer.metrics import (
+from explorer.core.errors import InputError
+from explorer.core.space import make_space
+from explorer.index.hnsw import IndexParams, build_index
+from explorer.index.knn import knn_graph
+from explorer.maps.quality import (
     cluster_agreement,
     continuity,
     index_recall,
@@ -20,7 +22,6 @@ from explorer.metrics import (
     silhouette,
     trustworthiness,
 )
-from explorer.space import make_space
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_continuity_is_trustworthiness_with_roles_swapped():
 
 def test_continuity_counts_ranks_like_a_full_sort_with_ties():
     """The counted ranks equal those of a stable argsort, ties broken by row."""
-    from explorer.metrics import _BLOCK, _distances, _k_smallest
+    from explorer.maps.quality import _BLOCK, _distances, _k_smallest
 
     rng = np.random.default_rng(3)
     d = rng.integers(0, 5, size=(40, 60)).astype(float)  # many ties

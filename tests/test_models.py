@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.embed import embed_texts
-from explorer.errors import InputError, ModelError
-from explorer.models import DEFAULT_MODEL, load_model, resolve_model
+from explorer.core.errors import InputError, ModelError
+from explorer.ingest.embed import embed_texts
+from explorer.ingest.models import DEFAULT_MODEL, load_model, resolve_model
 
 
 def test_resolve_packaged_local_and_hub(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_resolve_packaged_local_and_hub(tmp_path: Path) -> None:
 def test_models_load_without_remote_code(monkeypatch: pytest.MonkeyPatch) -> None:
     import sentence_transformers
 
-    import explorer.models as mod
+    import explorer.ingest.models as mod
 
     seen: dict[str, object] = {}
 
@@ -98,7 +98,7 @@ def test_no_texts_means_no_rows() -> None:
 
 
 def test_bf16_detection_reads_the_cpu_flags(monkeypatch: pytest.MonkeyPatch) -> None:
-    import explorer.models as mod
+    import explorer.ingest.models as mod
 
     monkeypatch.setattr(mod, "_cpu_flags", lambda: {"sse2", "avx2", "avx512f"})
     mod.fast_precision_supported.cache_clear()
@@ -116,7 +116,7 @@ def test_bf16_detection_reads_the_cpu_flags(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_precision_resolves_auto_and_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    import explorer.models as mod
+    import explorer.ingest.models as mod
 
     monkeypatch.setattr(mod, "fast_precision_supported", lambda: (True, "native"))
     assert mod.resolve_precision("bf16") == ("bf16", "")
@@ -135,7 +135,7 @@ def test_precision_resolves_auto_and_falls_back(monkeypatch: pytest.MonkeyPatch)
 def test_unsupported_bf16_falls_back_to_fp32_with_a_note(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import explorer.models as mod
+    import explorer.ingest.models as mod
 
     monkeypatch.setattr(mod, "fast_precision_supported", lambda: (False, "test CPU"))
     texts = ["a cat sat on the mat", "stock markets fell sharply"]
@@ -151,7 +151,7 @@ def test_unsupported_bf16_falls_back_to_fp32_with_a_note(
 def test_bf16_vectors_match_fp32_as_float32_unit_rows() -> None:
     import torch
 
-    from explorer.models import fast_precision_supported
+    from explorer.ingest.models import fast_precision_supported
 
     ok, why = fast_precision_supported()
     if not ok:
@@ -179,7 +179,7 @@ def test_bf16_vectors_match_fp32_as_float32_unit_rows() -> None:
 
 @pytest.mark.slow
 def test_truncation_count_is_exact_and_skips_short_texts(monkeypatch: pytest.MonkeyPatch) -> None:
-    import explorer.embed as mod
+    import explorer.ingest.embed as mod
 
     model = load_model(None)
     tok = model.tokenizer
@@ -211,7 +211,7 @@ def test_truncation_count_is_exact_and_skips_short_texts(monkeypatch: pytest.Mon
 
 @pytest.mark.slow
 def test_default_batches_follow_text_length(tmp_path: Path) -> None:
-    import explorer.embed as mod
+    import explorer.ingest.embed as mod
 
     model = load_model(None)
     long_b = mod._auto_batch(model, ["The committee met to discuss the budget. " * 40] * 8, 256)
@@ -229,7 +229,7 @@ def test_default_batches_follow_text_length(tmp_path: Path) -> None:
 def test_cached_texts_are_neither_encoded_nor_tokenised(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import explorer.embed as mod
+    import explorer.ingest.embed as mod
 
     texts = ["word " * 400, "a cat sat on the mat", "word " * 400]
     first = embed_texts(texts, cache_dir=tmp_path)
@@ -248,7 +248,7 @@ def test_cached_texts_are_neither_encoded_nor_tokenised(
 def test_a_cache_from_before_truncation_flags_still_works(tmp_path: Path) -> None:
     import sqlite3
 
-    from explorer.embed_cache import EmbeddingCache
+    from explorer.ingest.embed_cache import EmbeddingCache
 
     db = tmp_path / "embeddings.sqlite"
     old = np.arange(3, dtype=np.float32)

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-import explorer.models as mod
-from explorer.errors import ModelError
-from explorer.models import (
+import explorer.ingest.models as mod
+from explorer.core.errors import ModelError
+from explorer.ingest.models import (
     DEFAULT_MODEL,
     allowed_models,
     check_model_allowed,
@@ -376,7 +376,7 @@ def test_sessions_loading_at_once_load_a_model_once(
 def test_the_embedding_cache_stays_within_its_limit_oldest_going_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from explorer.embed_cache import EmbeddingCache
+    from explorer.ingest.embed_cache import EmbeddingCache
 
     cap = 64 * 1024
     monkeypatch.setenv("EXPLORER_EMBED_CACHE_BYTES", str(cap))

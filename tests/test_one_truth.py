@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.index import IndexUnavailable, open_index
-from explorer.project import (
+from explorer.core.store import open_space
+from explorer.index.hnsw import IndexUnavailable, open_index
+from explorer.maps.projections import (
     ProjectionParams,
     project_space,
     projection_quality,
     projection_stored,
 )
-from explorer.store import open_space
 from tests.plotly_json import typed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,8 +85,8 @@ def test_neighbours_honesty_equals_the_quality_figure(spaces: Path) -> None:
 def test_figures_are_read_from_the_stored_map_not_recomputed(
     spaces: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import explorer.metrics as metrics
-    from explorer.cli import main
+    import explorer.maps.quality as metrics
+    from explorer.cli.main import main
 
     folder = spaces / "iris"
     space = open_space(folder)
@@ -118,8 +118,8 @@ def test_a_map_made_for_one_folder_is_not_taken_for_another_of_the_same_name(
     job done for the other standing in for it ("no longer stored; press … again")."""
     from dataclasses import asdict
 
-    from explorer import ui_cache
-    from explorer.cluster import ClusterParams, clustering_stored
+    from explorer.cluster.clusterings import ClusterParams, clustering_stored
+    from ui import cache
 
     params = asdict(ProjectionParams(method="pca", dims=3))
     clusters = asdict(ClusterParams(algorithm="kmeans", n_clusters=5, features="full"))
@@ -129,10 +129,10 @@ def test_a_map_made_for_one_folder_is_not_taken_for_another_of_the_same_name(
     for folder in folders:
         space = open_space(folder)
         assert not projection_stored(space, ProjectionParams(**params), folder)
-        proj = ui_cache.projection(str(folder), space.fingerprint, params)
+        proj = cache.projection(str(folder), space.fingerprint, params)
         assert proj.coords.shape == (150, 3)
         assert projection_stored(space, ProjectionParams(**params), folder)
-        cl = ui_cache.clustering(str(folder), space.fingerprint, clusters)
+        cl = cache.clustering(str(folder), space.fingerprint, clusters)
         assert len(cl.clusters) == 5
         assert clustering_stored(space, ClusterParams(**clusters), folder)
 
@@ -147,8 +147,8 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 def test_opening_a_space_without_an_index_writes_nothing(
     spaces: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from explorer import ui_cache
-    from explorer.cli import main
+    from explorer.cli.main import main
+    from ui import cache
 
     folder = spaces / "iris"
     for name in ("index.json", "index_rows.npy", "index.bin"):
@@ -158,7 +158,7 @@ def test_opening_a_space_without_an_index_writes_nothing(
     with pytest.raises(IndexUnavailable, match="reindex"):
         open_index(folder, open_space(folder))
     with pytest.raises(IndexUnavailable):
-        ui_cache.space_and_index(folder)
+        cache.space_and_index(folder)
     assert main(["neighbours", str(folder), "--id", "0"]) == 2
     assert "reindex" in capsys.readouterr().err
     at = _page("pages/1_Map.py", folder).run()
@@ -201,8 +201,8 @@ def test_category_columns_are_one_rule(spaces: Path) -> None:
 def test_cli_defaults_are_the_parameter_defaults() -> None:
     from dataclasses import fields
 
-    from explorer.cli import parser
-    from explorer.cluster import ClusterParams
+    from explorer.cli.main import parser
+    from explorer.cluster.clusterings import ClusterParams
 
     p = parser()
     proj = p.parse_args(["project", "d"])

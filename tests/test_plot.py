@@ -6,8 +6,14 @@ import json
 import numpy as np
 import pandas as pd
 
-from explorer.plot import MAX_CATEGORIES, analogy_figure, colour_kind, scatter_map, section_bars
-from explorer.probes import AnalogyLayout
+from explorer.analysis.probes import AnalogyLayout
+from explorer.render.figures import (
+    MAX_CATEGORIES,
+    analogy_figure,
+    colour_kind,
+    scatter_map,
+    section_bars,
+)
 
 
 def _coords(n: int, dims: int = 2) -> np.ndarray:
@@ -214,7 +220,7 @@ def test_row_ids_past_uint16_are_int32() -> None:
 def test_cluster_legend_runs_in_cluster_order() -> None:
     import pandas as pd
 
-    from explorer.plot import scatter_map
+    from explorer.render.figures import scatter_map
 
     labels = ["10: rain", "2: sun", "1: snow", "noise"] * 5
     coords = np.random.default_rng(0).normal(size=(20, 2)).astype(np.float32)

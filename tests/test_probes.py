@@ -1,4 +1,5 @@
-"""Neighbours, analogies (explorer.probes) and the word-vector benchmarks (explorer.evaluate)."""
+"""Neighbours, analogies (explorer.analysis.probes) and the word-vector benchmarks
+(explorer.analysis.evaluate)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.errors import InputError
-from explorer.evaluate import evaluate_analogies, evaluate_similarity, google_analogies_path
-from explorer.index import IndexParams, build_index
-from explorer.probes import (
+from explorer.analysis.evaluate import (
+    evaluate_analogies,
+    evaluate_similarity,
+    google_analogies_path,
+)
+from explorer.analysis.probes import (
     AnalogyLayout,
     AnalogyResult,
     Hit,
@@ -22,7 +25,9 @@ from explorer.probes import (
     cosmul_scores,
     neighbours,
 )
-from explorer.space import Space, make_space
+from explorer.core.errors import InputError
+from explorer.core.space import Space, make_space
+from explorer.index.hnsw import IndexParams, build_index
 
 # --------------------------------------------------------------------------- helpers
 

@@ -8,11 +8,11 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.manifold import trustworthiness
 
-from explorer.errors import InputError
-from explorer.index import IndexParams, build_index
-from explorer.project import ProjectionParams, project, project_space
-from explorer.space import make_space
-from explorer.store import load_step, open_space, save_space, step_key
+from explorer.core.errors import InputError
+from explorer.core.space import make_space
+from explorer.core.store import load_step, open_space, save_space, step_key
+from explorer.index.hnsw import IndexParams, build_index
+from explorer.maps.projections import ProjectionParams, project, project_space
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +142,7 @@ def test_projection_is_cached_with_parameters(
     assert meta["quality"]["k"] == 10 and 0.5 < meta["quality"]["trustworthiness"] <= 1
     assert arrays["preservation"].shape == (60,) and np.isnan(arrays["preservation"][7])
 
-    import explorer.project as mod
+    import explorer.maps.projections as mod
 
     monkeypatch.setattr(mod, "project", lambda *a, **k: pytest.fail("recomputed"))
     again = project_space(space, params, folder=folder)
@@ -162,7 +162,7 @@ def test_map_rows_limit_the_projection(tmp_path: Path) -> None:
 
 
 def test_epochs_scale_with_n() -> None:
-    from explorer.umap_run import scaled_epochs
+    from explorer.maps.umap import scaled_epochs
 
     assert scaled_epochs(150) == 500 and scaled_epochs(20_000) == 200
     assert scaled_epochs(100_000) == scaled_epochs(1_000_000) == 200
@@ -173,8 +173,8 @@ def test_epochs_scale_with_n() -> None:
 def test_umap_gets_scaled_epochs_and_pca_init(
     umap_kwargs: dict[str, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import explorer.umap_run as umap_run
-    from explorer.umap_run import scaled_epochs
+    import explorer.maps.umap as umap_run
+    from explorer.maps.umap import scaled_epochs
 
     seen = umap_kwargs
     epochs: list[tuple[int, bool]] = []

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.errors import InputError
-from explorer.metrics import map_neighbours
-from explorer.query import substring_rows, text_vector
-from explorer.space import make_space
+from explorer.core.errors import InputError
+from explorer.core.space import make_space
+from explorer.ingest.query import substring_rows, text_vector
+from explorer.maps.quality import map_neighbours
 
 
 def _space():  # type: ignore[no-untyped-def]

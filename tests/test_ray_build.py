@@ -1,4 +1,4 @@
-"""The Ray engine (explorer.ray_build, explorer.ray_map) on a local 2-CPU Ray.
+"""The Ray engine (explorer.scale.build, explorer.scale.maps) on a local 2-CPU Ray.
 
 The same 480 WordNet glosses are built by the Ray path and by the single-machine
 ``build_from_file``: same ids in the same order, the same vectors and neighbours, and a
@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.build import build_from_file
-from explorer.cli import main, parser
-from explorer.errors import InputError
-from explorer.index import IndexParams, open_index
-from explorer.probes import neighbours
-from explorer.project import ProjectionParams, load_projection, project_space
-from explorer.sources import read_source
-from explorer.store import open_space, read_manifest
+from explorer.analysis.probes import neighbours
+from explorer.cli.main import main, parser
+from explorer.core.errors import InputError
+from explorer.core.store import open_space, read_manifest
+from explorer.index.hnsw import IndexParams, open_index
+from explorer.ingest.build import build_from_file
+from explorer.ingest.sources import read_source
+from explorer.maps.projections import ProjectionParams, load_projection, project_space
 
 FIT_SAMPLE = 320
 # Below exact_below the index is exact search; 100 makes both builds use hnswlib, so the
@@ -73,7 +73,7 @@ def local_ray() -> Any:
 @pytest.fixture(scope="module")
 def glosses(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CSV of 480 WordNet glosses: id (the word), gloss (the text), category."""
-    from explorer.samples import load_sample
+    from explorer.ingest.samples import load_sample
 
     _, data = load_sample("wordnet-minilm")
     table = data.items.iloc[::6].head(480)[["id", "gloss", "category"]].reset_index(drop=True)
@@ -85,7 +85,7 @@ def glosses(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def built(local_ray: Any, glosses: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A spaces folder with 'ray' (the Ray build) and 'local' (build_from_file) of `glosses`."""
-    from explorer.ray_build import RayOptions, ray_build
+    from explorer.scale.build import RayOptions, ray_build
 
     root = tmp_path_factory.mktemp("ray-spaces")
     opts = RayOptions(num_workers=2, batch_size=64, fit_sample=FIT_SAMPLE, index_params=INDEX)
@@ -135,7 +135,7 @@ def test_fit_and_place_map_is_stored_and_near_a_full_fit(built: Path) -> None:
 
 
 def test_ray_reads_tables_as_the_local_readers_do(local_ray: Any, tmp_path: Path) -> None:
-    from explorer.ray_build import items_from_frame, read_table
+    from explorer.scale.build import items_from_frame, read_table
 
     table = pd.DataFrame(
         {"id": ["007", "010", "x", "y"], "body": ["a cat", "", "a dog", "fish"], "n": [1, 2, 3, 4]}

@@ -11,18 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.cli import main
-from explorer.crosslingual import (
+from explorer.analysis.crosslingual import (
     align_and_translate,
     align_en_it,
     gensim_en_it_paths,
     read_pairs,
     read_word_vectors,
 )
-from explorer.errors import InputError
-from explorer.index import IndexParams, build_index
-from explorer.linalg import procrustes
-from explorer.retrieval import (
+from explorer.analysis.retrieval import (
     evaluate_retrieval,
     read_qrels,
     read_queries,
@@ -30,7 +26,11 @@ from explorer.retrieval import (
     score_rankings,
     word_space,
 )
-from explorer.space import make_space
+from explorer.cli.main import main
+from explorer.core.errors import InputError
+from explorer.core.linalg import procrustes
+from explorer.core.space import make_space
+from explorer.index.hnsw import IndexParams, build_index
 
 
 def test_figures_equal_a_hand_computation() -> None:
@@ -132,7 +132,7 @@ def test_read_beir_trec_and_csv_files(tmp_path: Path) -> None:
 
 
 def test_reverse_dictionary_on_glove_words(glove_small_file: Path, tmp_path: Path) -> None:
-    from explorer.build import build_from_file
+    from explorer.ingest.build import build_from_file
 
     space, index, _ = build_from_file(
         glove_small_file, tmp_path / "g", read_kwargs={"fmt": "glove"}
@@ -153,7 +153,7 @@ def test_reverse_dictionary_on_glove_words(glove_small_file: Path, tmp_path: Pat
 
 
 def test_cli_retrieval_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from explorer.build import build_space
+    from explorer.ingest.build import build_space
 
     deg = np.radians([0, 10, 20, 90, 180])
     build_space(
@@ -225,9 +225,9 @@ def test_cli_align_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.slow
 def test_reverse_dictionary_on_a_minilm_word_space() -> None:
-    from explorer.embed import embed_texts
-    from explorer.models import DEFAULT_MODEL
-    from explorer.samples import wordnet_items
+    from explorer.ingest.embed import embed_texts
+    from explorer.ingest.models import DEFAULT_MODEL
+    from explorer.ingest.samples import wordnet_items
 
     items = wordnet_items(per_category=40)
     vecs = embed_texts(items["text"].tolist(), DEFAULT_MODEL).vectors

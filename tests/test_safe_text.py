@@ -1,4 +1,4 @@
-"""User text is inert: escaped for markdown and plotly, defused for CSV (explorer.safe_text).
+"""User text is inert: escaped for markdown and plotly, defused for CSV (explorer.core.safe_text).
 
 Unit tests of the three escapes, then every data page under AppTest on a hostile space:
 no link, HTML or directive can form from an item, a column name or a cluster label, and
@@ -24,7 +24,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from explorer.safe_text import FORMULA_START, csv_safe, md, plot_text, to_csv_bytes
+from explorer.core.safe_text import FORMULA_START, csv_safe, md, plot_text, to_csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIL = "https://evil.example"
@@ -34,7 +34,7 @@ FORMULA = f'=HYPERLINK("{EVIL}")'
 BOLD_COLUMN = "**bold**"
 HTML_CATEGORY = f'<a href="{EVIL}">cat</a>'
 # One token each (no space), so the space is word-like and its cluster labels are these
-# texts themselves (explorer.cluster_terms); every one would be markup unescaped.
+# texts themselves (explorer.cluster.names); every one would be markup unescaped.
 TOKENS = [
     f"[Session-expired]({EVIL})",
     FORMULA,
@@ -68,7 +68,7 @@ def hostile_items(n: int = 40) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def build_hostile_space(out: Path) -> Path:
-    from explorer.build import build_space
+    from explorer.ingest.build import build_space
 
     items, vectors = hostile_items()
     build_space(items, vectors, out)
@@ -119,7 +119,7 @@ def test_streamlit_gets_the_escaped_source(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.chdir(ROOT)
     at = AppTest.from_string(
         "import streamlit as st\n"
-        "from explorer.safe_text import md\n"
+        "from explorer.core.safe_text import md\n"
         f"st.markdown(md({LINK!r}))\n"
         f"st.caption(md({HTML!r}))\n"
     ).run()
@@ -295,7 +295,7 @@ def page(path: str, spaces: Path, **state: object) -> AppTest:
     # Four KMeans clusters of the 40 hostile items, so their (hostile) names show.
     from dataclasses import asdict
 
-    from explorer.cluster import ClusterParams
+    from explorer.cluster.clusterings import ClusterParams
 
     kmeans = asdict(ClusterParams(algorithm="kmeans", n_clusters=4))
     at.session_state["cluster_params"] = {str(folder): kmeans}

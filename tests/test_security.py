@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.build import build_space, index_space, reindex
-from explorer.errors import IncompleteSpaceError, InputError, user_message
-from explorer.index import IndexParams, IndexUnavailable, open_index
-from explorer.manifest import file_digest, seal
-from explorer.store import SpaceExists, list_spaces, open_space, save_space
+from explorer.core.errors import IncompleteSpaceError, InputError, user_message
+from explorer.core.manifest import file_digest, seal
+from explorer.core.store import SpaceExists, list_spaces, open_space, save_space
+from explorer.index.hnsw import IndexParams, IndexUnavailable, open_index
+from explorer.ingest.build import build_space, index_space, reindex
 
 ROOT = Path(__file__).resolve().parent.parent
 HNSW = IndexParams(exact_below=0)  # an hnswlib index even for a few hundred points
@@ -174,8 +174,8 @@ def test_the_index_check_reads_in_pieces_and_still_sees_every_element(
     pieces (a label used twice), is still refused."""
     import hnswlib
 
-    from explorer import index_file
-    from explorer.index_file import HnswFileError, check_hnsw_file
+    from explorer.index import file_check as index_file
+    from explorer.index.file_check import HnswFileError, check_hnsw_file
 
     n, dim, m = 300, 16, 8
     hnsw = hnswlib.Index(space="cosine", dim=dim)
@@ -241,7 +241,7 @@ _KILLED_BUILD = r"""
 import sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
-import explorer.build as build
+import explorer.ingest.build as build
 
 real = build.write_space_files
 def slow(space, folder, extra=None):
@@ -287,7 +287,7 @@ def test_a_build_killed_mid_write_leaves_the_previous_version(tmp_path: Path) ->
 def test_two_builds_of_one_name_do_not_interleave(tmp_path: Path) -> None:
     results: list[str] = []
     gate = threading.Event()
-    import explorer.build as build
+    import explorer.ingest.build as build
 
     real = build.write_space_files
 
@@ -318,7 +318,7 @@ def test_two_builds_of_one_name_do_not_interleave(tmp_path: Path) -> None:
 
 
 def test_the_demo_is_built_once(tmp_path: Path) -> None:
-    from explorer.build import build_sample
+    from explorer.ingest.build import build_sample
 
     outcomes: list[str] = []
 
@@ -368,7 +368,7 @@ def test_readers_never_see_a_missing_space_during_rebuilds(tmp_path: Path) -> No
 def test_numba_uses_a_thread_safe_layer_under_concurrent_use() -> None:
     script = r"""
 import threading
-import explorer.umap_run as u
+import explorer.maps.umap as u
 u.import_umap()
 import numba, numpy as np
 assert numba.config.THREADING_LAYER == "threadsafe", numba.config.THREADING_LAYER
@@ -461,8 +461,8 @@ def test_ef_is_per_query_and_clamped(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_map_size_limits_name_their_setting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from explorer.cluster import ClusterParams, cluster_space
-    from explorer.project import ProjectionParams, project_space
+    from explorer.cluster.clusterings import ClusterParams, cluster_space
+    from explorer.maps.projections import ProjectionParams, project_space
 
     folder = _build(tmp_path / "s")
     space = open_space(folder)

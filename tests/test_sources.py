@@ -1,4 +1,4 @@
-"""explorer.sources: every format and every validation rule, on files made in tmp_path."""
+"""explorer.ingest.sources: every format and every validation rule, on files made in tmp_path."""
 
 from __future__ import annotations
 
@@ -9,15 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.errors import InputError
-from explorer.sources import (
-    FORMATS,
-    Loaded,
-    detect_format,
-    read_source,
-    read_table_preview,
-)
-from explorer.space import make_space
+from explorer.core.errors import InputError
+from explorer.core.space import make_space
+from explorer.ingest.sources import FORMATS, Loaded, detect_format, read_source, read_table_preview
 
 # --------------------------------------------------------------------------- helpers
 

@@ -1,4 +1,4 @@
-"""Every read in explorer.sources is bounded: bytes, rows, decoded size, text length.
+"""Every read in explorer.ingest.sources is bounded: bytes, rows, decoded size, text length.
 
 Memory is measured two ways: ``tracemalloc`` sees Python objects and numpy arrays; Arrow
 allocates outside it, so Parquet reads are also measured with a proxy Arrow memory pool.
@@ -22,9 +22,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from explorer.errors import InputError
-from explorer.limits import limits
-from explorer.sources import read_source, read_table_preview
+from explorer.core.errors import InputError
+from explorer.core.limits import limits
+from explorer.ingest.sources import read_source, read_table_preview
 
 MB = 1 << 20
 

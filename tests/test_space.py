@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.errors import InputError
-from explorer.space import make_space
-from explorer.validate import check_query
+from explorer.core.errors import InputError
+from explorer.core.space import make_space
+from explorer.core.validate import check_query
 
 
 def _items(n: int) -> pd.DataFrame:

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.errors import IncompleteSpaceError
-from explorer.manifest import seal
-from explorer.space import make_space
-from explorer.store import (
+from explorer.core.errors import IncompleteSpaceError
+from explorer.core.manifest import seal
+from explorer.core.space import make_space
+from explorer.core.store import (
     SpaceExists,
     list_spaces,
     load_step,
@@ -59,7 +59,7 @@ def test_replacing_a_space_is_atomic(tmp_path: Path) -> None:
     # readers that resolved it just before, until the next build removes it.
     assert (tmp_path / "s").is_symlink() and (tmp_path / "s").resolve() != first
     assert open_space(first).n == 20
-    import explorer.store as store
+    import explorer.core.store as store
 
     store.REPLACED_GRACE_S = -1.0  # as if a minute had passed: no reader is left in it
     try:

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.datasets import FASHION_DIR, fashion_mnist
-from explorer.errors import InputError
+from explorer.core.errors import InputError
+from explorer.ingest.datasets import FASHION_DIR, fashion_mnist
 from explorer.train.encoder import SmallCNN, as_tensor, augment, encode
 from explorer.train.image_eval import compare_image_spaces, image_baselines, knn_accuracy
 from explorer.train.simclr import SimCLRParams, SimCLRResult, estimate_seconds, train_simclr

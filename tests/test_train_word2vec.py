@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.errors import InputError
-from explorer.evaluate import google_analogies_path
-from explorer.index import open_index
-from explorer.probes import neighbours
-from explorer.store import SpaceExists, open_space, read_manifest
-from explorer.train.compare import compare_with_glove, compare_words
+from explorer.analysis.evaluate import google_analogies_path
+from explorer.analysis.probes import neighbours
+from explorer.core.errors import InputError
+from explorer.core.store import SpaceExists, open_space, read_manifest
+from explorer.index.hnsw import open_index
+from explorer.train.beside_glove import compare_with_glove, compare_words
 from explorer.train.corpus import Corpus, builtin_corpus, read_corpus, tokenize
 from explorer.train.word2vec import (
     EpochStat,
@@ -233,7 +233,7 @@ def test_the_glove_comparison_is_sane(trained: Trained) -> None:
     assert cmp.analogy_trained is not None and cmp.analogy_reference is not None
     assert 0.0 <= cmp.analogy_trained < cmp.analogy_reference <= 1.0
     # Asked on the shared vocabulary: exactly the questions all of whose words are shared.
-    from explorer.train.compare import glove_vectors
+    from explorer.train.beside_glove import glove_vectors
 
     positions, _ = glove_vectors(trained.words)
     assert cmp.analogy_questions == _answerable({trained.words[i] for i in positions})

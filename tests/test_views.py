@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.errors import InputError
-from explorer.views import (
+from explorer.core.errors import InputError
+from explorer.share.views import (
     Tour,
     View,
     list_tours,

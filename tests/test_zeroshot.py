@@ -10,10 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.cli import main
-from explorer.errors import InputError
-from explorer.space import make_space
-from explorer.zeroshot import (
+from explorer.analysis.zeroshot import (
     Label,
     ZeroShot,
     evaluate_zero_shot,
@@ -21,6 +18,9 @@ from explorer.zeroshot import (
     parse_labels,
     zero_shot,
 )
+from explorer.cli.main import main
+from explorer.core.errors import InputError
+from explorer.core.space import make_space
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ["animal", "food", "plant", "person", "body", "time"]
@@ -29,8 +29,8 @@ LABELS = ["animal", "food", "plant", "person", "body", "time"]
 @pytest.fixture(scope="module")
 def wn_spaces(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A spaces folder with ``wn-glove``: 2,959 WordNet nouns (labelled) + 3,000 GloVe words."""
-    from explorer.build import build_space
-    from explorer.samples import _wordnet_glove
+    from explorer.ingest.build import build_space
+    from explorer.ingest.samples import _wordnet_glove
 
     root = tmp_path_factory.mktemp("wn_spaces")
     data = _wordnet_glove(extra_words=3000)
@@ -89,7 +89,7 @@ def test_nearest_category_and_margin_in_a_word_space() -> None:
 
 
 def test_glove_words_beat_the_majority_baseline(wn_spaces: Path) -> None:
-    from explorer.store import open_space
+    from explorer.core.store import open_space
 
     space = open_space(wn_spaces / "wn-glove")
     ev = evaluate_zero_shot(zero_shot(space, LABELS), space.items["category"])
@@ -101,9 +101,9 @@ def test_glove_words_beat_the_majority_baseline(wn_spaces: Path) -> None:
 
 @pytest.mark.slow
 def test_minilm_labels_fortunes_by_topic() -> None:
-    from explorer.embed import embed_texts
-    from explorer.models import DEFAULT_MODEL
-    from explorer.samples import fortune_items
+    from explorer.ingest.embed import embed_texts
+    from explorer.ingest.models import DEFAULT_MODEL
+    from explorer.ingest.samples import fortune_items
 
     topics = ["food", "computers", "law", "sports", "love", "medicine"]
     items = fortune_items(per_topic=30)

@@ -12,17 +12,17 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import tasks, ui_cache
-from explorer.errors import InputError
-from explorer.image_space import is_image_input
-from explorer.limits import limits, over_limit
-from explorer.models import allowed_models, local_model_choices, models_root
-from explorer.safe_text import md
-from explorer.samples import SAMPLES
-from explorer.sources import detect_format, read_table_preview
-from explorer.store import SpaceExists, list_spaces
-
-from .common import friendly, job_bar, set_active, spaces_root
+from explorer.core.errors import InputError
+from explorer.core.limits import limits, over_limit
+from explorer.core.safe_text import md
+from explorer.core.store import SpaceExists, list_spaces
+from explorer.ingest.image_space import is_image_input
+from explorer.ingest.models import allowed_models, local_model_choices, models_root
+from explorer.ingest.samples import SAMPLES
+from explorer.ingest.sources import detect_format, read_table_preview
+from explorer.runtime import tasks
+from ui import cache
+from ui.common import friendly, job_bar, set_active, spaces_root
 
 TABLE_FORMATS = ("csv", "tsv", "parquet", "jsonl", "txt")
 UPLOAD_TYPES = [
@@ -50,7 +50,7 @@ def build_sample_now(name: str) -> None:
     bar = st.progress(0.0, text=f"Building {SAMPLES[name].title}…")
     with friendly(f"Building {name}"):
         try:
-            lines = ui_cache.run_job(
+            lines = cache.run_job(
                 f"build:{name}",
                 f"Building {name}",
                 tasks.build_sample,
@@ -70,7 +70,7 @@ def rebuild_index_now(folder: str) -> None:
     """The explicit action that rebuilds a space's search index, in a worker."""
     bar = st.progress(0.0, text="Rebuilding the index…")
     with friendly("Rebuilding the index"):
-        ui_cache.run_job(
+        cache.run_job(
             f"reindex:{Path(folder).name}:{uuid.uuid4().hex}",
             "Rebuilding the index",
             tasks.rebuild_index,
@@ -246,7 +246,7 @@ def _run_build(job: Any, path: Path, name: str, kwargs: dict, gen: int, first: s
     forget the upload, empty the uploaders and open the new space."""
     bar = st.progress(0.0, text=first)
     try:
-        lines = ui_cache.run_job(
+        lines = cache.run_job(
             f"upload:{name}:{uuid.uuid4().hex}",  # every press is its own build
             f"Building {name}",
             job,

@@ -11,19 +11,16 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import ui_cache
-from explorer.cluster import ClusterParams
-from explorer.errors import ExplorerError, user_message
-from explorer.index import VectorIndex
-from explorer.jobs import JobStatus
-from explorer.metrics import QUALITY_K as QUALITY_K
-from explorer.project import Projection, ProjectionParams, default_params
-from explorer.safe_text import md
-from explorer.samples import DEFAULT_SAMPLE
-from explorer.space import Space
-from explorer.store import check_space_name, list_spaces
-
-from . import lifecycle
+from explorer.cluster.clusterings import ClusterParams
+from explorer.core.errors import ExplorerError, user_message
+from explorer.core.safe_text import md
+from explorer.core.space import Space
+from explorer.core.store import check_space_name, list_spaces
+from explorer.index.hnsw import VectorIndex
+from explorer.ingest.samples import DEFAULT_SAMPLE
+from explorer.maps.projections import Projection, ProjectionParams, default_params
+from explorer.runtime.jobs import JobStatus
+from ui import cache, lifecycle
 
 # session_state keys: small values only, never arrays.
 SPACE = "space_folder"
@@ -68,7 +65,7 @@ PERSIST = (
 
 def setup(title: str, icon: str = ":material/explore:") -> None:
     """Page set-up: config, kept widget state, and a view from the address or a tour."""
-    from . import views  # ui.views builds on this module
+    from ui import views  # ui.views builds on this module
 
     presenting = bool(st.session_state.get(views.PRESENTING))
     st.set_page_config(
@@ -158,7 +155,7 @@ def require_space() -> tuple[Space, VectorIndex, str]:
         link("pages/home.py", "Go to Home", ":material/home:")
         st.stop()
     try:
-        space, index = ui_cache.space_and_index(folder)
+        space, index = cache.space_and_index(folder)
     except ExplorerError as exc:
         st.error(md(user_message(exc)), icon=":material/warning:")
         link("pages/home.py", "Open another space on Home", ":material/home:")
@@ -172,7 +169,7 @@ def space_title(space: Space, folder: str) -> str:
 
 def sidebar(space: Space | None = None, folder: str | None = None) -> None:
     """The active space at a glance, a switcher among saved spaces, and sharing."""
-    from . import views
+    from ui import views
 
     views.share_panel(str(st.session_state.get("current_page", "")))
     with st.sidebar:
@@ -210,7 +207,7 @@ def map_params(folder: str) -> ProjectionParams:
     if stored:
         return ProjectionParams(**stored)
     try:
-        space, _ = ui_cache.space_and_index(folder)
+        space, _ = cache.space_and_index(folder)
     except ExplorerError:
         return ProjectionParams()
     return default_params(space)
@@ -251,7 +248,7 @@ def current_map(space: Space, folder: str) -> Projection | None:
     bar = st.progress(0.0, text="Preparing the map…")
     try:
         with friendly("Making the map"):
-            return ui_cache.projection(folder, space.fingerprint, asdict(params), job_bar(bar))
+            return cache.projection(folder, space.fingerprint, asdict(params), job_bar(bar))
         return None
     finally:
         bar.empty()
@@ -283,7 +280,7 @@ def current_clustering(space: Space, folder: str, proj: Projection | None) -> An
     bar = st.progress(0.0, text="Clustering…")
     try:
         with friendly("Clustering"):
-            return ui_cache.clustering(
+            return cache.clustering(
                 folder,
                 space.fingerprint,
                 params,

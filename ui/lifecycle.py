@@ -9,7 +9,7 @@ import os
 import threading
 from pathlib import Path
 
-from explorer.umap_run import warm_up
+from explorer.maps.umap import warm_up
 
 __all__ = ["PROJECT_ROOT", "default_space_name", "spaces_root", "start_warm_up"]
 

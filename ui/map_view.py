@@ -1,6 +1,6 @@
 """What the Map page keeps about the view of a big map, and its zoom buttons.
 
-A big map (more drawn points than ``explorer.density.POINT_BUDGET``) is seen through a
+A big map (more drawn points than ``explorer.render.density.POINT_BUDGET``) is seen through a
 window: its density picture, or its real points once the window holds few enough.
 Streamlit's plotly chart reports selections but not zooms, so the user zooms by
 selecting: a box drawn on the density view becomes the next window, and also selects
@@ -20,11 +20,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer.density import GRID_MAX, ZOOM_OUT, Window, cells_window, grid_shape, zoom_window
-from explorer.project import ProjectionParams
-from explorer.space import Space
-
-from . import views
+from explorer.core.space import Space
+from explorer.maps.projections import ProjectionParams
+from explorer.render.density import (
+    GRID_MAX,
+    ZOOM_OUT,
+    Window,
+    cells_window,
+    grid_shape,
+    zoom_window,
+)
+from ui import views
 
 WINDOWS = "map_windows"  # {folder: {"map": key, "view": [x0, x1, y0, y1] | None, "picked": …}}
 DONE = "map_zoom_done"  # digest of the last density selection acted on
@@ -85,7 +91,7 @@ def split_points(points: list[dict[str, Any]]) -> tuple[list[int], list[dict[str
             rest.append(p)
             continue
         data: Any = p.get("customdata")
-        try:  # what a browser sends is checked (explorer.density checks the range)
+        try:  # what a browser sends is checked (explorer.render.density checks the range)
             cells.append(int(data[0] if isinstance(data, list) else data))
         except (TypeError, ValueError, IndexError):
             continue

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer.images import thumbnail_uri
-from explorer.space import Space
-from explorer.thumbs import load_thumbnails
+from explorer.core.space import Space
+from explorer.ingest.images import thumbnail_uri
+from explorer.ingest.thumbs import load_thumbnails
 
 PICTURE = "picture"
 # Pictures drawn on the map at once: each is a small PNG (about 1 KB) in the message.

@@ -9,13 +9,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from explorer import ui_cache
-from explorer.errors import InputError
-from explorer.safe_text import md
-from explorer.train.image_spaces import BUILTIN_IMAGES, TEACHING_NOTE
-
-from . import common
-from .build_ui import forget_uploads, safe_name, save_upload, upload_dir
+from explorer.core.errors import InputError
+from explorer.core.safe_text import md
+from explorer.train.image_jobs import BUILTIN_IMAGES, TEACHING_NOTE
+from ui import cache, common
+from ui.build_ui import forget_uploads, safe_name, save_upload, upload_dir
 
 BUILTIN = "Built-in Fashion-MNIST"
 UPLOAD = "Upload a .zip of images"
@@ -61,7 +59,7 @@ def _run(
 ) -> None:
     bar = st.progress(0.0, text="Waiting to start…")
     try:
-        ui_cache.run_job(
+        cache.run_job(
             f"{prefix}:{name}:{uuid.uuid4().hex}",  # every press trains afresh
             what,
             job,
@@ -93,7 +91,7 @@ def _staged(images: Any, table: Any, need_table: bool) -> tuple[str, str | None]
 
 def simclr_form() -> None:
     """SimCLR: images → a space learned from two augmented views of each image."""
-    from explorer.train.image_spaces import simclr_job
+    from explorer.train.image_jobs import simclr_job
     from explorer.train.simclr import SimCLRParams
 
     st.caption(
@@ -119,7 +117,7 @@ def simclr_form() -> None:
 def clip_form() -> None:
     """The teaching-size CLIP: an image encoder trained against frozen MiniLM text."""
     from explorer.train.clip import ClipParams
-    from explorer.train.image_spaces import clip_job
+    from explorer.train.image_jobs import clip_job
 
     st.caption(
         "Trains a small image encoder so that each image lands where MiniLM puts its "

@@ -1,6 +1,6 @@
 """Shareable views and the presentation tour, on the app's side.
 
-A view (``explorer.views.View``) is read from and written to the browser's address
+A view (``explorer.share.views.View``) is read from and written to the browser's address
 (``st.query_params``), applied to the session's widget state, and gathered into
 tours that are presented one view per screen with large captions.
 """
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.errors import ExplorerError, user_message
-from explorer.project import ProjectionParams
-from explorer.safe_text import md
-from explorer.views import (
+from explorer.core.errors import ExplorerError, user_message
+from explorer.core.safe_text import md
+from explorer.maps.projections import ProjectionParams
+from explorer.share.views import (
     MAX_SELECTION,
     PAGES,
     View,
@@ -23,8 +23,7 @@ from explorer.views import (
     view_from_query,
     view_to_query,
 )
-
-from . import common
+from ui import common
 
 PAGE_FILES = {
     "home": "pages/home.py",

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from ..models import DEFAULT_MODEL
+from explorer.core.errors import InputError
+from explorer.core.progress import Progress
+from explorer.ingest.models import DEFAULT_MODEL
 
 __all__ = [
     "ClipParams",
@@ -40,7 +41,6 @@ __all__ = [
     "train_clip",
 ]
 
-Progress = Callable[[float, str], None]
 
 # Captions for training; the zero-shot prompt uses a template kept out of them.
 TEMPLATES = (
@@ -131,7 +131,7 @@ class ClipResult:
 
 def _text_side(captions: Sequence[str], model: str) -> tuple[np.ndarray, np.ndarray]:
     """(distinct caption vectors (u, d) unit rows, (n,) index of each caption in them)."""
-    from ..embed import embed_texts
+    from explorer.ingest.embed import embed_texts
 
     distinct, inverse = np.unique(np.asarray(captions, dtype=object), return_inverse=True)
     vecs = embed_texts([str(t) for t in distinct], model).vectors
@@ -175,7 +175,7 @@ def train_clip(
     """
     import torch
 
-    from .encoder import SmallCNN, as_tensor, augment
+    from explorer.train.encoder import SmallCNN, as_tensor, augment
 
     p = params or ClipParams()
     p.validate()
@@ -284,7 +284,7 @@ def score_clip(
         captions, caption_labels: captions to retrieve (distinct ones are used) and
             the class of each.
     """
-    from ..embed import embed_texts
+    from explorer.ingest.embed import embed_texts
 
     img = np.asarray(image_vectors, dtype=np.float32)
     cls = np.asarray([str(v) for v in labels], dtype=object)

@@ -3,7 +3,7 @@
 A :class:`Corpus` keeps its documents as text and tokenises them on every pass (gensim
 reads a corpus once for the vocabulary and once per epoch), so memory stays near the
 size of the text instead of that of millions of token lists. Reading goes through
-:func:`explorer.sources.read_source`, so the operator's limits bound every upload.
+:func:`explorer.ingest.sources.read_source`, so the operator's limits bound every upload.
 
 The built-in corpus is the largest real English text available offline: the 107
 articles of the Wikipedia dump that gensim ships for its tests, then the 300 Lee
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from explorer.core.errors import InputError
 
 __all__ = [
     "BUILTIN",
@@ -183,7 +183,7 @@ def read_corpus(
 ) -> Corpus:
     """A user's corpus: a ``.txt`` with one document per line, or a table's text column.
 
-    Read with :func:`explorer.sources.read_source` (bounded by the operator's limits;
+    Read with :func:`explorer.ingest.sources.read_source` (bounded by the operator's limits;
     a document longer than ``max_text_chars`` is cut, with a note).
 
     Args:
@@ -194,7 +194,7 @@ def read_corpus(
     Raises:
         InputError: unreadable or empty input, a file of vectors instead of text.
     """
-    from ..sources import read_source
+    from explorer.ingest.sources import read_source
 
     _check_max_tokens(max_tokens)
     p = Path(path)

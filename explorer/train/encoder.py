@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import InputError
+from explorer.core.errors import InputError
 
 __all__ = [
     "MIN_SIDE",

@@ -10,7 +10,7 @@ Each space (same images, same labels) gets three figures, all with one metric
   classes, by the adjusted Rand index (1 = the same partition, 0 = chance). With the
   cosine metric the rows are scaled to unit length first, so k-means groups directions.
 * trustworthiness (k = 10) of the app's default 2-D map (UMAP with PCA init,
-  :func:`explorer.project.project`) of at most ``sample`` images chosen at random:
+  :func:`explorer.maps.projections.project`) of at most ``sample`` images chosen at random:
   are the map's neighbours real neighbours in the space?
 
 Labels are used only to score, never to make a space.
@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from ..linalg import pca, unit_rows
-from ..metrics import QUALITY_K, cluster_agreement, trustworthiness
+from explorer.core.errors import InputError
+from explorer.core.linalg import pca, unit_rows
+from explorer.maps.quality import QUALITY_K, cluster_agreement, trustworthiness
 
 __all__ = ["SpaceScore", "compare_image_spaces", "image_baselines", "knn_accuracy"]
 
@@ -81,7 +81,7 @@ def _ari(x: np.ndarray, labels: np.ndarray, metric: str, seed: int) -> float:
 
 
 def _map_trust(x: np.ndarray, rows: np.ndarray, metric: str, seed: int) -> float:
-    from ..project import ProjectionParams, project
+    from explorer.maps.projections import ProjectionParams, project
 
     sub = x[rows]
     # UMAP and the app know cosine and l2; euclidean is l2.
@@ -157,7 +157,7 @@ def image_baselines(images: np.ndarray) -> dict[str, np.ndarray]:
         ``{"raw pixels": (n, h·w·C) float32 in 0..1, "PCA of pixels (50-d)": (n, 50)
         float32}``.
     """
-    from .encoder import check_images
+    from explorer.train.encoder import check_images
 
     a = check_images(images)
     flat = a.reshape(a.shape[0], -1).astype(np.float32)

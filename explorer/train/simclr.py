@@ -31,9 +31,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import InputError
-from .encoder import SmallCNN, as_tensor, augment, check_images, encode, seconds_per_step
-from .word2vec import EpochStat
+from explorer.core.errors import InputError
+from explorer.core.progress import Progress
+from explorer.train.encoder import (
+    SmallCNN,
+    as_tensor,
+    augment,
+    check_images,
+    encode,
+    seconds_per_step,
+)
+from explorer.train.word2vec import EpochStat
 
 __all__ = [
     "MIN_IMAGES",
@@ -43,7 +51,6 @@ __all__ = [
     "train_simclr",
 ]
 
-Progress = Callable[[float, str], None]
 OnEpoch = Callable[[EpochStat], None]
 # Fewer images than this give too few negatives for the loss to teach anything.
 MIN_IMAGES = 16

@@ -9,7 +9,7 @@ loss is added up in float64, giving every epoch its own loss.
 The saved space is like any other (items = words in frequency order with their counts,
 cosine metric), so the Map, Neighbours and Analogies pages work on it; its manifest keeps
 a ``training`` record: corpus, parameters, loss per epoch, times and the comparison
-with GloVe (:mod:`explorer.train.compare`).
+with GloVe (:mod:`explorer.train.beside_glove`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..jobs import stage
-from .corpus import Corpus, load_corpus
+from explorer.core.errors import InputError
+from explorer.core.progress import Progress, stage
+from explorer.train.corpus import Corpus, load_corpus
 
 __all__ = [
     "EpochStat",
@@ -39,7 +39,6 @@ __all__ = [
     "training_record",
 ]
 
-Progress = Callable[[float, str], None]
 OnEpoch = Callable[["EpochStat"], None]
 # The map shows the most frequent words; search and analogies use all of them.
 _MAP_ROWS = 20_000
@@ -330,12 +329,12 @@ def save_trained(
     overwrite: bool = False,
     progress: Progress | None = None,
 ) -> Path:
-    """Save `trained` as a space in `out` with :func:`explorer.build.build_space`.
+    """Save `trained` as a space in `out` with :func:`explorer.ingest.build.build_space`.
 
     Raises:
         SpaceExists: a space of that name exists and `overwrite` is False.
     """
-    from ..build import build_space
+    from explorer.ingest.build import build_space
 
     n = len(trained.words)
     items = pd.DataFrame(
@@ -395,7 +394,7 @@ def train_and_save(
         SpaceExists: `out` names an existing space and `overwrite` is False.
         InputError: bad parameters, a corpus with too few words.
     """
-    from ..store import refuse_clash
+    from explorer.core.store import refuse_clash
 
     params.validate()
     out = Path(out)
@@ -438,7 +437,7 @@ def _compare(
     """The GloVe comparison as a dict, or None (with a note) when it cannot be made."""
     if not compare:
         return None
-    from .compare import compare_with_glove
+    from explorer.train.beside_glove import compare_with_glove
 
     if progress:
         progress(0.0, "Comparing with GloVe")
@@ -457,7 +456,7 @@ def train_job(
     *,
     progress: Progress,
 ) -> dict[str, Any]:
-    """The app's job (``explorer.jobs``): train on `corpus` ("builtin" or a file) into
+    """The app's job (``explorer.runtime.jobs``): train on `corpus` ("builtin" or a file) into
     `out`. `options`: ``max_tokens``, ``text_col``, ``overwrite``, ``compare``.
     Returns the :class:`TrainSummary` as a dict."""
     text = load_corpus(
@@ -476,7 +475,7 @@ def train_job(
 
 def training_record(folder: str | Path) -> dict[str, Any] | None:
     """The ``training`` record of a trained space's manifest, or None for other spaces."""
-    from ..store import read_manifest
+    from explorer.core.store import read_manifest
 
     record = read_manifest(Path(folder)).get("training")
     return record if isinstance(record, dict) else None

@@ -1,0 +1,133 @@
+"""``python -m explorer export``: a space's table, map or projector bundle, as files.
+
+The map is the stored one of the given parameters (made and stored if missing), and
+the clustering the pages show by default (or the one asked for), as ``project`` and
+``cluster`` make them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from explorer.cli.common import Add, defaults, open_space_and_index, out, progress
+from explorer.core.errors import InputError
+
+__all__ = ["cmd_export", "register"]
+
+
+def register(add: Add) -> None:
+    """Add the ``export`` command."""
+    from explorer.cluster.clusterings import ALGORITHMS, ClusterParams
+    from explorer.maps.projections import METHODS, ProjectionParams
+    from explorer.render.export import FORMATS
+
+    pd_, cd_ = defaults(ProjectionParams), defaults(ClusterParams)
+    e = add("export", cmd_export, "write a space's table, map or projector bundle to files")
+    e.add_argument("dir")
+    e.add_argument("--format", choices=FORMATS, required=True)
+    e.add_argument(
+        "--out", required=True, help="the file to write (a folder for --format projector)"
+    )
+    # The maps made from the vectors alone (semantic axes and given maps need more).
+    methods = [m for m in METHODS if m in ("umap", "pca", "tsne")]
+    e.add_argument("--method", choices=methods, default=pd_["method"], help="the map's method")
+    e.add_argument("--dims", type=int, choices=[2, 3], default=pd_["dims"])
+    e.add_argument(
+        "--clusters",
+        choices=[*ALGORITHMS, "none"],
+        default=cd_["algorithm"],
+        help="the clustering in the table and the map's colours",
+    )
+    e.add_argument("-k", "--n-clusters", dest="k", type=int, default=cd_["n_clusters"])
+    e.add_argument(
+        "--colour",
+        help="colour the map by this column, 'cluster' or 'none' (default: as the Map page)",
+    )
+    e.add_argument(
+        "--map-only", action="store_true", help="only the items on the map (the first map_rows)"
+    )
+    e.add_argument("--overwrite", action="store_true", help="replace existing output files")
+
+
+def _map_and_clusters(args: argparse.Namespace, space: Any, index: Any) -> tuple[Any, Any]:
+    """The stored map of the asked parameters and its clustering (either made if missing)."""
+    from explorer.cluster.clusterings import ClusterParams, cluster_space
+    from explorer.maps.projections import ProjectionParams, project_space
+
+    folder = Path(args.dir)
+    proj = project_space(
+        space,
+        ProjectionParams(method=args.method, dims=args.dims),
+        folder=folder,
+        index=index,
+        progress=progress(args),
+    )
+    if progress(args):
+        print(file=sys.stderr)
+    if args.clusters == "none":
+        return proj, None
+    params = ClusterParams(algorithm=args.clusters, n_clusters=args.k)
+    return proj, cluster_space(space, params, folder=folder, index=index, map_coords=proj.coords)
+
+
+def _file_bytes(args: argparse.Namespace, space: Any, index: Any, rows: Any) -> bytes:
+    """The bytes of a one-file export (csv, parquet, html, png or svg)."""
+    from explorer.render import export
+
+    proj, clusters = _map_and_clusters(args, space, index)
+    if args.format in ("csv", "parquet"):
+        table = export.export_table(space, proj, clusters, rows)
+        return export.table_csv(table) if args.format == "csv" else export.table_parquet(table)
+    title = f"{space.source.get('title') or Path(args.dir).name} · {proj.method.upper()} map"
+    fig = export.map_figure(space, proj, clustering=clusters, colour_by=args.colour, title=title)
+    if args.format == "svg":
+        from explorer.render.svg import map_svg
+
+        return map_svg(fig)
+    return export.map_html(fig, title) if args.format == "html" else export.map_png(fig)
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from explorer.render import export
+
+    target = Path(args.out)
+    if args.format == "projector":
+        paths = [target / name for name in export.PROJECTOR_FILES]
+    else:
+        paths = [target]
+    export.check_free(paths, args.overwrite)  # before any work
+    space, index = open_space_and_index(args.dir)
+    if args.colour is not None and args.colour not in ("cluster", "none", *space.metadata_columns):
+        raise InputError(
+            f"No column {args.colour!r} to colour by; choose 'cluster', 'none' or one of "
+            f"{', '.join(space.metadata_columns) or '(no columns)'}."
+        )
+    rows = np.arange(space.n_map) if args.map_only else None
+    n_rows = space.n_map if args.map_only else space.n
+    if args.format == "projector":
+        written = export.write_projector(space, target, rows=rows, overwrite=args.overwrite)
+    else:
+        data = _file_bytes(args, space, index, rows)
+        written = {target: export.write_bytes(target, data, overwrite=args.overwrite)}
+    if args.format in ("html", "png", "svg"):
+        n_rows = space.n_map
+    names = [str(p) for p in written]
+    files = [{"path": name, "bytes": b} for name, b in zip(names, written.values(), strict=True)]
+    total = sum(written.values())
+    note = ""
+    if args.format == "projector" and space.metric != "cosine":
+        note = (
+            f"\n  The space's metric is {space.metric}; build it back with --metric {space.metric}."
+        )
+    out(
+        args,
+        {"format": args.format, "files": files, "rows": n_rows, "bytes": total},
+        f"Wrote {args.format} of {n_rows:,} items ({total:,} bytes):\n  "
+        + "\n  ".join(names)
+        + note,
+    )

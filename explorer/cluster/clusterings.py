@@ -1,0 +1,582 @@
+"""Clustering of a space's map rows: KMeans, agglomerative or HDBSCAN, with labels.
+
+Each clustering runs on *features* (the vectors, a 50-d PCA of them, a 5-d UMAP of
+them, or the 2-D/3-D map), and each cluster is described in the *original* vectors
+(``explorer.cluster.names``: medoid exemplars and c-TF-IDF terms). A clustering of a
+space is a stored step (``explorer.core.steps``).
+
+Degenerate inputs (one point, duplicates, fewer points than clusters, a
+min_cluster_size above n) give valid labels and a note instead of an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from explorer.cluster import algorithms
+from explorer.cluster.names import ClusterInfo, describe_clusters
+from explorer.core import steps
+from explorer.core.errors import InputError
+from explorer.core.limits import limits, over_limit
+from explorer.core.linalg import pca, unit_rows
+from explorer.core.progress import Progress
+from explorer.core.space import METRICS, Metric, Space
+from explorer.core.validate import check_matrix
+from explorer.index.hnsw import VectorIndex
+from explorer.index.knn import map_graph
+from explorer.maps.umap import Knn, umap_layout
+
+__all__ = [
+    "ALGORITHMS",
+    "FEATURES",
+    "LINKAGES",
+    "Algorithm",
+    "ClusterInfo",
+    "ClusterParams",
+    "Clustering",
+    "Features",
+    "cluster",
+    "cluster_space",
+    "clustering_stored",
+    "load_clustering",
+    "resolve_features",
+]
+
+Algorithm = Literal["auto", "kmeans", "hdbscan", "agglomerative"]
+Features = Literal["full", "pca50", "umap5", "map"]
+Linkage = Literal["ward", "average", "complete", "single"]
+
+ALGORITHMS: tuple[Algorithm, ...] = ("auto", "kmeans", "hdbscan", "agglomerative")
+FEATURES: tuple[Features, ...] = ("full", "pca50", "umap5", "map")
+LINKAGES: tuple[Linkage, ...] = ("ward", "average", "complete", "single")
+
+PCA_DIMS = 50
+UMAP_DIMS = 5
+UMAP_NEIGHBORS = 15
+
+_NEED_MAP = (
+    "Clustering on the map needs the map's coordinates: make a map first, "
+    "or choose other features (full, pca50 or umap5)."
+)
+_ALGO_NAMES = {
+    "auto": "Automatic",
+    "kmeans": "KMeans",
+    "hdbscan": "HDBSCAN",
+    "agglomerative": "Agglomerative",
+}
+# "auto" keeps HDBSCAN's clusters unless it leaves more than this share as noise.
+AUTO_MAX_NOISE = 0.3
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """What a clustering is made from. Only the fields of the chosen algorithm matter.
+
+    features: what the algorithm runs on: ``full`` vectors, ``pca50``, ``umap5`` or
+    the ``map``. None picks a default with :func:`resolve_features`: ``pca50`` for
+    KMeans and agglomerative when d > 50 (else ``full``); ``umap5`` for HDBSCAN
+    (``full`` when d ≤ 5, where a 5-d UMAP would not reduce anything).
+    min_samples None lets HDBSCAN use min_cluster_size.
+
+    The default, ``auto``, runs HDBSCAN on a 5-d UMAP with a minimum cluster size of
+    1% of the points (10 to 50), chosen by agreement with the labelled samples' real
+    categories (ARI; KMeans with 8 clusters in brackets): digits 0.862 (0.579), wine
+    0.802 (0.495), iris 0.568 (0.438). When HDBSCAN leaves more than 30% of the points
+    as noise, or finds fewer than two groups, as on large word spaces, it uses KMeans
+    with √(n/20) clusters (2 to 30) on the same features instead, and says so.
+    """
+
+    algorithm: Algorithm = "auto"
+    features: Features | None = None
+    n_clusters: int = 8
+    linkage: Linkage = "ward"
+    min_cluster_size: int = 10
+    min_samples: int | None = None
+    seed: int = 42
+    n_terms: int = 6
+    n_exemplars: int = 5
+
+    def validate(self) -> None:
+        """Raise InputError naming the first bad setting and what it may be."""
+        if self.algorithm not in ALGORITHMS:
+            raise InputError(
+                f"Unknown clustering algorithm {self.algorithm!r}; choose one of "
+                f"{', '.join(ALGORITHMS)}."
+            )
+        if self.features is not None and self.features not in FEATURES:
+            raise InputError(
+                f"Unknown clustering features {self.features!r}; choose one of "
+                f"{', '.join(FEATURES)} (or leave it empty for the default)."
+            )
+        if not _is_int(self.n_clusters) or self.n_clusters < 1:
+            raise InputError(
+                f"n_clusters must be a whole number of at least 1, not {self.n_clusters!r}."
+            )
+        if self.linkage not in LINKAGES:
+            raise InputError(
+                f"Unknown linkage {self.linkage!r}; choose one of {', '.join(LINKAGES)}."
+            )
+        if not _is_int(self.min_cluster_size) or self.min_cluster_size < 2:
+            raise InputError(
+                f"HDBSCAN's min_cluster_size must be a whole number of at "
+                f"least 2, not {self.min_cluster_size!r}."
+            )
+        if self.min_samples is not None and (not _is_int(self.min_samples) or self.min_samples < 1):
+            raise InputError(
+                f"HDBSCAN's min_samples must be empty or a whole number of at "
+                f"least 1, not {self.min_samples!r}."
+            )
+        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
+            raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
+        if not _is_int(self.n_terms) or self.n_terms < 1:
+            raise InputError(f"n_terms must be a whole number of at least 1, not {self.n_terms!r}.")
+        if not _is_int(self.n_exemplars) or self.n_exemplars < 1:
+            raise InputError(
+                f"n_exemplars must be a whole number of at least 1, not {self.n_exemplars!r}."
+            )
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+
+@dataclass
+class Clustering:
+    """Cluster labels of the first ``len(labels)`` rows of a space.
+
+    labels: (n_map,) int64; clusters are numbered by size (0 = largest);
+        -1 = noise (HDBSCAN) or not clustered (zero vectors under cosine).
+    clusters: one ClusterInfo per cluster, largest first, noise excluded.
+    params: the parameters, with the features resolved.
+    ran_on: a sentence saying what ran on which features.
+    """
+
+    labels: np.ndarray
+    clusters: list[ClusterInfo]
+    params: dict[str, Any]
+    ran_on: str
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def resolve_features(params: ClusterParams, dim: int) -> ClusterParams:
+    """`params` with `features` filled in for vectors of dimension `dim`."""
+    if params.features is not None:
+        return params
+    if params.algorithm in ("hdbscan", "auto"):
+        features: Features = "umap5" if dim > UMAP_DIMS else "full"
+    else:
+        features = "pca50" if dim > PCA_DIMS else "full"
+    return replace(params, features=features)
+
+
+# ---------------------------------------------------------------------------
+# Features
+
+
+def _features(
+    x: np.ndarray,
+    features: Features,
+    metric: Metric,
+    seed: int,
+    map_xy: np.ndarray | None,
+    knn: Knn | None,
+    notes: list[str],
+) -> tuple[np.ndarray, str]:
+    """(feature rows (n, k) the algorithm runs on, phrase naming them)."""
+    n, d = x.shape
+    if features == "map":
+        assert map_xy is not None
+        return map_xy, f"the {map_xy.shape[1]}-D map coordinates"
+    if features == "umap5" and d <= UMAP_DIMS:
+        notes.append(
+            f"The vectors have only {d} dimensions, so they are clustered as they are "
+            f"(a {UMAP_DIMS}-d UMAP would not reduce them)."
+        )
+        features = "full"
+    if features == "umap5":
+        if n > UMAP_NEIGHBORS + 1:
+            # min_dist=0 packs clusters tightly, which is what density clustering
+            # wants (UMAP docs' advice).
+            w = umap_layout(
+                x,
+                dims=UMAP_DIMS,
+                n_neighbors=UMAP_NEIGHBORS,
+                min_dist=0.0,
+                metric=metric,
+                seed=seed,
+                knn=knn,
+            )
+            return w, f"a {UMAP_DIMS}-d UMAP of the {d}-d vectors"
+        features = "pca50" if d > PCA_DIMS else "full"
+        notes.append(
+            f"A 5-d UMAP needs more than {UMAP_NEIGHBORS + 1} points (there are {n}), "
+            f"so {features} was used instead."
+        )
+    if features == "pca50":
+        k = min(PCA_DIMS, n - 1, d)
+        if 1 <= k < d:
+            return pca(x, k, seed), f"a {k}-d PCA of the {d}-d vectors"
+    return x, f"the {d}-d vectors"
+
+
+# ---------------------------------------------------------------------------
+# Entry points
+
+
+def _directions(x: np.ndarray, metric: Metric, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows to cluster, (n,) bool: which have a direction). Under cosine, unit rows."""
+    if metric != "cosine":
+        return x, np.ones(x.shape[0], dtype=bool)
+    unit, norms = unit_rows(x)
+    keep = norms > 0
+    if not keep.all():
+        notes.append(
+            f"{int((~keep).sum())} item(s) with a zero vector have no direction "
+            "and are not clustered."
+        )
+    return unit, keep
+
+
+def _map_features(map_coords: np.ndarray | None, n: int) -> np.ndarray:
+    """(n, 2|3) float32 map coordinates to cluster on, checked."""
+    if map_coords is None:
+        raise InputError(_NEED_MAP)
+    map_xy = np.asarray(map_coords, dtype=np.float32)
+    if map_xy.ndim != 2 or map_xy.shape[0] != n or map_xy.shape[1] not in (2, 3):
+        raise InputError(
+            f"The map coordinates have shape {map_xy.shape}; they must be "
+            f"({n}, 2) or ({n}, 3), one row per vector."
+        )
+    return map_xy
+
+
+def cluster(
+    vectors: np.ndarray,
+    params: ClusterParams | None = None,
+    *,
+    metric: Metric = "cosine",
+    texts: Sequence[str] | None = None,
+    map_coords: np.ndarray | None = None,
+    knn: Knn | None = None,
+) -> Clustering:
+    """Cluster (n, d) vectors.
+
+    Args:
+        vectors: (n, d) finite rows. Under cosine, zero rows get label -1 (no
+            direction) and the rest are normalised to unit length here.
+        params: algorithm and settings; see ClusterParams.
+        metric: the space's metric; decides how exemplars are chosen and UMAP's metric.
+        texts: (n,) texts for label terms (c-TF-IDF; single words: the exemplars).
+        map_coords: (n, 2 or 3) map coordinates, needed when space is ``map``;
+            rows with NaN coordinates (not drawn) get label -1.
+        knn: optional (neighbours (n, ≥14), distances) of each row, self excluded,
+            as from explorer.index.knn.knn_graph; the 5-d UMAP reuses it.
+
+    Returns:
+        a Clustering whose labels are (n,) int64, clusters numbered by size.
+
+    Raises:
+        InputError: bad parameters, texts or map coordinates of the wrong length,
+            NaN/inf vectors, or space ``map`` without map coordinates.
+    """
+    p = params or ClusterParams()
+    p.validate()
+    if metric not in METRICS:
+        raise InputError(f"Unknown metric {metric!r}; choose one of {', '.join(METRICS)}.")
+    t0 = time.perf_counter()
+    x = check_matrix(vectors)
+    n, d = x.shape
+    if not np.isfinite(x).all():
+        raise InputError("Some vectors hold NaN or infinite values; fix them to cluster.")
+    if texts is not None and len(texts) != n:
+        raise InputError(f"There are {len(texts)} texts for {n} vectors; they must match.")
+    p = resolve_features(p, d)
+    notes: list[str] = []
+
+    x, keep = _directions(x, metric, notes)
+    map_xy = None
+    if p.features == "map":
+        map_xy = _map_features(map_coords, n)
+        undrawn = ~np.isfinite(map_xy).all(1)
+        if (undrawn & keep).any():
+            notes.append(f"{int((undrawn & keep).sum())} item(s) not on the map are not clustered.")
+        keep &= ~undrawn
+    rows = np.flatnonzero(keep)
+    if knn is not None and rows.size < n:
+        knn = None  # its positions refer to all rows; UMAP searches again
+    xs = x[rows]
+    sub = _cluster_rows(xs, p, metric, map_xy[rows] if map_xy is not None else None, knn, notes)
+    labels = np.full(n, -1, dtype=np.int64)
+    labels[rows] = algorithms.by_size(sub.labels)
+    sub_texts = None if texts is None else [texts[int(r)] for r in rows]
+    infos = describe_clusters(xs, labels[rows], metric, sub_texts, p.n_terms, p.n_exemplars)
+    for info in infos:  # positions in xs → rows of the input
+        info.exemplars = [int(rows[i]) for i in info.exemplars]
+    if not infos and rows.size and p.algorithm == "hdbscan" and sub.ran:
+        notes.append(
+            f"HDBSCAN found no separate dense groups, so every point is noise "
+            "(a single group is reported as noise too). Lower min_cluster_size "
+            f"(now {p.min_cluster_size}) or min_samples, or use KMeans."
+        )
+    return Clustering(
+        labels=labels,
+        clusters=infos,
+        params=asdict(p),
+        ran_on=sub.ran_on,
+        notes=notes,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+@dataclass
+class _Sub:
+    labels: np.ndarray
+    ran_on: str
+    ran: bool = False  # the algorithm itself ran (not a degenerate shortcut)
+
+
+def _cluster_rows(
+    x: np.ndarray,
+    p: ClusterParams,
+    metric: Metric,
+    map_xy: np.ndarray | None,
+    knn: Knn | None,
+    notes: list[str],
+) -> _Sub:
+    """Raw labels (any numbering, -1 = noise) of the clusterable rows `x` (m, d)."""
+    m = x.shape[0]
+    name = _ALGO_NAMES[p.algorithm]
+    assert p.features is not None
+    if m == 0:
+        notes.append("No item has a usable vector, so nothing was clustered.")
+        return _Sub(np.zeros(0, dtype=np.int64), f"{name}: nothing to cluster")
+    w_src = map_xy if map_xy is not None else x
+    distinct = algorithms.n_distinct(w_src)
+    identical = distinct == 1
+    if p.algorithm == "auto":
+        if identical:
+            notes.append(f"All {m} points are identical, so they form one cluster.")
+            return _Sub(np.zeros(m, dtype=np.int64), f"{name}: not run (identical points)")
+        return _auto(x, p, metric, map_xy, knn, notes, distinct)
+
+    if p.algorithm == "hdbscan":
+        if p.min_cluster_size > m:
+            notes.append(
+                f"min_cluster_size={p.min_cluster_size} is larger than the {m} point(s), so "
+                f"no cluster can form and every point is noise. Lower min_cluster_size to "
+                f"at most {m} (e.g. {max(2, m // 10)})."
+            )
+            return _Sub(
+                np.full(m, -1, dtype=np.int64),
+                f"{name}: not run (min_cluster_size above the number of points)",
+            )
+        if identical:
+            notes.append(f"All {m} points are identical, so they form one cluster.")
+            return _Sub(np.zeros(m, dtype=np.int64), f"{name}: not run (identical points)")
+        w, what = _features(x, p.features, metric, p.seed, map_xy, knn, notes)
+        min_samples = p.min_samples
+        if min_samples is not None and min_samples >= m:
+            # The core distance needs min_samples other points.
+            min_samples = m - 1
+            notes.append(f"min_samples lowered to {min_samples}: there are only {m} points.")
+        labels = algorithms.run_hdbscan(w, p.min_cluster_size, min_samples)
+        return _Sub(labels, f"{name} on {what}", ran=True)
+
+    k = p.n_clusters
+    if distinct < k:
+        notes.append(f"Only {distinct} distinct point(s), so {distinct} cluster(s) instead of {k}.")
+        k = distinct
+    if k == 1:
+        return _Sub(np.zeros(m, dtype=np.int64), f"{name}: one cluster, nothing to split")
+    w, what = _features(x, p.features, metric, p.seed, map_xy, knn, notes)
+    if p.algorithm == "kmeans":
+        labels = algorithms.run_kmeans(w, k, p.seed)
+        if m > algorithms.MINIBATCH_ABOVE:
+            name = "MiniBatchKMeans"
+    else:
+        labels = algorithms.run_agglomerative(w, k, p.linkage, p.seed, notes)
+        name = f"Agglomerative ({p.linkage} linkage)"
+    return _Sub(labels, f"{name} on {what}", ran=True)
+
+
+def _auto(
+    x: np.ndarray,
+    p: ClusterParams,
+    metric: Metric,
+    map_xy: np.ndarray | None,
+    knn: Knn | None,
+    notes: list[str],
+    distinct: int,
+) -> _Sub:
+    """HDBSCAN, unless it leaves too much noise or too few groups; then KMeans."""
+    m = x.shape[0]
+    assert p.features is not None
+    w, what = _features(x, p.features, metric, p.seed, map_xy, knn, notes)
+    mcs = min(int(np.clip(m // 100, 10, 50)), m)
+    labels = algorithms.run_hdbscan(w, mcs, None) if m > mcs else np.full(m, -1, np.int64)
+    found = np.unique(labels[labels >= 0]).size
+    noise = float((labels < 0).mean())
+    if found >= 2 and noise <= AUTO_MAX_NOISE:
+        return _Sub(labels, f"HDBSCAN (min cluster size {mcs}, automatic) on {what}", ran=True)
+    k = min(int(np.clip(round(np.sqrt(m / 20)), 2, 30)), distinct)
+    if k < 2:
+        return _Sub(np.zeros(m, dtype=np.int64), "Automatic: one cluster, nothing to split")
+    notes.append(
+        f"HDBSCAN found {found} dense group(s) and left {noise:.0%} of the points as noise, "
+        f"so KMeans with {k} clusters was used instead; choose HDBSCAN to see its groups."
+    )
+    labels = algorithms.run_kmeans(w, k, p.seed)
+    return _Sub(labels, f"KMeans ({k} clusters, automatic) on {what}", ran=True)
+
+
+def _map_hash(map_coords: np.ndarray) -> str:
+    a = np.ascontiguousarray(map_coords, dtype=np.float32)
+    h = hashlib.sha256(np.asarray(a.shape, dtype=np.int64).tobytes())
+    h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
+def _key_params(
+    space: Space, params: ClusterParams, map_coords: np.ndarray | None
+) -> dict[str, Any]:
+    """What a clustering's stored step is keyed by (params already resolved)."""
+    key: dict[str, Any] = asdict(params)
+    if params.features == "map":
+        if map_coords is None:
+            raise InputError(_NEED_MAP)
+        if len(map_coords) != space.n_map:
+            raise InputError(
+                f"The map has {len(map_coords)} points but this space maps "
+                f"{space.n_map} items; make the map again."
+            )
+        key["map"] = _map_hash(map_coords)
+    return key
+
+
+def _decode(stored: steps.Stored) -> Clustering:
+    meta = stored.meta
+    return Clustering(
+        labels=stored.arrays["labels"],
+        clusters=[ClusterInfo(**c) for c in meta["clusters"]],
+        # The key's map hash is not a parameter of the algorithm.
+        params={k: v for k, v in meta["params"].items() if k != "map"},
+        ran_on=meta["ran_on"],
+        notes=list(meta.get("notes", [])),
+        seconds=float(meta.get("seconds", 0.0)),
+    )
+
+
+def _resolved(space: Space, params: ClusterParams | None) -> ClusterParams:
+    p = params or ClusterParams()
+    p.validate()
+    return resolve_features(p, space.dim)
+
+
+def load_clustering(
+    space: Space, params: ClusterParams, folder: Path, map_coords: np.ndarray | None = None
+) -> Clustering | None:
+    """The stored clustering of `params`, or None if it was never made."""
+    p = _resolved(space, params)
+    stored = steps.load(space, "clustering", _key_params(space, p, map_coords), folder)
+    return None if stored is None else _decode(stored)
+
+
+def clustering_stored(
+    space: Space, params: ClusterParams, folder: Path, map_coords: np.ndarray | None = None
+) -> bool:
+    """Whether the clustering of `params` is stored (cheap: nothing is read)."""
+    p = _resolved(space, params)
+    return steps.is_stored(space, "clustering", _key_params(space, p, map_coords), folder)
+
+
+def _check_size(p: ClusterParams, n: int) -> None:
+    """Refuse a clustering larger than the operator allows (HDBSCAN, a 5-d UMAP)."""
+    lim = limits()
+    if p.algorithm in ("hdbscan", "auto") and n > lim.max_hdbscan_rows:
+        raise over_limit(
+            "Points to cluster with HDBSCAN", n, "max_hdbscan_rows", "Use KMeans, or fewer rows."
+        )
+    if p.features == "umap5" and n > lim.max_umap_rows:
+        raise over_limit("Points in a 5-d UMAP", n, "max_umap_rows", "Cluster on pca50 instead.")
+
+
+def _compute(
+    space: Space,
+    p: ClusterParams,
+    index: VectorIndex | None,
+    map_coords: np.ndarray | None,
+    progress: Progress | None,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A clustering of the space's map rows: the arrays and record to store."""
+    n_map = space.n_map
+    rows = np.flatnonzero(space.indexable[:n_map])
+    _check_size(p, rows.size)
+    knn = None
+    umap5 = p.features == "umap5" and rows.size > UMAP_NEIGHBORS + 1
+    if p.algorithm in ("hdbscan", "auto") and umap5:
+        rows, knn = map_graph(space, UMAP_NEIGHBORS - 1, index, progress)
+    if progress:
+        progress(0.2, f"Clustering {rows.size:,} points with {_ALGO_NAMES[p.algorithm]}")
+    x = np.asarray(space.vectors[rows], dtype=np.float32)
+    texts = [str(t) for t in space.display_text[rows]] if space.has_text else None
+    mc = None if p.features != "map" or map_coords is None else np.asarray(map_coords)[rows]
+    res = cluster(x, p, metric=space.metric, texts=texts, map_coords=mc, knn=knn)
+    labels = np.full(n_map, -1, dtype=np.int64)
+    labels[rows] = res.labels
+    for info in res.clusters:  # positions in x → rows of the space
+        info.exemplars = [int(rows[i]) for i in info.exemplars]
+    if rows.size < n_map:
+        res.notes.append(
+            f"{n_map - rows.size} item(s) with a zero vector have no "
+            "direction and are not clustered."
+        )
+    meta = {
+        "clusters": [asdict(c) for c in res.clusters],
+        "ran_on": res.ran_on,
+        "notes": res.notes,
+        "seconds": res.seconds,
+    }
+    return {"labels": labels}, meta
+
+
+def cluster_space(
+    space: Space,
+    params: ClusterParams | None = None,
+    *,
+    folder: Path | None = None,
+    index: VectorIndex | None = None,
+    map_coords: np.ndarray | None = None,
+    progress: Progress | None = None,
+) -> Clustering:
+    """The clustering of the space's map rows: stored in `folder` when given, else computed.
+
+    Rows that are not indexable (zero vectors under cosine) get label -1; label
+    terms come from the items' text when the space has a ``text`` column.
+    Exemplars are row numbers of the space. The 5-d UMAP's kNN graph comes from
+    `index` when it covers exactly the clustered rows, else from a temporary index.
+
+    Args:
+        map_coords: (n_map, 2 or 3) coordinates of a map of this space (NaN rows
+            not drawn); needed when features is ``map`` and part of the key then.
+    """
+    p = _resolved(space, params)
+    key = _key_params(space, p, map_coords)
+    stored = steps.run(
+        space,
+        "clustering",
+        key,
+        lambda: _compute(space, p, index, map_coords, progress),
+        folder=folder,
+    )
+    res = _decode(stored)
+    if progress:
+        progress(1.0, f"{len(res.clusters)} cluster(s) in {res.seconds:.1f} s")
+    return res

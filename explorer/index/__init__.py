@@ -1,0 +1,10 @@
+"""Nearest-neighbour search over a space: the hnswlib wrapper with its exact fallback
+(``hnsw``), the check of a saved hnswlib file before hnswlib reads it (``file_check``) and
+the k-NN graphs that maps, clusterings and map quality share (``knn``).
+"""
+
+__all__ = [
+    "file_check",
+    "hnsw",
+    "knn",
+]

@@ -1,0 +1,66 @@
+"""Small pictures of a space's image items (``thumbs.npy``), for hover and neighbour lists.
+
+A space made from images keeps one (s, s, 3) uint8 thumbnail per item, in row order;
+rows that are not images (captions in a CLIP space) are all zero and marked so by the
+items' ``modality`` column. The file is ours, named in the sealed manifest with its
+checksum, and read with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from explorer.core.errors import InputError
+
+__all__ = ["THUMBS", "has_thumbnails", "load_thumbnails", "save_thumbnails"]
+
+THUMBS = "thumbs.npy"
+# The largest thumbnail side kept: hover and lists show them at about this size.
+_MAX_SIDE = 64
+
+
+def save_thumbnails(folder: Path, thumbs: np.ndarray, n: int) -> None:
+    """Write (n, s, s, 3) uint8 `thumbs` into the space in `folder` and its manifest.
+
+    Raises:
+        InputError: not n square RGB uint8 pictures of at most 64 pixels a side.
+    """
+    from explorer.core.store import digests, edit_manifest
+
+    t = np.asarray(thumbs)
+    ok = t.dtype == np.uint8 and t.ndim == 4 and t.shape[0] == n and t.shape[3] == 3
+    if not ok or t.shape[1] != t.shape[2] or not 4 <= t.shape[1] <= _MAX_SIDE:
+        raise InputError(
+            f"Thumbnails must be {n} square RGB uint8 pictures of 4 to {_MAX_SIDE} pixels "
+            f"a side, not an array of shape {t.shape} and type {t.dtype}."
+        )
+    np.save(Path(folder) / THUMBS, np.ascontiguousarray(t), allow_pickle=False)
+    with edit_manifest(Path(folder)) as man:
+        man["files"].update(digests(Path(folder), [THUMBS]))
+        man["thumbnails"] = {"size": int(t.shape[1])}
+
+
+def has_thumbnails(folder: Path) -> bool:
+    """Whether the space in `folder` keeps thumbnails (its manifest names them)."""
+    from explorer.core.store import read_manifest
+
+    return THUMBS in (read_manifest(Path(folder)).get("files") or {})
+
+
+def load_thumbnails(folder: Path) -> np.ndarray | None:
+    """The (n, s, s, 3) uint8 thumbnails of the space in `folder` (memory-mapped),
+    checked against the manifest's checksum; None when it has none."""
+    from explorer.core.manifest import verify_file
+    from explorer.core.store import read_manifest
+
+    folder = Path(folder)
+    files = read_manifest(folder).get("files") or {}
+    if THUMBS not in files:
+        return None
+    verify_file(folder, THUMBS, files[THUMBS], folder.name)
+    arr = np.load(folder / THUMBS, mmap_mode="r", allow_pickle=False)
+    if arr.dtype != np.uint8 or arr.ndim != 4 or arr.shape[3] != 3:
+        return None
+    return arr

@@ -1,0 +1,469 @@
+"""Projections to 2-D or 3-D: PCA, UMAP (on the hnswlib kNN graph) and t-SNE.
+
+Very small or degenerate inputs fall back to PCA with a note instead of failing,
+and inputs that are already 2-D or 3-D are shown as they are. A map of a space is a
+stored step (``explorer.core.steps``) that keeps its quality figures with it:
+trustworthiness, continuity and per-point neighbourhood preservation at k = 10.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from explorer.core import steps
+from explorer.core.errors import InputError
+from explorer.core.limits import limits, over_limit
+from explorer.core.linalg import distance_name, pca
+from explorer.core.progress import Progress
+from explorer.core.space import Metric, Space
+from explorer.index.hnsw import VectorIndex
+from explorer.index.knn import map_graph, map_knn
+from explorer.maps.axes import Axis, axis_coords, parse_terms
+from explorer.maps.quality import QUALITY_K, MapQuality, map_quality
+from explorer.maps.umap import Knn, umap_layout
+
+__all__ = [
+    "GIVEN_COLUMNS",
+    "INITS",
+    "METHODS",
+    "Projection",
+    "ProjectionParams",
+    "default_params",
+    "given_columns",
+    "load_projection",
+    "project",
+    "project_space",
+    "projection_quality",
+    "projection_stored",
+]
+
+Method = Literal["pca", "umap", "tsne", "axis", "given"]
+Init = Literal["auto", "spectral", "pca", "random"]
+METHODS: tuple[Method, ...] = ("umap", "pca", "tsne", "axis", "given")
+# Columns of a map the user brought with the data (method "given").
+GIVEN_COLUMNS = ("x", "y", "z")
+INITS: tuple[Init, ...] = ("auto", "spectral", "pca", "random")
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+
+@dataclass(frozen=True)
+class ProjectionParams:
+    """What a map is made from. Only the fields of the chosen method matter.
+
+    n_epochs None scales the epochs to n (see ``explorer.maps.umap.scaled_epochs``);
+    init "auto" starts UMAP from PCA below 40k points (as before), and from 40k on
+    from a spectral layout of 20k landmarks (``explorer.maps.umap.landmark_start``):
+    at 100k a PCA start lost 0.005–0.007 of trustworthiness on GloVe, and a spectral
+    layout of all points costs 5 s (bench/b_levers.py, docs/maps.md).
+
+    ``parallel`` runs UMAP's epochs on all cores (``explorer.maps.epochs``): about
+    1.5–2× faster on two cores, but two runs give slightly different maps. The
+    stored map is what a demo shows again; False gives the same map for the same
+    seed on any run.
+
+    ``axis`` (see ``explorer.maps.axes``): x runs from the terms of `x_from` to those of
+    `x_to` (comma-separated items, or free text embedded with the space's model); y
+    likewise from `y_from` to `y_to` when given (made orthogonal to x when
+    `orthogonal`), else the main spread x leaves unexplained. 2-D only.
+
+    ``given``: the map the user brought, columns x, y (and z for 3-D) of the items,
+    shown as it is and measured like any other.
+    """
+
+    method: Method = "umap"
+    dims: int = 2
+    n_neighbors: int = 15
+    min_dist: float = 0.1
+    init: Init = "auto"
+    n_epochs: int | None = None
+    parallel: bool = True
+    perplexity: float = 30.0
+    seed: int = 42
+    x_from: str = ""
+    x_to: str = ""
+    y_from: str = ""
+    y_to: str = ""
+    orthogonal: bool = True
+
+    def validate(self) -> None:
+        """Raise InputError naming the first bad setting and what it may be."""
+        if self.method not in METHODS:
+            raise InputError(
+                f"Unknown projection {self.method!r}; choose one of {', '.join(METHODS)}."
+            )
+        if self.dims not in (2, 3) or not _is_int(self.dims):
+            raise InputError(f"A map has 2 or 3 dimensions, not {self.dims!r}.")
+        if not _is_int(self.n_neighbors) or self.n_neighbors < 2:
+            raise InputError(
+                "UMAP's n_neighbors must be a whole number of at least 2, "
+                f"not {self.n_neighbors!r}."
+            )
+        if not isinstance(self.min_dist, int | float) or not 0.0 <= self.min_dist <= 1.0:
+            raise InputError(f"UMAP's min_dist must lie between 0 and 1, not {self.min_dist!r}.")
+        if self.init not in INITS:
+            raise InputError(f"Unknown UMAP init {self.init!r}; choose one of {', '.join(INITS)}.")
+        if not isinstance(self.parallel, bool):
+            raise InputError(f"parallel must be true or false, not {self.parallel!r}.")
+        if self.n_epochs is not None and (not _is_int(self.n_epochs) or self.n_epochs < 1):
+            raise InputError(
+                f"UMAP's n_epochs must be empty (scaled to the number of points) or a whole "
+                f"number of at least 1, not {self.n_epochs!r}."
+            )
+        if not isinstance(self.perplexity, int | float) or not self.perplexity > 0:
+            raise InputError(f"t-SNE's perplexity must be positive, not {self.perplexity!r}.")
+        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
+            raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
+        if self.method == "axis":
+            self._validate_axes()
+
+    def _validate_axes(self) -> None:
+        if self.dims != 2:
+            raise InputError("A semantic-axis map is 2-D: choose 2 dimensions.")
+        if not (parse_terms(self.x_from) and parse_terms(self.x_to)):
+            raise InputError(
+                "A semantic axis needs terms at both ends of x, e.g. from 'man' to 'woman', "
+                "or from 'bad, awful' to 'good, great'."
+            )
+        if bool(parse_terms(self.y_from)) != bool(parse_terms(self.y_to)):
+            raise InputError("Give terms at both ends of y, or leave both empty.")
+
+
+@dataclass
+class Projection:
+    """Coordinates of the first ``len(coords)`` rows of a space.
+
+    coords: (n_map, dims) float32; NaN rows were left out (zero vectors under cosine).
+    method: what actually ran ("pca" when a small input fell back, "as-is" for 2-D/3-D).
+    quality: how faithful the map is at k = 10, stored with it (None for a bare
+        :func:`project` of vectors).
+    """
+
+    coords: np.ndarray
+    params: dict[str, Any]
+    method: str
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    quality: MapQuality | None = None
+
+
+def _tsne(x: np.ndarray, p: ProjectionParams, metric: Metric) -> np.ndarray:
+    from sklearn.manifold import TSNE
+
+    perplexity = min(p.perplexity, max(1.0, (x.shape[0] - 1) / 3))
+    tsne = TSNE(
+        n_components=p.dims,
+        perplexity=perplexity,
+        metric=distance_name(metric, ip="cosine"),
+        init="pca",
+        random_state=p.seed,
+        method="barnes_hut" if p.dims <= 3 else "exact",
+    )
+    return np.asarray(tsne.fit_transform(x), dtype=np.float32)
+
+
+def _fallback_reason(x: np.ndarray, p: ProjectionParams) -> str | None:
+    n = x.shape[0]
+    if n < 5:
+        return f"only {n} point(s)"
+    if not (x != x[0]).any():
+        return "all points are identical"
+    if p.method == "umap" and p.n_neighbors >= n:
+        return f"n_neighbors={p.n_neighbors} is not below the number of points ({n})"
+    return None
+
+
+def project(
+    vectors: np.ndarray,
+    params: ProjectionParams | None = None,
+    *,
+    metric: Metric = "cosine",
+    knn: Knn | None = None,
+) -> Projection:
+    """Project (n, d) vectors to (n, dims) float32 coordinates.
+
+    Args:
+        vectors: (n, d) rows to map (all finite; zero rows are the caller's concern).
+        params: method and settings.
+        metric: the space's metric, used by UMAP and t-SNE.
+        knn: optional (neighbours (n, ≥k-1), distances) of each row, self excluded,
+            e.g. from explorer.index.knn.knn_graph; UMAP reuses it instead of searching.
+    """
+    p = params or ProjectionParams()
+    p.validate()
+    if p.method in ("axis", "given"):
+        raise InputError(f"A {p.method} map is made of a space's items: use project_space.")
+    t0 = time.perf_counter()
+    x = np.asarray(vectors, dtype=np.float32)
+    notes: list[str] = []
+    method: str = p.method
+    if x.shape[1] in (2, 3):
+        notes.append(f"The vectors are already {x.shape[1]}-D, so they are shown as they are.")
+        coords, method = x.copy(), "as-is"
+    else:
+        reason = _fallback_reason(x, p)
+        if reason and p.method != "pca":
+            notes.append(f"{p.method.upper()} needs more varied data ({reason}); showing PCA.")
+            method = "pca"
+        if method == "pca":
+            coords = pca(x, p.dims, p.seed)
+        elif method == "umap":
+            coords = umap_layout(
+                x,
+                dims=p.dims,
+                n_neighbors=p.n_neighbors,
+                min_dist=p.min_dist,
+                metric=metric,
+                seed=p.seed,
+                init=p.init,
+                n_epochs=p.n_epochs,
+                knn=knn,
+                parallel=p.parallel,
+            )
+        else:
+            coords = _tsne(x, p, metric)
+    return Projection(coords, asdict(p), method, notes, time.perf_counter() - t0)
+
+
+def _quality_of(
+    space: Space,
+    coords: np.ndarray,
+    index: VectorIndex | None,
+    k: int,
+    graph: np.ndarray | None = None,
+) -> MapQuality:
+    """The map's quality at k, against the true neighbours from ``index.map_knn``."""
+    high = np.asarray(space.vectors[: space.n_map], dtype=np.float32)
+    return map_quality(high, coords, map_knn(space, index, k, graph), space.metric, k)
+
+
+def _quality_record(q: MapQuality) -> dict[str, Any]:
+    return {
+        "k": q.k,
+        "trustworthiness": q.trustworthiness,
+        "continuity": q.continuity,
+        "sample": q.sample,
+    }
+
+
+def _quality_from(arrays: dict[str, np.ndarray], rec: dict[str, Any] | None) -> MapQuality | None:
+    if rec is None or "preservation" not in arrays:
+        return None
+    return MapQuality(
+        k=int(rec["k"]),
+        trustworthiness=float(rec["trustworthiness"]),
+        continuity=float(rec["continuity"]),
+        preservation=arrays["preservation"],
+        sample=int(rec["sample"]),
+    )
+
+
+_ROW_LIMITS = {"umap": "max_umap_rows", "tsne": "max_tsne_rows"}
+
+
+def _check_size(method: str, n: int) -> None:
+    """Refuse a map larger than the operator allows for `method` (PCA has no limit)."""
+    field = _ROW_LIMITS.get(method)
+    if field is not None and n > getattr(limits(), field):
+        raise over_limit(
+            f"Points in a {method.upper()} map",
+            n,
+            field,
+            "Use PCA, or a space with fewer mapped rows.",
+        )
+
+
+def _compute(
+    space: Space, p: ProjectionParams, index: VectorIndex | None, progress: Progress | None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A map of the space's map rows, and its quality: the arrays and record to store."""
+    n_map = space.n_map
+    rows = np.flatnonzero(space.indexable[:n_map])
+    _check_size(p.method, rows.size)
+    x = np.asarray(space.vectors[rows], dtype=np.float32)
+    if p.method == "axis":
+        return _axis_compute(space, p, rows, x, index, progress)
+    if p.method == "given":
+        return _given_compute(space, p, index)
+    knn = None
+    if p.method == "umap" and x.shape[1] > 3 and rows.size > p.n_neighbors:
+        rows, knn = map_graph(space, p.n_neighbors - 1, index, progress)
+    if progress:
+        progress(0.2, f"Running {p.method.upper()} on {rows.size:,} points")
+    proj = project(x, p, metric=space.metric, knn=knn)
+    coords = np.full((n_map, proj.coords.shape[1]), np.nan, dtype=np.float32)
+    coords[rows] = proj.coords
+    if rows.size < n_map:
+        proj.notes.append(f"{n_map - rows.size} item(s) with a zero vector are not drawn.")
+    if progress:
+        progress(0.9, "Measuring how faithful the map is")
+    # UMAP's graph already holds the true neighbours; other methods search once here.
+    graph = None if knn is None else knn[0]
+    return _record(space, coords, index, proj.method, proj.notes, proj.seconds, graph)
+
+
+def _record(
+    space: Space,
+    coords: np.ndarray,
+    index: VectorIndex | None,
+    method: str,
+    notes: list[str],
+    seconds: float,
+    graph: np.ndarray | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """What a map's step stores: its coordinates and its quality, measured now."""
+    quality = _quality_of(space, coords, index, QUALITY_K, graph)
+    meta = {
+        "method": method,
+        "notes": notes,
+        "seconds": seconds,
+        "quality": _quality_record(quality),
+    }
+    return {"coords": coords, "preservation": quality.preservation}, meta
+
+
+def _axis_compute(
+    space: Space,
+    p: ProjectionParams,
+    rows: np.ndarray,
+    x: np.ndarray,
+    index: VectorIndex | None,
+    progress: Progress | None,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A semantic-axis map of the space's map rows (see ``explorer.maps.axes``)."""
+    t0 = time.perf_counter()
+    if progress:
+        progress(0.2, "Finding the poles of the axes")
+    ax = Axis(parse_terms(p.x_from), parse_terms(p.x_to))
+    dx = ax.direction(space)
+    dy = None
+    if parse_terms(p.y_from):
+        dy = Axis(parse_terms(p.y_from), parse_terms(p.y_to)).direction(space)
+    xy, notes = axis_coords(x, dx, dy, orthogonal=p.orthogonal, seed=p.seed)
+    coords = np.full((space.n_map, 2), np.nan, dtype=np.float32)
+    coords[rows] = xy
+    notes.insert(0, f"x runs from {ax.name.replace(' → ', ' (left) to ')} (right).")
+    if progress:
+        progress(0.9, "Measuring how faithful the map is")
+    return _record(space, coords, index, "axis", notes, time.perf_counter() - t0)
+
+
+def given_columns(space: Space) -> list[str]:
+    """The item columns that hold a map the user brought: x, y (and z), else []."""
+    by_name = {str(c).lower(): str(c) for c in space.metadata_columns}
+    if not {"x", "y"} <= set(by_name):
+        return []
+    return [by_name[a] for a in GIVEN_COLUMNS if a in by_name]
+
+
+def default_params(space: Space) -> ProjectionParams:
+    """The map a space opens on: the user's own map when they brought one, else UMAP."""
+    return ProjectionParams(method="given") if given_columns(space) else ProjectionParams()
+
+
+def _given_compute(
+    space: Space, p: ProjectionParams, index: VectorIndex | None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The map in the items' x, y (, z) columns, measured like any other."""
+    t0 = time.perf_counter()
+    cols = given_columns(space)[: p.dims]
+    if len(cols) < p.dims:
+        raise InputError(
+            f"This space has no given {p.dims}-D map: a {p.dims}-D map needs columns "
+            f"{', '.join(GIVEN_COLUMNS[: p.dims])} in the uploaded table."
+        )
+    table = space.items[cols].iloc[: space.n_map]
+    # A copy: float32 columns may come back as a read-only view of the items.
+    coords = np.array(table.apply(pd.to_numeric, errors="coerce"), dtype=np.float32)
+    coords[~np.isfinite(coords).all(axis=1)] = np.nan
+    notes = [f"The map given with the data (columns {', '.join(cols)}), shown as it is."]
+    missing = int(np.isnan(coords[:, 0]).sum())
+    if missing:
+        notes.append(f"{missing} item(s) have no given position and are not drawn.")
+    return _record(space, coords, index, "given", notes, time.perf_counter() - t0)
+
+
+def _decode(stored: steps.Stored) -> Projection:
+    meta = stored.meta
+    return Projection(
+        coords=stored.arrays["coords"],
+        params=meta["params"],
+        method=meta["method"],
+        notes=list(meta.get("notes", [])),
+        seconds=float(meta.get("seconds", 0.0)),
+        quality=_quality_from(stored.arrays, meta.get("quality")),
+    )
+
+
+def project_space(
+    space: Space,
+    params: ProjectionParams | None = None,
+    *,
+    folder: Path | None = None,
+    index: VectorIndex | None = None,
+    progress: Progress | None = None,
+) -> Projection:
+    """The map of the space's map rows: stored in `folder` when given, else computed.
+
+    Rows without a direction (zero vectors under cosine) get NaN coordinates.
+    The kNN graph comes from `index` when it covers exactly the map rows, else
+    from a temporary index over them. The map's quality at k = 10 is measured once,
+    when the map is made, and stored with it.
+    """
+    p = params or ProjectionParams()
+    p.validate()
+    stored = steps.run(
+        space, "projection", asdict(p), lambda: _compute(space, p, index, progress), folder=folder
+    )
+    proj = _decode(stored)
+    if progress:
+        progress(1.0, f"{proj.method.upper()} done in {proj.seconds:.1f} s")
+    return proj
+
+
+def load_projection(space: Space, params: ProjectionParams, folder: Path) -> Projection | None:
+    """The stored map of `params`, or None if it was never made."""
+    stored = steps.load(space, "projection", asdict(params), folder)
+    return None if stored is None else _decode(stored)
+
+
+def projection_stored(space: Space, params: ProjectionParams, folder: Path) -> bool:
+    """Whether the map of `params` is stored (cheap: nothing is read)."""
+    return steps.is_stored(space, "projection", asdict(params), folder)
+
+
+def projection_quality(
+    space: Space,
+    params: ProjectionParams,
+    k: int = QUALITY_K,
+    *,
+    folder: Path | None = None,
+    index: VectorIndex | None = None,
+) -> MapQuality:
+    """The quality of the map of `params` at neighbourhood size k.
+
+    At k = 10 it is the figure stored with the map; another k is a step of its own,
+    measured once and stored beside the map.
+    """
+    if not _is_int(k) or k < 1:
+        raise InputError(f"k must be a whole number of at least 1, not {k!r}.")
+    proj = project_space(space, params, folder=folder, index=index)
+    if proj.quality is not None and proj.quality.k == k:
+        return proj.quality
+
+    def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        q = _quality_of(space, proj.coords, index, k)
+        return {"preservation": q.preservation}, {"quality": _quality_record(q)}
+
+    stored = steps.run(space, "quality", {**asdict(params), "quality_k": k}, compute, folder=folder)
+    quality = _quality_from(stored.arrays, stored.meta["quality"])
+    assert quality is not None
+    return quality
