@@ -36,6 +36,7 @@ test-fast: setup
 	$(PY) -m pytest -m "not slow and not browser"
 
 check: setup
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy explorer
 

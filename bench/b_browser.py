@@ -86,7 +86,7 @@ def points(n: int, dims: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray
 
 
 def ours(coords: np.ndarray, labels: np.ndarray, groups: pd.Series) -> Any:
-    from explorer.render.figures import scatter_map
+    from explorer.render.scatter import scatter_map
 
     return scatter_map(coords, labels, colour=groups, colour_name="topic")
 

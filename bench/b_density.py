@@ -54,14 +54,14 @@ def points(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, pd.Series]:
 
 def density_json(coords: np.ndarray, labels: np.ndarray, groups: pd.Series) -> str:
     from explorer.render.density import full_window
-    from explorer.render.figures import density_map
+    from explorer.render.window_maps import density_map
 
     fig, _ = density_map(coords, full_window(coords), labels, colour=groups, colour_name="topic")
     return str(fig.to_json())
 
 
 def scatter_json(coords: np.ndarray, labels: np.ndarray, groups: pd.Series) -> str:
-    from explorer.render.figures import scatter_map
+    from explorer.render.scatter import scatter_map
 
     return str(scatter_map(coords, labels, colour=groups, colour_name="topic").to_json())
 

@@ -70,13 +70,28 @@ def run(quick: bool) -> list[Row]:
         ours = float(np.percentile(busy, q))
         base = float(np.percentile(alone, q))
         rows.append(
-            Row(GROUP, f"response {name} while a UMAP map is computed", ours, "s", base,
-                "no map computed", data=data, note=note)
-        )  # fmt: skip
+            Row(
+                GROUP,
+                f"response {name} while a UMAP map is computed",
+                ours,
+                "s",
+                base,
+                "no map computed",
+                data=data,
+                note=note,
+            )
+        )
     rows.append(
-        Row(GROUP, "peak server memory (process tree) with the map", mem_busy / 2**20, "MiB",
-            mem_alone / 2**20, "no map computed", data=data)
-    )  # fmt: skip
+        Row(
+            GROUP,
+            "peak server memory (process tree) with the map",
+            mem_busy / 2**20,
+            "MiB",
+            mem_alone / 2**20,
+            "no map computed",
+            data=data,
+        )
+    )
     alone_s, busy_s = statistics.median(alone), statistics.median(busy)
     print(f"  median response alone {alone_s:.2f} s, busy {busy_s:.2f} s")
     return rows

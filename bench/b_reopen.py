@@ -36,7 +36,7 @@ def reopen(folder) -> int:  # type: ignore[no-untyped-def]
     from explorer.core.store import open_space
     from explorer.index.hnsw import open_index
     from explorer.maps.projections import ProjectionParams, project_space
-    from explorer.render.figures import scatter_map
+    from explorer.render.scatter import scatter_map
 
     # Opening checks every file's checksum, and the index's structure before hnswlib.
     space = open_space(folder)

@@ -14,8 +14,8 @@ from explorer.ingest.query import substring_rows, text_vector
 from explorer.maps.axes import poles
 from explorer.maps.projections import METHODS, ProjectionParams, given_columns
 from explorer.render import density, map_figure
-from explorer.render.figures import add_pictures
 from explorer.render.labels import MapLabel, place_labels
+from explorer.render.scatter import add_pictures
 from ui import cache, common, map_view, pictures, views
 
 CHART_KEY = "map_chart"
@@ -121,10 +121,13 @@ if colour_by == "cluster":
             "Name the clusters on the map", value=True, key="map_names"
         ):
             level = st.radio(
-                "Names", ["broad regions", "each cluster"], horizontal=True, key="map_level",
+                "Names",
+                ["broad regions", "each cluster"],
+                horizontal=True,
+                key="map_level",
                 help="Broad regions merge nearby clusters (the view from afar); each "
                 "cluster names the small islands (the view up close).",
-            )  # fmt: skip
+            )
             if level == "broad regions" and len(cl.clusters) > 3:
                 broad = cache.broad_level(folder, space.fingerprint, cl.labels, cl)
                 short = {g.cluster: " · ".join(g.terms[:3]) for g in broad.groups}
@@ -192,16 +195,26 @@ mkey = map_view.map_key(common.map_params(folder))
 full = density.full_window(coords)
 view, picked = map_view.windows(folder, mkey, full) if big else (None, None)
 drawn = map_figure.draw_map(
-    coords, labels, method=proj.method, view=view, full=full, highlight=highlight,
-    of_items=of_items, **style,
-)  # fmt: skip
+    coords,
+    labels,
+    method=proj.method,
+    view=view,
+    full=full,
+    highlight=highlight,
+    of_items=of_items,
+    **style,
+)
 fig, inside, dense = drawn.fig, drawn.inside, drawn.dense
 shown = view or full
 if picked is not None:  # the part of the map selected by zooming
     fig.add_shape(
-        type="rect", x0=picked.x0, x1=picked.x1, y0=picked.y0, y1=picked.y1,
+        type="rect",
+        x0=picked.x0,
+        x1=picked.x1,
+        y0=picked.y0,
+        y1=picked.y1,
         line={"color": "#111111", "width": 1, "dash": "dot"},
-    )  # fmt: skip
+    )
 thumbs = pictures.thumbnails(folder)
 if (
     thumbs is not None

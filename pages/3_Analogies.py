@@ -8,7 +8,7 @@ import streamlit as st
 from explorer.analysis.evaluate import evaluate_analogies, google_analogies_path
 from explorer.analysis.probes import analogy, analogy_layout
 from explorer.core.safe_text import md
-from explorer.render.figures import analogy_figure, section_bars
+from explorer.render.probe_figures import analogy_figure, section_bars
 from ui import common
 
 PRESETS = [

@@ -11,7 +11,7 @@ import streamlit as st
 from explorer.cluster.clusterings import ALGORITHMS, FEATURES, LINKAGES, ClusterParams
 from explorer.core.safe_text import md
 from explorer.maps.quality import cluster_agreement
-from explorer.render.figures import scatter_map
+from explorer.render.scatter import scatter_map
 from ui import cache, common
 
 common.setup("Clusters", ":material/bubble_chart:")

@@ -10,7 +10,7 @@ import streamlit as st
 
 from explorer.core.safe_text import md
 from explorer.maps.quality import QUALITY_K
-from explorer.render.figures import scatter_map
+from explorer.render.scatter import scatter_map
 from ui import cache, common
 
 common.setup("Quality", ":material/straighten:")

@@ -22,7 +22,7 @@ from explorer.analysis.evaluate import google_analogies_path
 from explorer.core.safe_text import md, to_csv_bytes
 from explorer.core.space import Space
 from explorer.core.store import check_space_name
-from explorer.render.figures import scatter_map
+from explorer.render.scatter import scatter_map
 from ui import cache, common
 
 CHART_A, CHART_B = "cmp_map_a", "cmp_map_b"

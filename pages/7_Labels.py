@@ -27,7 +27,7 @@ from explorer.analysis.zeroshot import (
 )
 from explorer.core.safe_text import md, to_csv_bytes
 from explorer.core.space import Space
-from explorer.render.figures import scatter_map
+from explorer.render.scatter import scatter_map
 from ui import cache, common
 
 ZS = "zs_choice"  # {folder: {"labels": [str], "truth": column or None}}: small values only

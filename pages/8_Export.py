@@ -10,7 +10,7 @@ import streamlit as st
 
 from explorer.core.errors import InputError, user_message
 from explorer.core.safe_text import md
-from explorer.render import export
+from explorer.render import export, projector, raster, tables
 from explorer.render.svg import map_svg
 from ui import common
 
@@ -60,7 +60,7 @@ def download(
 
 
 st.subheader("Table")
-columns = [str(c) for c in export.export_table(space, proj, clusters, rows=[]).columns]
+columns = [str(c) for c in tables.export_table(space, proj, clusters, rows=[]).columns]
 st.caption(f"{n_rows:,} rows; columns: {md(', '.join(columns))}.")
 c = st.columns(2)
 with c[0]:
@@ -68,7 +68,7 @@ with c[0]:
         "Table (CSV)",
         "table",
         n_rows,
-        lambda: export.table_csv(export.export_table(space, proj, clusters, rows)),
+        lambda: tables.table_csv(tables.export_table(space, proj, clusters, rows)),
         f"{name}.csv",
         "text/csv",
     )
@@ -77,7 +77,7 @@ with c[1]:
         "Table (Parquet)",
         "table",
         n_rows,
-        lambda: export.table_parquet(export.export_table(space, proj, clusters, rows)),
+        lambda: tables.table_parquet(tables.export_table(space, proj, clusters, rows)),
         f"{name}.parquet",
         "application/vnd.apache.parquet",
     )
@@ -127,7 +127,7 @@ else:
             "Map (PNG)",
             "png",
             space.n_map,
-            lambda: export.map_png(figure()),
+            lambda: raster.map_png(figure()),
             f"{name}-map.png",
             "image/png",
         )
@@ -156,7 +156,7 @@ download(
     "Projector bundle (zip)",
     "projector",
     n_rows,
-    lambda: export.projector_zip(space, rows),
+    lambda: projector.projector_zip(space, rows),
     f"{name}-projector.zip",
     "application/zip",
 )

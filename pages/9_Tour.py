@@ -67,9 +67,12 @@ for name in tours:
         if c2.button("Present", key=f"present_{name}", type="primary"):
             views.present(tour.title, list(tour.views))
         c3.download_button(
-            "Export (JSON)", tour_to_json(tour), f"{name}.json", "application/json",
+            "Export (JSON)",
+            tour_to_json(tour),
+            f"{name}.json",
+            "application/json",
             key=f"export_{name}",
-        )  # fmt: skip
+        )
 
 st.divider()
 st.subheader("Import a tour")

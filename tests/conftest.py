@@ -82,9 +82,12 @@ def image_spaces(tmp_path_factory: pytest.TempPathFactory) -> Path:
     np.save(buf, pics, allow_pickle=False)
     images = read_images(buf.getvalue(), name="shapes.npy")
     captions = pd.DataFrame(
-        {"file": images.names[:3], "text": ["top left", "middle", "bottom right"],
-         "place": ["a", "b", "c"]}
-    )  # fmt: skip
+        {
+            "file": images.names[:3],
+            "text": ["top left", "middle", "bottom right"],
+            "place": ["a", "b", "c"],
+        }
+    )
     items = image_items(images, captions)
     vectors = np.concatenate(
         [pics.reshape(60, -1).astype(np.float32), rng.normal(size=(3, 256)).astype(np.float32)]
@@ -110,11 +113,25 @@ def make_tiny_clip(folder: Path) -> None:
     bos, eos = len(vocab), len(vocab) + 1
     vocab.update({"<|startoftext|>": bos, "<|endoftext|>": eos})
     tok = CLIPTokenizer(vocab=vocab, merges=[])
-    text = {"vocab_size": len(vocab), "hidden_size": 32, "intermediate_size": 64,
-            "num_hidden_layers": 2, "num_attention_heads": 2, "max_position_embeddings": 77,
-            "bos_token_id": bos, "eos_token_id": eos, "pad_token_id": eos}  # fmt: skip
-    vision = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
-              "num_attention_heads": 2, "image_size": 32, "patch_size": 8}  # fmt: skip
+    text = {
+        "vocab_size": len(vocab),
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "max_position_embeddings": 77,
+        "bos_token_id": bos,
+        "eos_token_id": eos,
+        "pad_token_id": eos,
+    }
+    vision = {
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "image_size": 32,
+        "patch_size": 8,
+    }
     torch.manual_seed(0)
     model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16))
     proc = CLIPProcessor(

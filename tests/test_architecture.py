@@ -279,3 +279,14 @@ def test_every_engine_module_is_under_600_lines() -> None:
         if (n := len(p.read_text().splitlines())) >= 600
     }
     assert big == {}
+
+
+def test_no_formatting_is_switched_off() -> None:
+    marked = [
+        f"{p.relative_to(ROOT)}:{i + 1}"
+        for top in ("explorer", "ui", "pages", "tests", "bench")
+        for p in (ROOT / top).rglob("*.py")
+        for i, line in enumerate(p.read_text().splitlines())
+        if re.search(r"fmt:\s*(skip|off)", line) and p.name != "test_architecture.py"
+    ]
+    assert marked == []

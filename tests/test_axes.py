@@ -77,8 +77,11 @@ def test_free_text_poles_are_embedded_with_the_model(monkeypatch: pytest.MonkeyP
     import explorer.ingest.query as query
 
     def fake(space, text):  # type: ignore[no-untyped-def]
-        return (np.array([1, 0, 0, 0], np.float32) if text == "a happy tale" else
-                np.array([-1, 0, 0, 0], np.float32)), "embedded"  # fmt: skip
+        return (
+            np.array([1, 0, 0, 0], np.float32)
+            if text == "a happy tale"
+            else np.array([-1, 0, 0, 0], np.float32)
+        ), "embedded"
 
     monkeypatch.setattr(query, "text_vector", fake)
     proj = project_space(
@@ -91,8 +94,22 @@ def test_free_text_poles_are_embedded_with_the_model(monkeypatch: pytest.MonkeyP
 def test_cli_axis_lists_the_poles(words, app_spaces: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     from explorer.cli.main import main
 
-    assert main(["project", str(app_spaces / "words"), "--method", "axis",
-                 "--x-from", "man", "--x-to", "woman", "--json"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "project",
+                str(app_spaces / "words"),
+                "--method",
+                "axis",
+                "--x-from",
+                "man",
+                "--x-to",
+                "woman",
+                "--json",
+            ]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["method"] == "axis" and len(data["poles"]["end"]) == 10
 

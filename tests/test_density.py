@@ -13,15 +13,9 @@ import pytest
 from PIL import Image
 
 from explorer.render import density as d
-from explorer.render.figures import (
-    PALETTE,
-    category_codes,
-    category_colours,
-    density_map,
-    scatter_map,
-    subset_map,
-    top_categories,
-)
+from explorer.render.colours import PALETTE, category_codes, category_colours, top_categories
+from explorer.render.scatter import scatter_map
+from explorer.render.window_maps import density_map, subset_map
 from tests.plotly_json import typed
 
 
@@ -164,8 +158,13 @@ def test_two_categories_put_each_colour_where_its_points_are() -> None:
         assert np.abs(seen[:, 0] - r).max() < 24 and np.abs(seen[:, 2] - b).max() < 24
     # Where both meet, a pixel takes their mix.
     both = np.float32([[5.0, 2.0]] * 10)
-    mixed = d.render(both, d.Window(0, 10, 0, 4), codes=np.repeat([0, 1], 5),
-                     palette=np.array([red, blue]), max_shape=(10, 4))  # fmt: skip
+    mixed = d.render(
+        both,
+        d.Window(0, 10, 0, 4),
+        codes=np.repeat([0, 1], 5),
+        palette=np.array([red, blue]),
+        max_shape=(10, 4),
+    )
     colours = _decode(mixed.png)[..., :3][_decode(mixed.png)[..., 3] > 0]
     assert np.abs(colours.astype(int) - [125, 30, 125]).max() < 12
 
@@ -209,8 +208,15 @@ def test_density_figure_is_small_and_names_its_cells() -> None:
     labels = np.array([f"item {i}" for i in range(n)], dtype=object)
     colour = pd.Series(np.where(xy[:, 0] > 0, "east", "west"))
     win = d.full_window(xy)
-    fig, img = density_map(xy, win, labels, colour=colour, colour_name="side",
-                           highlight=[5, 9, 11], highlight_name="<b>hits</b>")  # fmt: skip
+    fig, img = density_map(
+        xy,
+        win,
+        labels,
+        colour=colour,
+        colour_name="side",
+        highlight=[5, 9, 11],
+        highlight_name="<b>hits</b>",
+    )
     text = fig.to_json()
     assert len(text) < 1_500_000
     spec = json.loads(text)
@@ -232,8 +238,15 @@ def test_a_part_of_a_map_keeps_row_ids_and_the_whole_maps_colours() -> None:
     labels = np.array([f"p{i}" for i in range(400)], dtype=object)
     colour = pd.Series(["a", "b", "c", "d"] * 100)
     rows = np.flatnonzero(colour.to_numpy() != "b")[::3]  # "b" is absent from the part
-    fig = subset_map(xy, labels, rows, window=d.Window(-3, 3, -3, 3), colour=colour,
-                     colour_name="letter", highlight=[int(rows[0]), 1])  # fmt: skip
+    fig = subset_map(
+        xy,
+        labels,
+        rows,
+        window=d.Window(-3, 3, -3, 3),
+        colour=colour,
+        colour_name="letter",
+        highlight=[int(rows[0]), 1],
+    )
     spec = json.loads(fig.to_json())
     plan = dict(category_colours(["a", "b", "c", "d"]))
     drawn = set()

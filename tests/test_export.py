@@ -17,12 +17,13 @@ import pytest
 
 from explorer.analysis.probes import neighbours
 from explorer.cluster.clusterings import ClusterParams, cluster_space
+from explorer.core.errors import InputError
 from explorer.core.store import open_space
 from explorer.index.hnsw import open_index
 from explorer.ingest.build import build_from_file, build_space
 from explorer.maps.projections import ProjectionParams, project_space
-from explorer.render import export
-from explorer.render.figures import PALETTE
+from explorer.render import export, projector, raster, tables
+from explorer.render.colours import PALETTE
 
 ROOT = Path(__file__).resolve().parent.parent
 PCA = ProjectionParams(method="pca")
@@ -83,8 +84,8 @@ def test_projector_bundle_builds_back_to_the_same_ids_and_neighbours(
     built: Path, tmp_path: Path
 ) -> None:
     space = open_space(built / "demo")
-    written = export.write_projector(space, tmp_path / "bundle")
-    assert sorted(p.name for p in written) == sorted(export.PROJECTOR_FILES)
+    written = projector.write_projector(space, tmp_path / "bundle")
+    assert sorted(p.name for p in written) == sorted(projector.PROJECTOR_FILES)
     config = json.loads((tmp_path / "bundle" / "projector_config.json").read_text())
     emb = config["embeddings"][0]
     assert emb["tensorShape"] == [N, 16] and emb["tensorName"] == "Demo"
@@ -102,7 +103,7 @@ def test_projector_bundle_builds_back_to_the_same_ids_and_neighbours(
 
 def test_metadata_with_tabs_and_newlines_survives(built: Path, tmp_path: Path) -> None:
     space = open_space(built / "demo")
-    export.write_projector(space, tmp_path / "bundle")
+    projector.write_projector(space, tmp_path / "bundle")
     lines = (tmp_path / "bundle" / "metadata.tsv").read_text(encoding="utf-8").split("\n")
     assert lines[0] == "id\ttext\ttopic\tscore\tx"  # a header: more than one column
     assert lines[-1] == "" and len(lines) == N + 2  # one line per item, then the end
@@ -118,8 +119,8 @@ def test_projector_zip_and_an_l2_space_of_ids_only(tmp_path: Path) -> None:
     items, vectors = _items(60)
     build_space(items[["id"]], vectors, tmp_path / "ids", metric="l2")
     space = open_space(tmp_path / "ids")
-    with zipfile.ZipFile(io.BytesIO(export.projector_zip(space))) as zf:
-        assert sorted(zf.namelist()) == sorted(export.PROJECTOR_FILES)
+    with zipfile.ZipFile(io.BytesIO(projector.projector_zip(space))) as zf:
+        assert sorted(zf.namelist()) == sorted(projector.PROJECTOR_FILES)
         zf.extractall(tmp_path / "unzipped")
     meta = (tmp_path / "unzipped" / "metadata.tsv").read_text().splitlines()
     # One column would have no header by the projector's rule and the ids would be lost.
@@ -131,12 +132,12 @@ def test_projector_zip_and_an_l2_space_of_ids_only(tmp_path: Path) -> None:
 
 def test_projector_export_refuses_to_overwrite(built: Path, tmp_path: Path) -> None:
     space = open_space(built / "demo")
-    export.write_projector(space, tmp_path, rows=np.arange(5))
+    projector.write_projector(space, tmp_path, rows=np.arange(5))
     before = (tmp_path / "vectors.tsv").read_bytes()
-    with pytest.raises(export.InputError, match="overwrite"):
-        export.write_projector(space, tmp_path)
+    with pytest.raises(InputError, match="overwrite"):
+        projector.write_projector(space, tmp_path)
     assert (tmp_path / "vectors.tsv").read_bytes() == before
-    export.write_projector(space, tmp_path, overwrite=True)
+    projector.write_projector(space, tmp_path, overwrite=True)
     assert len((tmp_path / "vectors.tsv").read_text().splitlines()) == N
 
 
@@ -145,7 +146,7 @@ def test_projector_export_refuses_to_overwrite(built: Path, tmp_path: Path) -> N
 
 def test_table_columns_and_csv_neutralises_formulas(built: Path) -> None:
     space, _, proj, clusters = _parts(built / "demo")
-    table = export.export_table(space, proj, clusters)
+    table = tables.export_table(space, proj, clusters)
     assert table.columns.tolist() == [
         *["id", "text", "topic", "score", "x"],
         *["x_map", "y", "cluster", "cluster_label"],
@@ -156,7 +157,7 @@ def test_table_columns_and_csv_neutralises_formulas(built: Path) -> None:
     labels = {c.cluster: c.label for c in clusters.clusters}
     assert table["cluster_label"][0] == labels[int(clusters.labels[0])]
 
-    rows = list(csv.reader(io.StringIO(export.table_csv(table).decode("utf-8"))))
+    rows = list(csv.reader(io.StringIO(tables.table_csv(table).decode("utf-8"))))
     assert rows[0] == table.columns.tolist()
     assert rows[1 + FORMULA_ROW][1] == "'" + space.items["text"][FORMULA_ROW]
     assert rows[1 + TAB_ROW][1] == space.items["text"][TAB_ROW]  # quoted, kept whole
@@ -166,13 +167,13 @@ def test_table_columns_and_csv_neutralises_formulas(built: Path) -> None:
 def test_parquet_round_trips_columns_and_dtypes(built: Path) -> None:
     space, _, proj, clusters = _parts(built / "demo")
     picked = [5, 2, MAP_ROWS + 3]
-    table = export.export_table(space, proj, clusters, rows=picked)
+    table = tables.export_table(space, proj, clusters, rows=picked)
     assert table["id"].tolist() == [space.ids[r] for r in picked]
-    back = pd.read_parquet(io.BytesIO(export.table_parquet(table)))
+    back = pd.read_parquet(io.BytesIO(tables.table_parquet(table)))
     pd.testing.assert_frame_equal(back, table)
     assert str(back["cluster"].dtype) == "Int64" and back["y"].dtype == np.float32
-    with pytest.raises(export.InputError, match="not in this space"):
-        export.export_table(space, rows=[N])
+    with pytest.raises(InputError, match="not in this space"):
+        tables.export_table(space, rows=[N])
 
 
 # ---------------------------------------------------------------------------- the map
@@ -202,7 +203,7 @@ def test_png_is_a_valid_picture_of_the_map(built: Path) -> None:
 
     space, _, proj, clusters = _parts(built / "demo")
     fig = export.map_figure(space, proj, clustering=clusters, colour_by="topic", title="Demo")
-    data = export.map_png(fig, width=1200, height=800)
+    data = raster.map_png(fig, width=1200, height=800)
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(data[16:20], "big") == 1200  # IHDR width, height
     assert int.from_bytes(data[20:24], "big") == 800
@@ -217,7 +218,7 @@ def test_png_is_a_valid_picture_of_the_map(built: Path) -> None:
     fig3 = export.map_figure(
         space, project_space(space, ProjectionParams(method="pca", dims=3)), colour_by="score"
     )
-    assert Image.open(io.BytesIO(export.map_png(fig3))).size == (1600, 1000)
+    assert Image.open(io.BytesIO(raster.map_png(fig3))).size == (1600, 1000)
 
 
 def test_svg_is_a_scalable_picture_with_real_escaped_text(built: Path) -> None:
@@ -265,7 +266,7 @@ def test_cli_json_says_what_was_written_and_never_overwrites(
     bundle = tmp_path / "bundle"
     assert main(["export", folder, "--format", "projector", "--out", str(bundle), "--json"]) == 0
     said = json.loads(capsys.readouterr().out)
-    assert sorted(Path(f["path"]).name for f in said["files"]) == sorted(export.PROJECTOR_FILES)
+    assert sorted(Path(f["path"]).name for f in said["files"]) == sorted(projector.PROJECTOR_FILES)
     cfg = str(bundle / "projector_config.json")
     assert main(["build", cfg, "--out", str(tmp_path / "back"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n"] == N
@@ -322,7 +323,7 @@ def test_export_page_offers_every_download(
     assert b"Plotly.newPlot" in made["demo-map.html"]()
     assert made["demo-map.png"]()[:8] == b"\x89PNG\r\n\x1a\n"
     with zipfile.ZipFile(io.BytesIO(made["demo-projector.zip"]())) as zf:
-        assert sorted(zf.namelist()) == sorted(export.PROJECTOR_FILES)
+        assert sorted(zf.namelist()) == sorted(projector.PROJECTOR_FILES)
 
     # Only the map's items: the table and the bundle follow.
     at.radio(key="export_scope").set_value("map").run()
@@ -337,7 +338,7 @@ def test_numeric_looking_ids_survive_a_projector_round_trip(tmp_path: Path) -> N
     import pandas as pd
 
     from explorer.ingest.build import build_from_file, build_space
-    from explorer.render.export import write_projector
+    from explorer.render.projector import write_projector
 
     items = pd.DataFrame({"id": ["007", "010", "3"], "text": ["a", "b", "c"]})
     space, _, _ = build_space(items, np.random.default_rng(0).normal(size=(3, 8)), tmp_path / "s")

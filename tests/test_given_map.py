@@ -80,10 +80,12 @@ def test_a_given_map_in_float32_columns(tmp_path) -> None:  # type: ignore[no-un
 
     rng = np.random.default_rng(0)
     items = pd.DataFrame(
-        {"id": [f"p{i}" for i in range(50)],
-         "x": rng.normal(size=50).astype(np.float32),
-         "y": rng.normal(size=50).astype(np.float32)}
-    )  # fmt: skip
+        {
+            "id": [f"p{i}" for i in range(50)],
+            "x": rng.normal(size=50).astype(np.float32),
+            "y": rng.normal(size=50).astype(np.float32),
+        }
+    )
     space, index, _ = build_space(
         items, rng.normal(size=(50, 4)).astype(np.float32), tmp_path / "f"
     )

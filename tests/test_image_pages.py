@@ -16,10 +16,17 @@ def _page(path: str, root: Path, monkeypatch: pytest.MonkeyPatch, **state: objec
     at = AppTest.from_file(str(ROOT / path), default_timeout=300)
     at.session_state["space_folder"] = "shapes"
     at.session_state["map_params"] = {
-        str(root / "shapes"): {"method": "pca", "dims": 2, "n_neighbors": 15, "min_dist": 0.1,
-                               "init": "spectral", "n_epochs": None, "perplexity": 30.0,
-                               "seed": 42}
-    }  # fmt: skip
+        str(root / "shapes"): {
+            "method": "pca",
+            "dims": 2,
+            "n_neighbors": 15,
+            "min_dist": 0.1,
+            "init": "spectral",
+            "n_epochs": None,
+            "perplexity": 30.0,
+            "seed": 42,
+        }
+    }
     for k, v in state.items():
         at.session_state[k] = v
     return at

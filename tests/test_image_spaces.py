@@ -92,8 +92,10 @@ def test_text_query_returns_both_modalities_with_their_kind(
 
     os.environ["EXPLORER_MODELS_ROOT"] = str(models_root)
     try:
-        assert main(["neighbours", str(clip_space), "--text", "a red square", "-k", "24",
-                     "--json"]) == 0  # fmt: skip
+        assert (
+            main(["neighbours", str(clip_space), "--text", "a red square", "-k", "24", "--json"])
+            == 0
+        )
     finally:
         del os.environ["EXPLORER_MODELS_ROOT"]
     hits = json.loads(capsys.readouterr().out)["neighbours"]
@@ -134,9 +136,19 @@ def test_build_images_from_the_command_line_needs_a_clip_model(
     assert main(["build", str(photo_folder), "--out", str(tmp_path / "a")]) == 2
     assert "CLIP model" in capsys.readouterr().err
     # The operator's command line may name any model folder.
-    code = main(["build", str(photo_folder), "--model", str(models_root / TINY),
-                 "--captions", str(photo_folder.parent / "captions.csv"),
-                 "--out", str(tmp_path / "b"), "--json"])  # fmt: skip
+    code = main(
+        [
+            "build",
+            str(photo_folder),
+            "--model",
+            str(models_root / TINY),
+            "--captions",
+            str(photo_folder.parent / "captions.csv"),
+            "--out",
+            str(tmp_path / "b"),
+            "--json",
+        ]
+    )
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["n"] == 24 and summary["dim"] == 16
@@ -151,8 +163,20 @@ def fashion_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        code = main(["train", "clip", "fashion-mnist", "--out", str(out), "--epochs", "4",
-                     "--limit", "3000", "--json"])  # fmt: skip
+        code = main(
+            [
+                "train",
+                "clip",
+                "fashion-mnist",
+                "--out",
+                str(out),
+                "--epochs",
+                "4",
+                "--limit",
+                "3000",
+                "--json",
+            ]
+        )
     assert code == 0
     return out, json.loads(buf.getvalue())
 
@@ -178,8 +202,22 @@ def test_offline_clip_text_search_finds_the_right_clothes(
     # Words no caption used; images only (a text's nearest items are otherwise its
     # fellow captions: CLIP's "modality gap").
     for query, want in (("trousers", "Trouser"), ("boots", "Ankle boot"), ("a handbag", "Bag")):
-        assert main(["neighbours", str(out), "--text", query, "-k", "20", "--modality", "image",
-                     "--json"]) == 0  # fmt: skip
+        assert (
+            main(
+                [
+                    "neighbours",
+                    str(out),
+                    "--text",
+                    query,
+                    "-k",
+                    "20",
+                    "--modality",
+                    "image",
+                    "--json",
+                ]
+            )
+            == 0
+        )
         hits = json.loads(capsys.readouterr().out)["neighbours"]
         assert len(hits) == 20 and {h["modality"] for h in hits} == {"image"}
         # 10 classes: by chance 2 of 20 would be of the class asked for.
@@ -217,13 +255,26 @@ def test_train_clip_on_your_own_images_and_captions(
             pics[i, 4:12, 4:12] = 255
     np.save(tmp_path / "bars.npy", pics, allow_pickle=False)
     pd.DataFrame(
-        {"file": [f"image-{i:05d}" for i in range(90)],
-         "caption": [f"a picture of {kinds[i % 3]}" for i in range(90)],
-         "label": [kinds[i % 3].split()[-2] for i in range(90)]}
-    ).to_csv(tmp_path / "captions.csv", index=False)  # fmt: skip
-    code = main(["train", "clip", str(tmp_path / "bars.npy"), "--captions",
-                 str(tmp_path / "captions.csv"), "--out", str(tmp_path / "bars"),
-                 "--epochs", "3", "--json"])  # fmt: skip
+        {
+            "file": [f"image-{i:05d}" for i in range(90)],
+            "caption": [f"a picture of {kinds[i % 3]}" for i in range(90)],
+            "label": [kinds[i % 3].split()[-2] for i in range(90)],
+        }
+    ).to_csv(tmp_path / "captions.csv", index=False)
+    code = main(
+        [
+            "train",
+            "clip",
+            str(tmp_path / "bars.npy"),
+            "--captions",
+            str(tmp_path / "captions.csv"),
+            "--out",
+            str(tmp_path / "bars"),
+            "--epochs",
+            "3",
+            "--json",
+        ]
+    )
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["n"] == 180  # 90 images and their 90 captions
@@ -231,8 +282,7 @@ def test_train_clip_on_your_own_images_and_captions(
     assert s["n_images"] == 18 and s["n_classes"] == 3  # 20 % held out
     assert 0.0 <= s["zeroshot_accuracy"] <= 1.0 and s["chance"] == pytest.approx(1 / 3)
     # Without captions there is nothing to learn from: a clear error, nothing built.
-    assert main(["train", "clip", str(tmp_path / "bars.npy"), "--out",
-                 str(tmp_path / "none")]) == 2  # fmt: skip
+    assert main(["train", "clip", str(tmp_path / "bars.npy"), "--out", str(tmp_path / "none")]) == 2
     assert "captions" in capsys.readouterr().err
     assert not (tmp_path / "none").exists()
 
@@ -268,8 +318,20 @@ def test_train_simclr_from_the_command_line(
     from explorer.ingest.thumbs import load_thumbnails
 
     out = tmp_path / "simclr"
-    code = main(["train", "simclr", "fashion-mnist", "--out", str(out), "--epochs", "1",
-                 "--limit", "300", "--json"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            "simclr",
+            "fashion-mnist",
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--limit",
+            "300",
+            "--json",
+        ]
+    )
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["n"] == 300 and summary["estimate_s"] > 0

@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 from explorer.core.errors import InputError
-from explorer.ingest.images import ImageSet, read_captions, read_images, thumbnail_uri
+from explorer.ingest.images import ImageSet, read_captions, read_images
+from explorer.ingest.thumbs import thumbnail_uri
 
 
 def _png(img: Image.Image) -> bytes:

@@ -41,10 +41,14 @@ def test_names_never_overlap_and_noise_is_unnamed() -> None:
     placed = place_labels(xy, labels, names, width_px=800, height_px=500)
     span = np.ptp(xy, axis=0) / np.array([800, 500])
     boxes = [
-        (p.x - p.width_px / 2 * span[0], p.y - p.height_px / 2 * span[1],
-         p.x + p.width_px / 2 * span[0], p.y + p.height_px / 2 * span[1])
+        (
+            p.x - p.width_px / 2 * span[0],
+            p.y - p.height_px / 2 * span[1],
+            p.x + p.width_px / 2 * span[0],
+            p.y + p.height_px / 2 * span[1],
+        )
         for p in placed
-    ]  # fmt: skip
+    ]
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]

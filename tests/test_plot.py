@@ -7,13 +7,9 @@ import numpy as np
 import pandas as pd
 
 from explorer.analysis.probes import AnalogyLayout
-from explorer.render.figures import (
-    MAX_CATEGORIES,
-    analogy_figure,
-    colour_kind,
-    scatter_map,
-    section_bars,
-)
+from explorer.render.colours import MAX_CATEGORIES, colour_kind
+from explorer.render.probe_figures import analogy_figure, section_bars
+from explorer.render.scatter import scatter_map
 
 
 def _coords(n: int, dims: int = 2) -> np.ndarray:
@@ -220,12 +216,13 @@ def test_row_ids_past_uint16_are_int32() -> None:
 def test_cluster_legend_runs_in_cluster_order() -> None:
     import pandas as pd
 
-    from explorer.render.figures import scatter_map
+    from explorer.render.scatter import scatter_map
 
     labels = ["10: rain", "2: sun", "1: snow", "noise"] * 5
     coords = np.random.default_rng(0).normal(size=(20, 2)).astype(np.float32)
-    fig = scatter_map(coords, np.array(labels, dtype=object), colour=pd.Series(labels),
-                      muted=("noise",))  # fmt: skip
+    fig = scatter_map(
+        coords, np.array(labels, dtype=object), colour=pd.Series(labels), muted=("noise",)
+    )
     names = [t.name for t in fig.data]
     assert names == ["1: snow", "2: sun", "10: rain", "noise"]  # noise last, in grey
     assert fig.data[-1].marker.color == "#C8C8C8"

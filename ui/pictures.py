@@ -10,8 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.core.space import Space
-from explorer.ingest.images import thumbnail_uri
-from explorer.ingest.thumbs import load_thumbnails
+from explorer.ingest.thumbs import load_thumbnails, thumbnail_uri
 
 PICTURE = "picture"
 # Pictures drawn on the map at once: each is a small PNG (about 1 KB) in the message.

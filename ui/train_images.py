@@ -102,10 +102,13 @@ def simclr_form() -> None:
     source, images, _ = _source("sc", captions=False)
     name, clash = _name("sc", "simclr-fashion" if source else "simclr-images")
     pressed, params, limit = _settings(
-        "sc", SimCLRParams, "Images used", 10_000,
+        "sc",
+        SimCLRParams,
+        "Images used",
+        10_000,
         f"With the defaults: {SIMCLR_TIME}. The job says its estimate as it starts.",
         "Train SimCLR",
-    )  # fmt: skip
+    )
     if pressed:
         with common.friendly("Training"):
             _check(params, name, clash)
@@ -127,9 +130,13 @@ def clip_form() -> None:
     source, images, table = _source("cl", captions=True)
     name, clash = _name("cl", "clip-fashion" if source else "clip-images")
     pressed, params, limit = _settings(
-        "cl", ClipParams, "Training images", 6_000, f"With the defaults: {CLIP_TIME}.",
+        "cl",
+        ClipParams,
+        "Training images",
+        6_000,
+        f"With the defaults: {CLIP_TIME}.",
         "Train CLIP",
-    )  # fmt: skip
+    )
     if pressed:
         with common.friendly("Training"):
             _check(params, name, clash)

@@ -561,9 +561,16 @@ def compare_folders(
         opened.append((space, index, proj.coords, labels))
     (a, ia, ma, la), (b, ib, mb, lb) = opened
     return compare_spaces(
-        a, b, params, index_a=ia, index_b=ib, maps=(ma, mb), labels=(la, lb),
-        analogies=analogies, progress=stage(progress, 0.4, 1.0),
-    )  # fmt: skip
+        a,
+        b,
+        params,
+        index_a=ia,
+        index_b=ib,
+        maps=(ma, mb),
+        labels=(la, lb),
+        analogies=analogies,
+        progress=stage(progress, 0.4, 1.0),
+    )
 
 
 def compare_task(

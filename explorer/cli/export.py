@@ -77,27 +77,27 @@ def _map_and_clusters(args: argparse.Namespace, space: Any, index: Any) -> tuple
 
 def _file_bytes(args: argparse.Namespace, space: Any, index: Any, rows: Any) -> bytes:
     """The bytes of a one-file export (csv, parquet, html, png or svg)."""
-    from explorer.render import export
+    from explorer.render import export, raster, tables
 
     proj, clusters = _map_and_clusters(args, space, index)
     if args.format in ("csv", "parquet"):
-        table = export.export_table(space, proj, clusters, rows)
-        return export.table_csv(table) if args.format == "csv" else export.table_parquet(table)
+        table = tables.export_table(space, proj, clusters, rows)
+        return tables.table_csv(table) if args.format == "csv" else tables.table_parquet(table)
     title = f"{space.source.get('title') or Path(args.dir).name} · {proj.method.upper()} map"
     fig = export.map_figure(space, proj, clustering=clusters, colour_by=args.colour, title=title)
     if args.format == "svg":
         from explorer.render.svg import map_svg
 
         return map_svg(fig)
-    return export.map_html(fig, title) if args.format == "html" else export.map_png(fig)
+    return export.map_html(fig, title) if args.format == "html" else raster.map_png(fig)
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    from explorer.render import export
+    from explorer.render import export, projector
 
     target = Path(args.out)
     if args.format == "projector":
-        paths = [target / name for name in export.PROJECTOR_FILES]
+        paths = [target / name for name in projector.PROJECTOR_FILES]
     else:
         paths = [target]
     export.check_free(paths, args.overwrite)  # before any work
@@ -110,7 +110,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     rows = np.arange(space.n_map) if args.map_only else None
     n_rows = space.n_map if args.map_only else space.n
     if args.format == "projector":
-        written = export.write_projector(space, target, rows=rows, overwrite=args.overwrite)
+        written = projector.write_projector(space, target, rows=rows, overwrite=args.overwrite)
     else:
         data = _file_bytes(args, space, index, rows)
         written = {target: export.write_bytes(target, data, overwrite=args.overwrite)}

@@ -433,9 +433,11 @@ def _add_steps(add: Add) -> None:
     for axis in ("x", "y"):
         for end in ("from", "to"):
             pr.add_argument(
-                f"--{axis}-{end}", nargs="+", metavar="TERM",
+                f"--{axis}-{end}",
+                nargs="+",
+                metavar="TERM",
                 help=f"--method axis: terms at the {end} end of {axis} (items or free text)",
-            )  # fmt: skip
+            )
     pr.add_argument("--not-orthogonal", action="store_true", help="--method axis: keep y as given")
     c = add("cluster", cmd_cluster, "cluster a space")
     c.add_argument("dir")

@@ -31,7 +31,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ __all__ = [
     "SpaceExists",
     "atomic_save_npy",
     "atomic_save_npz",
+    "atomic_write_chunks",
     "atomic_write_bytes",
     "atomic_write_json",
     "check_space_name",
@@ -109,6 +110,22 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
 
     _atomic_save(path, write)
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> int:
+    """Write `chunks` to `path` so that readers see the old file or the new, never half;
+    returns the bytes written."""
+    size = 0
+
+    def write(tmp: Path) -> None:
+        nonlocal size
+        with open(tmp, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+                size += len(chunk)
+
+    _atomic_save(path, write)
+    return size
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:

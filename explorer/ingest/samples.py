@@ -27,14 +27,36 @@ __all__ = [
 
 # Concrete, common WordNet noun categories (lexicographer files without "noun.").
 WORDNET_CATEGORIES = (
-    "act", "animal", "artifact", "body", "communication", "feeling",
-    "food", "location", "person", "plant", "substance", "time",
-)  # fmt: skip
+    "act",
+    "animal",
+    "artifact",
+    "body",
+    "communication",
+    "feeling",
+    "food",
+    "location",
+    "person",
+    "plant",
+    "substance",
+    "time",
+)
 # Fortune topics that are about one subject (not "cookie", "people" or "wisdom").
 FORTUNE_TOPICS = (
-    "computers", "education", "food", "kids", "law", "linux", "literature",
-    "love", "medicine", "politics", "science", "sports", "startrek", "work",
-)  # fmt: skip
+    "computers",
+    "education",
+    "food",
+    "kids",
+    "law",
+    "linux",
+    "literature",
+    "love",
+    "medicine",
+    "politics",
+    "science",
+    "sports",
+    "startrek",
+    "work",
+)
 
 
 @dataclass(frozen=True)

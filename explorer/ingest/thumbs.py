@@ -8,13 +8,15 @@ checksum, and read with ``allow_pickle=False``.
 
 from __future__ import annotations
 
+import base64
+import io
 from pathlib import Path
 
 import numpy as np
 
 from explorer.core.errors import InputError
 
-__all__ = ["THUMBS", "has_thumbnails", "load_thumbnails", "save_thumbnails"]
+__all__ = ["THUMBS", "has_thumbnails", "load_thumbnails", "save_thumbnails", "thumbnail_uri"]
 
 THUMBS = "thumbs.npy"
 # The largest thumbnail side kept: hover and lists show them at about this size.
@@ -64,3 +66,16 @@ def load_thumbnails(folder: Path) -> np.ndarray | None:
     if arr.dtype != np.uint8 or arr.ndim != 4 or arr.shape[3] != 3:
         return None
     return arr
+
+
+def thumbnail_uri(thumb: np.ndarray) -> str:
+    """A ``data:image/png;base64,...`` URI of a (s, s, 3), (s, s, 1) or (s, s) uint8 image,
+    for plotly's images and ``st.column_config.ImageColumn``."""
+    from PIL import Image
+
+    arr = np.asarray(thumb)[:, :, 0] if np.ndim(thumb) == 3 and thumb.shape[2] == 1 else thumb
+    if arr.dtype != np.uint8 or not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
+        raise ValueError(f"a thumbnail is (s, s, 3) or (s, s) uint8, not {arr.shape} {arr.dtype}")
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(arr)).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

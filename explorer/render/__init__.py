@@ -1,13 +1,21 @@
-"""Pictures of a space: plotly figures (``figures``), density pictures of big maps
-(``density``), which view a map gets (``map_figure``), names placed on the map
-(``labels``), and exports (``export``, ``svg``).
+"""Pictures of a space: colours (``colours``), scatter maps of every point (``scatter``),
+zoomed windows and density pictures of big maps (``window_maps``, ``density``), which view a
+map gets (``map_figure``), names placed on the map (``labels``), probe figures
+(``probe_figures``), and exports: tables, PNG, SVG, HTML and projector bundles
+(``tables``, ``raster``, ``svg``, ``export``, ``projector``).
 """
 
 __all__ = [
+    "colours",
     "density",
     "export",
-    "figures",
     "labels",
     "map_figure",
+    "probe_figures",
+    "projector",
+    "raster",
+    "scatter",
     "svg",
+    "tables",
+    "window_maps",
 ]

@@ -90,8 +90,12 @@ def place_labels(
         x, y = _anchor(xy[ok & (lab == c)])
         for dy in (0.0, h, -h, 2 * h, -2 * h):  # nudge up or down before giving up
             cy = y + dy * per_px[1]
-            box = (x - w / 2 * per_px[0], cy - h / 2 * per_px[1], x + w / 2 * per_px[0],
-                   cy + h / 2 * per_px[1])  # fmt: skip
+            box = (
+                x - w / 2 * per_px[0],
+                cy - h / 2 * per_px[1],
+                x + w / 2 * per_px[0],
+                cy + h / 2 * per_px[1],
+            )
             if not _overlaps(box, boxes):
                 boxes.append(box)
                 placed.append(MapLabel(float(x), float(cy), text, size, font, w, h))

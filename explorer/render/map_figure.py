@@ -19,8 +19,10 @@ import numpy as np
 
 from explorer.core.safe_text import md
 from explorer.render import density
+from explorer.render.colours import colour_kind
 from explorer.render.density import Window
-from explorer.render.figures import colour_kind, density_map, scatter_map, subset_map
+from explorer.render.scatter import scatter_map
+from explorer.render.window_maps import density_map, subset_map
 
 __all__ = ["DrawnMap", "draw_map", "is_big"]
 
@@ -105,9 +107,14 @@ def draw_map(
     n_view = int(inside.sum())
     if n_view <= budget:
         fig = subset_map(
-            coords, labels, np.flatnonzero(inside), window=shown, highlight=highlight,
-            dim_others=dim, **style,
-        )  # fmt: skip
+            coords,
+            labels,
+            np.flatnonzero(inside),
+            window=shown,
+            highlight=highlight,
+            dim_others=dim,
+            **style,
+        )
         caption = f"Points: all {n_view:,} points in this view drawn (of {n_drawn:,}){of_items}."
         return DrawnMap(fig, "window", caption + _select_hint(), inside)
     hl = np.asarray(highlight, dtype=np.int64).reshape(-1)
@@ -118,11 +125,12 @@ def draw_map(
     name = md(style.get("colour_name", ""))
     how = f"{mix[colour_kind(colour)]} {name}" if colour is not None else ""
     caption = (
-        f"Density view: {n_view:,} points" + (f" in this view (of {n_drawn:,})" if view else "")
+        f"Density view: {n_view:,} points"
+        + (f" in this view (of {n_drawn:,})" if view else "")
         + f"{of_items}, each pixel shaded by how many fall in it"
         + (f" and coloured by {how}" if how else "")
         + f". Drag a box to zoom in; real points appear once a view holds ≤ {budget:,}."
-    )  # fmt: skip
+    )
     if hl.size > budget:
         caption += f" The first {budget:,} of the {hl.size:,} highlighted points here are drawn."
     return DrawnMap(fig, "density", caption, inside)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.render.export import figure_points, placer
+from explorer.render.raster import figure_points, placer
 
 __all__ = ["map_svg"]
 

@@ -39,9 +39,19 @@ __all__ = [
 GLOVE_NAME = "GloVe 6B 50-d"
 # Common words with clear neighbours in news and encyclopaedia text.
 PROBE_WORDS = (
-    "war", "king", "music", "water", "france", "film",
-    "government", "city", "god", "science", "money", "school",
-)  # fmt: skip
+    "war",
+    "king",
+    "music",
+    "water",
+    "france",
+    "film",
+    "government",
+    "city",
+    "god",
+    "science",
+    "money",
+    "school",
+)
 _CHUNK = 512  # query rows per (chunk, shared) similarity block
 
 

@@ -112,9 +112,14 @@ def train_simclr_space(
         spaces = {"SimCLR": result.vectors, **image_baselines(pixels)}
         comparison = [asdict(s) for s in compare_image_spaces(spaces, np.asarray(classes))]
     record = _record(
-        "simclr", result.params, result.epochs, result.seconds,
-        estimate_s=round(estimate, 1), comparison=comparison, images=len(images),
-    )  # fmt: skip
+        "simclr",
+        result.params,
+        result.epochs,
+        result.seconds,
+        estimate_s=round(estimate, 1),
+        comparison=comparison,
+        images=len(images),
+    )
     summary = save_image_space(
         images,
         items,
@@ -227,9 +232,12 @@ def _clip_user(
     vec = encode(result.model, pixels)
     cap_labels = table[label_col].astype(str).tolist() if label_col else table["text"].tolist()
     scores = score_clip(
-        vec[test_rows], [labels[i] for i in test_rows], table["text"].tolist(), cap_labels,
+        vec[test_rows],
+        [labels[i] for i in test_rows],
+        table["text"].tolist(),
+        cap_labels,
         p.text_model,
-    )  # fmt: skip
+    )
     return _ClipRun(images, image_items(images, table), vec, result, scores, Path(str(source)).name)
 
 
@@ -269,9 +277,13 @@ def train_clip_space(
     vectors = np.concatenate([run.vectors, _embed_caption_items(run.items, p.text_model)])
     res = run.result
     record = _record(
-        "clip", res.params, res.epochs, res.seconds, scores=run.scores.to_dict(),
+        "clip",
+        res.params,
+        res.epochs,
+        res.seconds,
+        scores=run.scores.to_dict(),
         images=len(run.images),
-    )  # fmt: skip
+    )
     summary = save_image_space(
         run.images,
         run.items,

@@ -18,11 +18,7 @@ from explorer.ingest.sources.assemble import Chosen, NoText, assemble
 from explorer.ingest.sources.bounds import cut_texts
 from explorer.ingest.sources.common import FORMATS, TABLES, WORDS, Kind, Loaded, Opts, existing
 from explorer.ingest.sources.detect import detect_format
-from explorer.ingest.sources.projector import (
-    read_metadata,
-    read_projector_config,
-    read_vector_tsv,
-)
+from explorer.ingest.sources.projector import read_metadata, read_projector_config, read_vector_tsv
 from explorer.ingest.sources.tables import read_frame, table_head
 from explorer.ingest.sources.words import read_words
 
