@@ -21,8 +21,8 @@ import sys, time
 t0 = time.perf_counter()
 from explorer.index import open_index
 from explorer.maps.projections import ProjectionParams, project_space
-from explorer.core.store import open_space
-space = open_space(sys.argv[1])
+from explorer.opened.handle import open_space
+space = open_space(sys.argv[1]).space
 index = open_index(sys.argv[1], space)
 project_space(space, ProjectionParams(), index=index)  # not stored: computed every time
 print(time.perf_counter() - t0)

@@ -17,9 +17,9 @@ import json, sys
 import numpy as np
 from bench.common import peak_rss_mb
 from explorer.index import open_index
-from explorer.core.store import open_space
+from explorer.opened.handle import open_space
 base = peak_rss_mb()
-space = open_space(sys.argv[1])
+space = open_space(sys.argv[1]).space
 index = open_index(sys.argv[1], space)
 q = np.asarray(space.vectors[:100])
 index.search(q, 10)

@@ -29,13 +29,13 @@ def _latencies(fn, queries: np.ndarray) -> list[float]:  # type: ignore[no-untyp
 
 def run(quick: bool) -> list[Row]:
     from bench.spaces import held_out_queries, synthetic_space
-    from explorer.core.store import open_space
     from explorer.index.hnsw import open_index
-    from explorer.maps.quality import recall_at_k
+    from explorer.index.recall import recall_at_k
+    from explorer.opened.handle import open_space
 
     n = 100_000 if quick else 1_000_000
     folder, desc = synthetic_space(n)
-    space = open_space(folder)
+    space = open_space(folder).space
     index = open_index(folder, space)
     queries = held_out_queries(n)
     m_exact = 50 if not quick else 200

@@ -53,11 +53,12 @@ def _local(csv: Path, out: Path) -> dict[str, float]:
     """Seconds of the single-machine build (no cache) and of its default UMAP map."""
     from explorer.ingest.build import build_from_file
     from explorer.maps.projections import ProjectionParams, project_space
+    from explorer.opened.handle import open_space
 
     t = time.perf_counter()
     space, _, summary = build_from_file(csv, out, cache_dir=out.parent / f"cache-{out.name}")
     built = time.perf_counter() - t
-    map_s, _ = once(lambda: project_space(space, ProjectionParams(), folder=out))
+    map_s, _ = once(lambda: project_space(open_space(out), ProjectionParams()))
     return {"total": built + map_s, "embed": summary.seconds["embed"], "map": map_s}
 
 

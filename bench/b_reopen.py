@@ -16,16 +16,15 @@ from bench.common import Row, once, timed
 def _prepare(quick: bool):  # type: ignore[no-untyped-def]
     from bench.spaces import synthetic_space
     from explorer.cluster.clusterings import ClusterParams, cluster_space
-    from explorer.core.store import open_space
-    from explorer.index.hnsw import open_index
     from explorer.maps.projections import ProjectionParams, project_space
+    from explorer.opened.handle import open_space
 
     n = 20_000 if quick else 100_000
     folder, desc = synthetic_space(n)
-    space = open_space(folder)
-    index = open_index(folder, space)
-    project_space(space, ProjectionParams(), folder=folder, index=index)
-    cluster_space(space, ClusterParams(), folder=folder, index=index)
+    opened = open_space(folder)
+    opened.index  # noqa: B018 - opened as the app opens it
+    project_space(opened, ProjectionParams())
+    cluster_space(opened, ClusterParams())
     return folder, desc
 
 
@@ -33,16 +32,16 @@ def reopen(folder) -> int:  # type: ignore[no-untyped-def]
     import pandas as pd
 
     from explorer.cluster.clusterings import ClusterParams, cluster_space
-    from explorer.core.store import open_space
-    from explorer.index.hnsw import open_index
     from explorer.maps.projections import ProjectionParams, project_space
+    from explorer.opened.handle import open_space
     from explorer.render.scatter import scatter_map
 
     # Opening checks every file's checksum, and the index's structure before hnswlib.
-    space = open_space(folder)
-    open_index(folder, space)
-    proj = project_space(space, ProjectionParams(), folder=folder)
-    cl = cluster_space(space, ClusterParams(), folder=folder)
+    opened = open_space(folder)
+    opened.index  # noqa: B018 - opened as the app opens it
+    space = opened.space
+    proj = project_space(opened, ProjectionParams())
+    cl = cluster_space(opened, ClusterParams())
     names = {c.cluster: c.label for c in cl.clusters}
     colour = pd.Series([names.get(int(v), "noise") for v in cl.labels])
     fig = scatter_map(
@@ -52,12 +51,12 @@ def reopen(folder) -> int:  # type: ignore[no-untyped-def]
 
 
 def run(quick: bool) -> list[Row]:
-    from explorer.core.store import open_space
     from explorer.maps.projections import ProjectionParams, project_space
+    from explorer.opened.handle import open_space
 
     folder, desc = _prepare(quick)
     t, size = timed(lambda: reopen(folder), repeat=3, warmup=1)
-    space = open_space(folder)
+    space = open_space(folder).space
     base, _ = once(lambda: project_space(space, ProjectionParams()))
     return [
         Row(

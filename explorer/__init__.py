@@ -1,7 +1,7 @@
 """Embedding Explorer's engine: build, index, project, cluster and probe embedding spaces.
 
 Importable without Streamlit; the app (``app.py``, ``pages/``, ``ui/``) builds on it. Its
-packages are layers, lowest first: core, index, ingest, maps, cluster, analysis,
+packages are layers, lowest first: core, index, opened, ingest, maps, cluster, analysis,
 render, share, train, runtime, scale, cli (docs/architecture.md).
 """
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import streamlit as st
 
 from explorer.core.errors import InputError
 from explorer.core.safe_text import md
+from explorer.runtime.jobs import fresh_key
 from explorer.train.beside_glove import Comparison
 from explorer.train.corpus import BUILTIN, BUILTIN_TITLE
 from explorer.train.word2vec import Word2VecParams, train_job, training_record
@@ -107,7 +107,7 @@ def train(corpus: str | None, upload: Any, name: str, params: Word2VecParams, op
     bar = st.progress(0.0, text="Waiting to start…")
     try:
         cache.run_job(
-            f"train:{name}:{uuid.uuid4().hex}",  # every press trains afresh
+            fresh_key("train", name),  # every press trains afresh
             "Training Word2Vec",
             train_job,
             corpus,
@@ -215,7 +215,7 @@ with clip_tab:
 folder = common.active_folder()
 if folder is not None:
     with common.friendly("Reading the active space"):
-        record = training_record(folder)
+        record = training_record(cache.open_space(folder))
         if record is None:
             st.info(
                 "The active space was not trained here. Train one above to see its loss "

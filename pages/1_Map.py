@@ -14,7 +14,7 @@ from explorer.ingest.query import substring_rows, text_vector
 from explorer.maps.axes import poles
 from explorer.maps.projections import METHODS, ProjectionParams, given_columns
 from explorer.render import density, map_figure
-from explorer.render.labels import MapLabel, place_labels
+from explorer.render.map_style import LEVELS, MapView, colour_options, default_colour, map_style
 from explorer.render.scatter import add_pictures
 from ui import cache, common, map_view, pictures, views
 
@@ -22,11 +22,14 @@ CHART_KEY = "map_chart"
 SHOWN_ROWS = 500  # rows of a selection shown in its table (the CSV holds them all)
 
 common.setup("Map", ":material/scatter_plot:")
-space, index, folder = common.require_space()
-common.sidebar(space, folder)
+opened = common.require_space()
+space = opened.space
+index = opened.index
+folder = common.key_of(opened)
+common.sidebar(opened)
 st.title("Map")
 
-params = common.map_params(folder)
+params = common.map_params(opened)
 with st.expander("Map settings", expanded=False), st.form("map_form"):
     c = st.columns(3)
     methods = [m for m in METHODS if m != "given" or given_columns(space)]
@@ -75,12 +78,12 @@ with st.expander("Map settings", expanded=False), st.form("map_form"):
         )
         with common.friendly("The map settings"):
             chosen.validate()
-            common.set_map_params(folder, chosen)
+            common.set_map_params(opened, chosen)
             st.session_state.pop(CHART_KEY, None)
             map_view.forget(folder)
             st.rerun()
 
-proj = common.current_map(space, folder)
+proj = common.current_map(opened)
 if proj is None:
     st.stop()
 for note in proj.notes:
@@ -93,14 +96,11 @@ if proj.method == "axis":
 
 # Colour and highlights.
 c1, c2, c3 = st.columns([1, 1, 1])
-options = ["(none)", "cluster", *space.metadata_columns]
-# Default colour: the first category column, else the clusters (a map in one colour
-# says little).
-default_colour = space.category_columns[0] if space.category_columns else "cluster"
+options = colour_options(space)
 if st.session_state.get("map_colour") not in options:  # e.g. a shared view of another space
     st.session_state.pop("map_colour", None)
 colour_by = c1.selectbox(
-    "Colour by", options, index=options.index(default_colour), key="map_colour"
+    "Colour by", options, index=options.index(default_colour(space)), key="map_colour"
 )
 needle = c2.text_input("Highlight items containing", key="map_search")
 semantic = c3.text_input(
@@ -110,35 +110,25 @@ semantic = c3.text_input(
     if space.model
     else "This space has no model: type an item to highlight its neighbours.",
 )
-colour = None
-on_map_names: list[MapLabel] = []
-if colour_by == "cluster":
-    cl = common.current_clustering(space, folder, proj)
-    if cl is not None:
-        names = {c.cluster: c.label for c in cl.clusters}
-        colour = pd.Series([names.get(int(v), "noise") for v in cl.labels])
-        if proj.coords.shape[1] == 2 and st.toggle(
-            "Name the clusters on the map", value=True, key="map_names"
-        ):
-            level = st.radio(
-                "Names",
-                ["broad regions", "each cluster"],
-                horizontal=True,
-                key="map_level",
-                help="Broad regions merge nearby clusters (the view from afar); each "
-                "cluster names the small islands (the view up close).",
-            )
-            if level == "broad regions" and len(cl.clusters) > 3:
-                broad = cache.broad_level(folder, space.fingerprint, cl.labels, cl)
-                short = {g.cluster: " · ".join(g.terms[:3]) for g in broad.groups}
-                on_map_names = place_labels(
-                    proj.coords, broad.labels, short, max_labels=12, max_font=24
-                )
-            else:
-                short = {c.cluster: " · ".join(c.terms[:3]) for c in cl.clusters}
-                on_map_names = place_labels(proj.coords, cl.labels, short)
-elif colour_by != "(none)":
-    colour = space.items[colour_by].iloc[: space.n_map].reset_index(drop=True)
+cl = common.current_clustering(opened, proj) if colour_by == "cluster" else None
+view_names = MapView(colour_by=colour_by, names=False)
+if cl is not None and proj.coords.shape[1] == 2:
+    names_on = st.toggle("Name the clusters on the map", value=True, key="map_names")
+    level = "each cluster"
+    if names_on:
+        level = st.radio(
+            "Names",
+            LEVELS,
+            horizontal=True,
+            key="map_level",
+            help="Broad regions merge nearby clusters (the view from afar); each "
+            "cluster names the small islands (the view up close).",
+        )
+    view_names = MapView(colour_by=colour_by, names=names_on, level=level)
+broad = None
+if cl is not None and view_names.names and view_names.level == "broad regions":
+    broad = cache.broad_level(opened, cl)
+style = map_style(space, proj.coords, cl, view_names, broad=broad)
 
 highlight: list[int] = []
 hl_name = "highlighted"
@@ -179,19 +169,16 @@ if focus_hits and not (needle or semantic):
 coords = proj.coords
 of_items = f" (the first {space.n_map:,} of {space.n:,} items)" if space.n_map < space.n else ""
 labels = space.display_text[: space.n_map]
-style = {
-    "colour": colour,
-    "colour_name": colour_by if colour is not None else "",
+look = {
+    **style.scatter_args(),
     "highlight_name": hl_name,
-    "axis_titles": common.axis_titles(common.map_params(folder)) if proj.method == "axis" else None,
-    "map_labels": on_map_names,
-    "muted": ("noise",) if colour_by == "cluster" else (),
+    "axis_titles": common.axis_titles(common.map_params(opened)) if proj.method == "axis" else None,
 }
 budget = density.POINT_BUDGET
 # A big 2-D map is seen through a window: a density picture, or its real points once
 # the window holds at most `budget` of them (see ui.map_view).
 big = map_figure.is_big(coords)
-mkey = map_view.map_key(common.map_params(folder))
+mkey = map_view.map_key(common.map_params(opened))
 full = density.full_window(coords)
 view, picked = map_view.windows(folder, mkey, full) if big else (None, None)
 drawn = map_figure.draw_map(
@@ -202,7 +189,7 @@ drawn = map_figure.draw_map(
     full=full,
     highlight=highlight,
     of_items=of_items,
-    **style,
+    **look,
 )
 fig, inside, dense = drawn.fig, drawn.inside, drawn.dense
 shown = view or full
@@ -215,7 +202,7 @@ if picked is not None:  # the part of the map selected by zooming
         y1=picked.y1,
         line={"color": "#111111", "width": 1, "dash": "dot"},
     )
-thumbs = pictures.thumbnails(folder)
+thumbs = opened.thumbnails
 if (
     thumbs is not None
     and coords.shape[1] == 2
@@ -284,8 +271,7 @@ if focus_hits:
         st.markdown(f"**Neighbours of {md(space.display_text[focus][:80])}**")
         nb_table, nb_config = pictures.with_pictures(
             pd.DataFrame([{"id": h.id, "text": h.text, "similarity": h.score} for h in focus_hits]),
-            folder,
-            space,
+            opened,
             [h.row for h in focus_hits],
         )
         focus_picture = pictures.uris(thumbs, space, [int(focus)])[0]
@@ -299,7 +285,7 @@ if len(rows) > 1:
     st.subheader(f"Selection: {len(rows):,} items")
     head = [int(r) for r in rows[:SHOWN_ROWS]]
     shown_table, shown_config = pictures.with_pictures(
-        map_view.table_of(space, coords, head), folder, space, head
+        map_view.table_of(space, coords, head), opened, head
     )
     st.dataframe(
         shown_table,
@@ -329,5 +315,5 @@ st.download_button(
     key="dl_map",
 )
 st.caption(
-    "Map parameters: " + ", ".join(f"{k}={v}" for k, v in asdict(common.map_params(folder)).items())
+    "Map parameters: " + ", ".join(f"{k}={v}" for k, v in asdict(common.map_params(opened)).items())
 )

@@ -15,8 +15,10 @@ from explorer.maps.quality import QUALITY_K, map_neighbours
 from ui import cache, common, pictures, views
 
 common.setup("Neighbours", ":material/hub:")
-space, index, folder = common.require_space()
-common.sidebar(space, folder)
+opened = common.require_space()
+space = opened.space
+index = opened.index
+common.sidebar(opened)
 st.title("Neighbours")
 
 mode = st.radio("Query", ["An item", "Free text"], horizontal=True, key="nb_mode")
@@ -79,9 +81,9 @@ if hits:
         ]
     )
     lo = float(min(0.0, table["similarity"].min()))
-    shown, picture_config = pictures.with_pictures(table, folder, space, [h.row for h in hits])
+    shown, picture_config = pictures.with_pictures(table, opened, [h.row for h in hits])
     if row is not None and picture_config and shown[pictures.PICTURE].notna().any():
-        query_picture = pictures.uris(pictures.thumbnails(folder), space, [row])[0]
+        query_picture = pictures.uris(opened.thumbnails, space, [row])[0]
         if query_picture:
             st.image(query_picture, width=96, caption="The query")
     st.dataframe(
@@ -101,15 +103,15 @@ if hits:
     )
     st.download_button("Download (CSV)", to_csv_bytes(table), "neighbours.csv", "text/csv")
     if row is not None and row < space.n_map:
-        proj = common.current_map(space, folder)
+        proj = common.current_map(opened)
         if proj is not None:
             # The Quality page's figure for this item: one definition, one stored step.
             qk = int(st.session_state.get(common.QUALITY_K_KEY, QUALITY_K))
-            q = cache.map_quality(folder, space.fingerprint, asdict(common.map_params(folder)), qk)
+            q = cache.map_quality(opened, asdict(common.map_params(opened)), qk)
             share = float(q.preservation[row])
-            high = cache.map_neighbours_table(folder, space.fingerprint, qk)[row]
+            high = cache.map_neighbours_table(opened, qk)[row]
             high = high[high >= 0]
-            low = set(map_neighbours(proj.coords, row, high.size).tolist())
+            low = set(map_neighbours(proj.coords, high.size, rows=np.array([row]))[0].tolist())
             with st.container(border=True):
                 st.metric(
                     "Map honesty for this item",

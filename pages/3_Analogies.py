@@ -21,8 +21,10 @@ PRESETS = [
 VOCAB_OPTIONS = 20_000  # autocomplete offers the most frequent items; any term can be typed
 
 common.setup("Analogies", ":material/functions:")
-space, index, folder = common.require_space()
-common.sidebar(space, folder)
+opened = common.require_space()
+space = opened.space
+index = opened.index
+common.sidebar(opened)
 st.title("Analogies")
 st.caption("“a is to b as c is to ?” — answered by vector arithmetic: a − b + c.")
 

@@ -8,19 +8,21 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from explorer.cluster.agreement import cluster_agreement
 from explorer.cluster.clusterings import ALGORITHMS, FEATURES, LINKAGES, ClusterParams
 from explorer.core.safe_text import md
-from explorer.maps.quality import cluster_agreement
 from explorer.render.scatter import scatter_map
 from ui import cache, common
 
 common.setup("Clusters", ":material/bubble_chart:")
-space, index, folder = common.require_space()
-common.sidebar(space, folder)
+opened = common.require_space()
+space = opened.space
+index = opened.index
+common.sidebar(opened)
 st.title("Clusters")
 
 # The clustering the Map shows, until another is chosen here.
-current = common.shown_cluster_params(folder)
+current = common.shown_cluster_params(opened)
 with st.form("cluster_form"):
     c = st.columns(3)
     algorithm = c[0].selectbox(
@@ -61,11 +63,11 @@ with st.form("cluster_form"):
         )
         with common.friendly("Clustering"):
             params.validate()
-            common.set_cluster_params(folder, asdict(params))
+            common.set_cluster_params(opened, asdict(params))
             st.rerun()
 
-proj = common.current_map(space, folder)
-result = common.current_clustering(space, folder, proj)
+proj = common.current_map(opened)
+result = common.current_clustering(opened, proj)
 if result is None:
     st.stop()
 noise = int((result.labels == -1).sum())
@@ -126,7 +128,7 @@ if chosen is not None:
 st.divider()
 st.subheader("Agreement with a label column")
 label_cols = space.category_columns
-sil = cache.silhouette_score(folder, space.fingerprint, result.labels)
+sil = cache.silhouette_score(opened, result.labels)
 st.metric(
     "Silhouette (in the full space)",
     "—" if sil is None else f"{sil:.3f}",

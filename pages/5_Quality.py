@@ -14,20 +14,22 @@ from explorer.render.scatter import scatter_map
 from ui import cache, common
 
 common.setup("Quality", ":material/straighten:")
-space, index, folder = common.require_space()
-common.sidebar(space, folder)
+opened = common.require_space()
+space = opened.space
+index = opened.index
+common.sidebar(opened)
 st.title("Quality")
 st.caption(
     "A 2-D picture of a high-dimensional space always bends something. These numbers "
     "say how much, and where."
 )
 
-proj = common.current_map(space, folder)
+proj = common.current_map(opened)
 if proj is None:
     st.stop()
 k = st.slider("Neighbourhood size k", 5, 50, QUALITY_K, key=common.QUALITY_K_KEY)
 with common.friendly("Measuring the map"), st.spinner("Measuring the map…"):
-    q = cache.map_quality(folder, space.fingerprint, asdict(common.map_params(folder)), k)
+    q = cache.map_quality(opened, asdict(common.map_params(opened)), k)
     c = st.columns(3)
     c[0].metric(
         "Trustworthiness",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -48,15 +46,17 @@ def fig(value: float | None) -> str:
 
 
 common.setup("Compare", ":material/compare_arrows:")
-space, index, folder = common.require_space()
-common.sidebar(space, folder)
+opened = common.require_space()
+space = opened.space
+index = opened.index
+common.sidebar(opened)
 st.title("Compare")
 st.caption(
     "The active space (A) against another saved space (B): the same items embedded by "
     "two models, or a space against a rebuilt version of itself. Items are matched by id."
 )
 
-name_a = Path(folder).name
+name_a = opened.name
 saved = {m["name"]: m for m in common.saved_spaces() if m["ok"]}
 names = list(saved) or [name_a]
 if st.session_state.get("cmp_b") not in names:
@@ -85,21 +85,21 @@ res = None
 bar = st.progress(0.0, text="Comparing…")
 try:
     with common.friendly("Comparing the spaces"):
-        folder_b = str(common.spaces_root() / check_space_name(chosen["b"]))
-        space_b, _ = cache.space_and_index(folder_b)
+        opened_b = cache.open_space(common.spaces_root() / check_space_name(chosen["b"]))
+        space_b = opened_b.space
         # Both maps 2-D: positions are compared in the plane.
-        maps = [asdict(replace(common.map_params(f), dims=2)) for f in (folder, folder_b)]
+        maps = [asdict(replace(common.map_params(o), dims=2)) for o in (opened, opened_b)]
         params = asdict(CompareParams(k=chosen["k"]))
         questions = str(google_analogies_path()) if chosen["analogies"] else None
-        key = "compare:" + json.dumps(
-            [space.fingerprint, space_b.fingerprint, params, maps, questions], sort_keys=True
-        )
+        with_b = {"b": opened_b.key, "params": params, "maps": maps, "analogies": questions}
         res = cache.run_job(
-            key,
+            opened.job_key("compare", with_b),
             "Comparing spaces",
             compare_task,
-            folder,
-            folder_b,
+            str(opened.version),
+            opened.name,
+            str(opened_b.version),
+            opened_b.name,
             params,
             maps[0],
             maps[1],

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -35,8 +33,11 @@ RT = "rt_eval"  # {folder: the last benchmark's figures (a small dict)}
 NONE = "(none)"
 
 common.setup("Labels", ":material/label:")
-space, index, folder = common.require_space()
-common.sidebar(space, folder)
+opened = common.require_space()
+space = opened.space
+index = opened.index
+folder = common.key_of(opened)
+common.sidebar(opened)
 st.title("Labels")
 
 
@@ -55,12 +56,12 @@ def run_zero_shot(labels: list[str]) -> ZeroShot | None:
     bar = st.progress(0.0, text="Labelling the items…")
     try:
         with common.friendly("Zero-shot labelling"):
-            key = f"zeroshot:{Path(folder).name}:{space.fingerprint}:{json.dumps(labels)}"
             return cache.run_job(  # type: ignore[no-any-return]
-                key,
+                opened.job_key("zeroshot", {"labels": labels}),
                 "Zero-shot labels",
                 zero_shot_job,
-                folder,
+                str(opened.version),
+                opened.name,
                 labels,
                 on_status=common.job_bar(bar),
             )
@@ -109,7 +110,7 @@ def show_zero_shot(result: ZeroShot, truth: str | None) -> None:
         }
     )
     st.dataframe(table, hide_index=True, width="stretch", key="zs_counts")
-    proj = common.current_map(space, folder)
+    proj = common.current_map(opened)
     if proj is not None:
         labels = pd.Series(result.names[: space.n_map], name="zero-shot label")
         fig = scatter_map(
@@ -178,10 +179,11 @@ def zero_shot_section() -> None:
 def run_benchmark(key: str, fn: Any, *args: Any) -> None:
     """Run a retrieval benchmark as a worker job and keep its figures (a small dict)."""
     bar = st.progress(0.0, text="Running the benchmark…")
+    where = (str(opened.version), opened.name)
     try:
         with common.friendly("The benchmark"):
             ev = cache.run_job(
-                key, "Retrieval benchmark", fn, folder, *args, on_status=common.job_bar(bar)
+                key, "Retrieval benchmark", fn, *where, *args, on_status=common.job_bar(bar)
             )
             st.session_state.setdefault(RT, {})[folder] = ev.as_dict()
     finally:
@@ -203,7 +205,7 @@ def benchmark_inputs(k: int) -> None:
             return
         n = int(st.number_input("Queries", 20, 2000, 200, step=20, key="rt_n"))
         if st.button("Run the benchmark", type="primary", key="rt_run"):
-            key = f"revdict:{Path(folder).name}:{space.fingerprint}:{n}:{k}"
+            key = opened.job_key("reverse-dictionary", {"n": n, "k": k})
             run_benchmark(key, reverse_dictionary_job, n, 0, k)
         return
     c = st.columns(2)
@@ -221,7 +223,7 @@ def benchmark_inputs(k: int) -> None:
             return
         with common.friendly("Reading the files"):
             digest = hashlib.sha256(queries.getvalue() + b"\0" + qrels.getvalue()).hexdigest()
-            key = f"retrieval:{Path(folder).name}:{space.fingerprint}:{digest[:16]}:{k}"
+            key = opened.job_key("retrieval", {"files": digest[:16], "k": k})
             run_benchmark(key, retrieval_job, read_queries(queries), read_qrels(qrels), k)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -11,12 +10,15 @@ import streamlit as st
 from explorer.core.errors import InputError, user_message
 from explorer.core.safe_text import md
 from explorer.render import export, projector, raster, tables
+from explorer.render.map_style import MapView
 from explorer.render.svg import map_svg
-from ui import common
+from ui import cache, common
 
 common.setup("Export", ":material/download:")
-space, index, folder = common.require_space()
-common.sidebar(space, folder)
+opened = common.require_space()
+space = opened.space
+index = opened.index
+common.sidebar(opened)
 st.title("Export")
 st.caption(
     "Take this space elsewhere: its table for a spreadsheet or a notebook, its map as a "
@@ -40,9 +42,9 @@ if space.n_map < space.n:
     if scope == "map":
         rows, n_rows = np.arange(space.n_map), space.n_map
 
-proj = common.current_map(space, folder)
-clusters = common.current_clustering(space, folder, proj)
-name = Path(folder).name
+proj = common.current_map(opened)
+clusters = common.current_clustering(opened, proj)
+name = opened.name
 
 
 def download(
@@ -86,12 +88,13 @@ st.subheader("Map")
 if proj is None:
     st.info("There is no map to export: make one on the Map page.", icon=":material/info:")
 else:
-    # The colour and cluster names the Map page shows (its widget values persist).
-    colour_by = st.session_state.get("map_colour")
-    if colour_by not in ("(none)", "cluster", *space.metadata_columns):
-        colour_by = None  # the Map page's default
-    names = bool(st.session_state.get("map_names", True))
-    params = common.map_params(folder)
+    # The colours and names the Map page shows (its widget values persist).
+    view = MapView(
+        colour_by=st.session_state.get("map_colour"),
+        names=bool(st.session_state.get("map_names", True)),
+        level=st.session_state.get("map_level", "broad regions"),
+    ).validate(space)
+    params = common.map_params(opened)
     axes = common.axis_titles(params) if proj.method == "axis" else None
     title = f"{space.source.get('title') or name} · {proj.method.upper()} map"
     st.caption(
@@ -102,14 +105,17 @@ else:
     shown = proj
 
     def figure() -> object:
+        broad = None
+        if clusters is not None and view.names and view.level == "broad regions":
+            broad = cache.broad_level(opened, clusters)
         return export.map_figure(
             space,
             shown,
             clustering=clusters,
-            colour_by=colour_by,
-            name_clusters=names,
+            view=view,
             axis_titles=axes,
             title=title,
+            broad=broad,
         )
 
     c = st.columns(3)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
@@ -19,8 +17,10 @@ from explorer.share.views import (
 from ui import common, views
 
 common.setup("Tour", ":material/slideshow:")
-space, index, folder = common.require_space()
-common.sidebar(space, folder)
+opened = common.require_space()
+space = opened.space
+index = opened.index
+common.sidebar(opened)
 st.title("Tour")
 st.caption(
     "Prepare a sequence of views for a demo: on any page, open **Share or present this "
@@ -45,7 +45,7 @@ if draft:
     name = c1.text_input("Tour title", key="tour_title", placeholder="What our embeddings show")
     if c2.button("Save with the space", type="primary", disabled=not name.strip()):
         with common.friendly("Saving the tour"):
-            saved = save_tour(Path(folder).resolve(), Tour(name.strip(), tuple(draft)))
+            saved = save_tour(opened, Tour(name.strip(), tuple(draft)))
             st.session_state.pop(views.DRAFT, None)
             st.success(f"Saved the tour '{md(saved)}' with this space.")
     if c3.button("Clear"):
@@ -56,13 +56,13 @@ else:
 
 st.divider()
 st.subheader("Tours of this space")
-tours = list_tours(Path(folder).resolve())
+tours = list_tours(opened)
 if not tours:
     st.caption("This space has no saved tour yet.")
 for name in tours:
     c1, c2, c3 = st.columns([4, 1, 1])
     with common.friendly("Opening the tour"):
-        tour = load_tour(Path(folder).resolve(), name)
+        tour = load_tour(opened, name)
         c1.markdown(f"**{md(tour.title)}** · {len(tour.views)} view(s)")
         if c2.button("Present", key=f"present_{name}", type="primary"):
             views.present(tour.title, list(tour.views))
@@ -82,5 +82,5 @@ upload = st.file_uploader(
 if upload is not None and st.button("Import into this space", key="tour_import"):
     with common.friendly("Importing the tour"):
         tour = tour_from_json(upload.getvalue())
-        saved = save_tour(Path(folder).resolve(), tour)
+        saved = save_tour(opened, tour)
         st.success(f"Imported '{md(tour.title)}' ({len(tour.views)} views) as '{md(saved)}'.")

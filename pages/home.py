@@ -24,21 +24,25 @@ if folder is None and DEFAULT_SAMPLE in SAMPLES:
     st.info(f"Preparing the demo space ({SAMPLES[DEFAULT_SAMPLE].title}) for the first time…")
     build_sample_now(DEFAULT_SAMPLE)
 
-space = None
+opened = None
 if folder is not None:
     try:
-        space, _ = cache.space_and_index(folder)
+        opened = cache.open_space(folder)
+        opened.index  # noqa: B018 - an unusable index is reported here, with its remedy
     except IndexUnavailable as exc:
+        opened = None
         st.error(md(user_message(exc)), icon=":material/warning:")
         if st.button("Rebuild index", type="primary", key="rebuild_index"):
             rebuild_index_now(folder)
     except ExplorerError as exc:
+        opened = None
         st.error(md(user_message(exc)), icon=":material/warning:")
-common.sidebar(space, folder)
+common.sidebar(opened)
 
-if space is not None and folder is not None:
+if opened is not None:
+    space = opened.space
     with st.container(border=True):
-        st.subheader(f"Open: {common.space_title(space, folder)}")
+        st.subheader(f"Open: {common.space_title(opened)}")
         c = st.columns(4)
         c[0].metric("Items", f"{space.n:,}")
         c[1].metric("Dimensions", space.dim)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from explorer.analysis.probes import analogy, neighbours
-from explorer.core.store import open_space
 from explorer.index.hnsw import IndexParams, VectorIndex, open_index
+from explorer.index.recall import index_recall
 from explorer.ingest.build import build_sample, build_space
-from explorer.maps.quality import index_recall
+from explorer.opened.handle import open_space
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def glove_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_words_glove_sample(glove_dir: Path) -> None:
-    space = open_space(glove_dir)
+    space = open_space(glove_dir).space
     index = open_index(glove_dir, space)
     assert space.n == 400_000 and space.n_map == 20_000 and not index.exact
     assert analogy(space, ["king", "woman"], ["man"]).hits[0].id == "queen"
@@ -47,9 +47,9 @@ def test_words_glove_sample(glove_dir: Path) -> None:
 
 
 def test_reopened_space_gives_identical_neighbours(glove_dir: Path) -> None:
-    space = open_space(glove_dir)
+    space = open_space(glove_dir).space
     first = neighbours(space, open_index(glove_dir, space), row=space.row_of["frog"], k=20)
-    again = open_space(glove_dir)
+    again = open_space(glove_dir).space
     loaded = VectorIndex.load(glove_dir, again)
     assert loaded is not None
     second = neighbours(again, loaded, row=again.row_of["frog"], k=20)

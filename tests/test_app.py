@@ -209,10 +209,10 @@ def test_quality_page_numbers(env: Path) -> None:
 
 
 def test_quality_page_shows_the_measured_recall(env: Path) -> None:
-    from explorer.core.store import open_space
     from explorer.index.hnsw import open_index
+    from explorer.opened.handle import open_space
 
-    space = open_space(env / "words")
+    space = open_space(env / "words").space
     index = open_index(env / "words", space)
     assert not index.exact and index.recall is not None
     at = page("pages/5_Quality.py", env, "words").run()

@@ -11,14 +11,14 @@ import pytest
 
 from explorer.core.errors import InputError
 from explorer.core.space import make_space
-from explorer.core.store import open_space
 from explorer.maps.axes import Axis, axis_coords, parse_terms, poles
 from explorer.maps.projections import ProjectionParams, project_space
+from explorer.opened.handle import open_space
 
 
 @pytest.fixture(scope="module")
 def words(app_spaces: Path):  # type: ignore[no-untyped-def]
-    return open_space(app_spaces / "words")  # the 5,000 most frequent GloVe words
+    return open_space(app_spaces / "words").space  # the 5,000 most frequent GloVe words
 
 
 def test_man_to_woman_puts_woman_at_the_positive_end(words) -> None:  # type: ignore[no-untyped-def]

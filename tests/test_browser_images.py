@@ -126,7 +126,7 @@ def test_upload_a_zip_of_images_with_captions_and_embed_them_with_clip(
     finally:
         stop_server(proc)
     # The space holds both modalities; the upload's temporary folder is gone.
-    from explorer.core.store import open_space
+    from explorer.opened.handle import open_space
 
-    space = open_space(spaces / "photos")
+    space = open_space(spaces / "photos").space
     assert sorted(space.items["modality"].value_counts().items()) == [("image", 12), ("text", 12)]

@@ -58,6 +58,7 @@ def _items(n: int) -> tuple[pd.DataFrame, np.ndarray]:
 def million(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from explorer.ingest.build import build_space
     from explorer.maps.projections import ProjectionParams, project_space
+    from explorer.opened.handle import open_space
 
     root = tmp_path_factory.mktemp("million") / "spaces"
     items, vectors = _items(N)
@@ -66,7 +67,7 @@ def million(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # (1,000,000 neighbour queries) then runs at ef=512: minutes instead of ~15 s.
     space, index, _ = build_space(items, vectors, root / "million", metric="l2")
     # The map the page opens on ("given": the items' x, y), stored with the space.
-    project_space(space, ProjectionParams(method="given"), folder=root / "million", index=index)
+    project_space(open_space(root / "million"), ProjectionParams(method="given"))
     return root
 
 

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from explorer.core.errors import InputError
-from explorer.core.store import open_space, read_manifest
+from explorer.core.store import read_manifest
 from explorer.ingest.build import build_sample, build_space
 from explorer.ingest.samples import SAMPLES, load_sample
+from explorer.opened.handle import open_space
 
 
 def test_build_from_vectors(tmp_path: Path) -> None:
@@ -46,7 +47,7 @@ def test_failed_build_writes_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["iris", "digits", "wine"])
 def test_vector_samples_build(tmp_path: Path, name: str) -> None:
     space, _, _ = build_sample(name, tmp_path / name)
-    again = open_space(tmp_path / name)
+    again = open_space(tmp_path / name).space
     assert again.n == space.n and read_manifest(tmp_path / name)["sample"] == name
     label = {"iris": "species", "digits": "digit", "wine": "cultivar"}[name]
     assert label in again.metadata_columns

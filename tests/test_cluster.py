@@ -14,6 +14,7 @@ from explorer.cluster.clusterings import ClusterParams, cluster, cluster_space
 from explorer.core.errors import InputError
 from explorer.core.space import make_space
 from explorer.core.store import read_manifest, save_space
+from explorer.opened.handle import OpenedSpace, open_space
 
 
 def blobs(sizes, dim, seed=0, spread=0.05, scale=1.0):
@@ -314,7 +315,7 @@ def test_cluster_space_caches_in_the_folder(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cm, "run_kmeans", spy)
     params = ClusterParams(algorithm="kmeans", n_clusters=2)
-    first = cluster_space(space, params, folder=folder)
+    first = cluster_space(open_space(folder), params)
     assert len(calls) == 1
     steps = read_manifest(folder)["steps"]
     assert len(steps) == 1 and next(iter(steps)).startswith("clustering-")
@@ -323,7 +324,7 @@ def test_cluster_space_caches_in_the_folder(tmp_path, monkeypatch):
     keep = np.arange(40) != 5
     assert adjusted_rand_score(truth[keep], first.labels[keep]) == 1.0
 
-    second = cluster_space(space, params, folder=folder)
+    second = cluster_space(open_space(folder), params)
     assert len(calls) == 1  # loaded, not recomputed
     assert len(read_manifest(folder)["steps"]) == 1
     np.testing.assert_array_equal(first.labels, second.labels)
@@ -332,7 +333,7 @@ def test_cluster_space_caches_in_the_folder(tmp_path, monkeypatch):
     stored = json.loads(next((folder / "steps").glob("clustering-*.json")).read_text())
     assert stored["clusters"][0]["terms"] == first.clusters[0].terms
 
-    cluster_space(space, ClusterParams(algorithm="kmeans", n_clusters=3), folder=folder)
+    cluster_space(open_space(folder), ClusterParams(algorithm="kmeans", n_clusters=3))
     assert len(calls) == 2 and len(read_manifest(folder)["steps"]) == 2
 
 
@@ -352,19 +353,17 @@ def test_cluster_space_uses_map_rows_and_space_rows(tmp_path):
 def test_cluster_space_on_the_map_keys_the_coordinates(tmp_path):
     space, folder, _ = make_saved_space(tmp_path)
     with pytest.raises(InputError, match="map's coordinates"):
-        cluster_space(space, ClusterParams(algorithm="kmeans", features="map"), folder=folder)
+        cluster_space(open_space(folder), ClusterParams(algorithm="kmeans", features="map"))
     coords = np.random.default_rng(0).normal(size=(40, 2)).astype(np.float32)
     a = cluster_space(
-        space,
+        open_space(folder),
         ClusterParams(algorithm="kmeans", features="map", n_clusters=2),
-        folder=folder,
         map_coords=coords,
     )
     assert a.ran_on.endswith("the 2-D map coordinates") and a.labels[5] == -1
     cluster_space(
-        space,
+        open_space(folder),
         ClusterParams(algorithm="kmeans", features="map", n_clusters=2),
-        folder=folder,
         map_coords=coords + 1,
     )
     assert len(read_manifest(folder)["steps"]) == 2  # other coordinates, other step
@@ -378,9 +377,8 @@ def test_cluster_space_hdbscan_reuses_the_index(tmp_path):
     index = build_index(space.vectors, space.metric, rows=np.flatnonzero(space.indexable))
     steps = []
     res = cluster_space(
-        space,
+        OpenedSpace.of(space, index),
         ClusterParams(algorithm="hdbscan", min_cluster_size=15),
-        index=index,
         progress=lambda f, m: steps.append(m),
     )
     assert res.ran_on == "HDBSCAN on a 5-d UMAP of the 20-d vectors"
@@ -393,8 +391,8 @@ def test_cluster_space_hdbscan_reuses_the_index(tmp_path):
 def test_the_default_clustering_matches_the_categories_better(name: str) -> None:
     """The default (HDBSCAN on a 5-d UMAP) was chosen by ARI with the labelled samples'
     real categories; the former default, KMeans with 8 clusters, agrees less."""
+    from explorer.cluster.agreement import cluster_agreement
     from explorer.ingest.samples import load_sample
-    from explorer.maps.quality import cluster_agreement
 
     _, data = load_sample(name)
     space = make_space(data.items, data.vectors, metric=data.metric)

@@ -257,7 +257,7 @@ def _no_errors(at: AppTest) -> None:
 def test_compare_page_metrics_and_linked_selection(
     spaces: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from explorer.core.store import open_space
+    from explorer.opened.handle import open_space
 
     monkeypatch.setenv("EXPLORER_SPACES", str(spaces))
     monkeypatch.chdir(ROOT)
@@ -275,7 +275,7 @@ def test_compare_page_metrics_and_linked_selection(
     assert float(shown["Clusterings' ARI"]) <= 1.0
     assert len(at.get("plotly_chart")) == 2 and _highlighted(at, 1) == []
 
-    a, b = open_space(spaces / "alpha"), open_space(spaces / "beta")
+    a, b = open_space(spaces / "alpha").space, open_space(spaces / "beta").space
     ids = [str(i) for i in b.ids[:3]]  # shared items, at other rows in A than in B
     rows_a, rows_b = sorted(a.rows(ids).tolist()), sorted(b.rows(ids).tolist())
     assert rows_a != rows_b

@@ -18,12 +18,13 @@ import pytest
 from explorer.analysis.probes import neighbours
 from explorer.cluster.clusterings import ClusterParams, cluster_space
 from explorer.core.errors import InputError
-from explorer.core.store import open_space
 from explorer.index.hnsw import open_index
 from explorer.ingest.build import build_from_file, build_space
 from explorer.maps.projections import ProjectionParams, project_space
+from explorer.opened.handle import open_space
 from explorer.render import export, projector, raster, tables
 from explorer.render.colours import PALETTE
+from explorer.render.map_style import MapView
 
 ROOT = Path(__file__).resolve().parent.parent
 PCA = ProjectionParams(method="pca")
@@ -61,15 +62,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _parts(folder: Path) -> tuple:  # type: ignore[type-arg]
-    space = open_space(folder)
+    space = open_space(folder).space
     index = open_index(folder, space)
-    proj = project_space(space, PCA, folder=folder, index=index)
-    clusters = cluster_space(space, ClusterParams(n_clusters=4), folder=folder, index=index)
+    proj = project_space(open_space(folder), PCA)
+    clusters = cluster_space(open_space(folder), ClusterParams(n_clusters=4))
     return space, index, proj, clusters
 
 
 def _same_neighbours(a: Path, b: Path, rows: list[int]) -> None:
-    sa, sb = open_space(a), open_space(b)
+    sa, sb = open_space(a).space, open_space(b).space
     ia, ib = open_index(a, sa), open_index(b, sb)
     assert sb.ids.tolist() == sa.ids.tolist()
     for r in rows:
@@ -83,7 +84,7 @@ def _same_neighbours(a: Path, b: Path, rows: list[int]) -> None:
 def test_projector_bundle_builds_back_to_the_same_ids_and_neighbours(
     built: Path, tmp_path: Path
 ) -> None:
-    space = open_space(built / "demo")
+    space = open_space(built / "demo").space
     written = projector.write_projector(space, tmp_path / "bundle")
     assert sorted(p.name for p in written) == sorted(projector.PROJECTOR_FILES)
     config = json.loads((tmp_path / "bundle" / "projector_config.json").read_text())
@@ -95,21 +96,21 @@ def test_projector_bundle_builds_back_to_the_same_ids_and_neighbours(
 
     build_from_file(tmp_path / "bundle" / "projector_config.json", tmp_path / "back")
     _same_neighbours(built / "demo", tmp_path / "back", [0, 3, TAB_ROW, 57, 150, N - 1])
-    back = open_space(tmp_path / "back")
+    back = open_space(tmp_path / "back").space
     assert back.items.columns.tolist() == ["id", "text", "topic", "score", "x"]
     assert back.items["topic"].tolist() == space.items["topic"].tolist()
     np.testing.assert_allclose(back.items["score"], space.items["score"], rtol=1e-12)
 
 
 def test_metadata_with_tabs_and_newlines_survives(built: Path, tmp_path: Path) -> None:
-    space = open_space(built / "demo")
+    space = open_space(built / "demo").space
     projector.write_projector(space, tmp_path / "bundle")
     lines = (tmp_path / "bundle" / "metadata.tsv").read_text(encoding="utf-8").split("\n")
     assert lines[0] == "id\ttext\ttopic\tscore\tx"  # a header: more than one column
     assert lines[-1] == "" and len(lines) == N + 2  # one line per item, then the end
     assert {ln.count("\t") for ln in lines[1:-1]} == {4}
     build_from_file(tmp_path / "bundle" / "projector_config.json", tmp_path / "back")
-    back = open_space(tmp_path / "back")
+    back = open_space(tmp_path / "back").space
     assert back.items["text"][TAB_ROW] == "first second third fourth"
     assert back.items["id"][TAB_ROW + 1] == space.items["id"][TAB_ROW + 1]
     assert back.items["text"][FORMULA_ROW] == space.items["text"][FORMULA_ROW]
@@ -118,7 +119,7 @@ def test_metadata_with_tabs_and_newlines_survives(built: Path, tmp_path: Path) -
 def test_projector_zip_and_an_l2_space_of_ids_only(tmp_path: Path) -> None:
     items, vectors = _items(60)
     build_space(items[["id"]], vectors, tmp_path / "ids", metric="l2")
-    space = open_space(tmp_path / "ids")
+    space = open_space(tmp_path / "ids").space
     with zipfile.ZipFile(io.BytesIO(projector.projector_zip(space))) as zf:
         assert sorted(zf.namelist()) == sorted(projector.PROJECTOR_FILES)
         zf.extractall(tmp_path / "unzipped")
@@ -131,7 +132,7 @@ def test_projector_zip_and_an_l2_space_of_ids_only(tmp_path: Path) -> None:
 
 
 def test_projector_export_refuses_to_overwrite(built: Path, tmp_path: Path) -> None:
-    space = open_space(built / "demo")
+    space = open_space(built / "demo").space
     projector.write_projector(space, tmp_path, rows=np.arange(5))
     before = (tmp_path / "vectors.tsv").read_bytes()
     with pytest.raises(InputError, match="overwrite"):
@@ -184,7 +185,8 @@ def test_html_is_standalone_with_the_data_and_plotly_inline(tmp_path: Path) -> N
     items.loc[3, "text"] = "</script><script>alert('x')</script>"
     build_space(items, vectors, tmp_path / "h")
     space, _, proj, clusters = _parts(tmp_path / "h")
-    fig = export.map_figure(space, proj, clustering=clusters, colour_by="cluster", title="Map")
+    each = MapView(colour_by="cluster", level="each cluster")
+    fig = export.map_figure(space, proj, clustering=clusters, view=each, title="Map")
     # As on the Map page: a map coloured by cluster names its clusters on the map.
     named = [a.text for a in fig.layout.annotations]
     assert len(named) == len(clusters.clusters)
@@ -202,7 +204,7 @@ def test_png_is_a_valid_picture_of_the_map(built: Path) -> None:
     from PIL import Image
 
     space, _, proj, clusters = _parts(built / "demo")
-    fig = export.map_figure(space, proj, clustering=clusters, colour_by="topic", title="Demo")
+    fig = export.map_figure(space, proj, clustering=clusters, view=MapView("topic"), title="Demo")
     data = raster.map_png(fig, width=1200, height=800)
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(data[16:20], "big") == 1200  # IHDR width, height
@@ -216,7 +218,7 @@ def test_png_is_a_valid_picture_of_the_map(built: Path) -> None:
     assert want <= colours
 
     fig3 = export.map_figure(
-        space, project_space(space, ProjectionParams(method="pca", dims=3)), colour_by="score"
+        space, project_space(space, ProjectionParams(method="pca", dims=3)), view=MapView("score")
     )
     assert Image.open(io.BytesIO(raster.map_png(fig3))).size == (1600, 1000)
 
@@ -227,7 +229,7 @@ def test_svg_is_a_scalable_picture_with_real_escaped_text(built: Path) -> None:
     from explorer.render.svg import map_svg
 
     space, _, proj, clusters = _parts(built / "demo")
-    fig = export.map_figure(space, proj, clustering=clusters, colour_by="topic", title="A <b>")
+    fig = export.map_figure(space, proj, clustering=clusters, view=MapView("topic"), title="A <b>")
     fig.add_annotation(x=0.0, y=0.0, text="rain &amp; storm", showarrow=False)
     data = map_svg(fig)
     root = ET.fromstring(data)  # well-formed XML

@@ -36,15 +36,15 @@ def given(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
 
 
 def test_x_and_y_columns_become_the_given_map(given: tuple[Path, pd.DataFrame]) -> None:
-    from explorer.core.store import open_space
+    from explorer.opened.handle import open_space
 
     folder, table = given
-    space = open_space(folder)
+    space = open_space(folder).space
     assert space.dim == 10  # x and y were kept out of the vectors
     assert any("given map" in n for n in space.notes)
     params = default_params(space)
     assert params.method == "given"
-    proj = project_space(space, params, folder=folder)
+    proj = project_space(open_space(folder), params)
     np.testing.assert_allclose(proj.coords, table[["x", "y"]].to_numpy(), rtol=1e-6)
     # Measured like any other map: the same figure the metric gives directly.
     from explorer.maps.quality import trustworthiness
@@ -77,6 +77,7 @@ def test_a_given_map_in_float32_columns(tmp_path) -> None:  # type: ignore[no-un
 
     from explorer.ingest.build import build_space
     from explorer.maps.projections import ProjectionParams, project_space
+    from explorer.opened.handle import open_space
 
     rng = np.random.default_rng(0)
     items = pd.DataFrame(
@@ -86,8 +87,6 @@ def test_a_given_map_in_float32_columns(tmp_path) -> None:  # type: ignore[no-un
             "y": rng.normal(size=50).astype(np.float32),
         }
     )
-    space, index, _ = build_space(
-        items, rng.normal(size=(50, 4)).astype(np.float32), tmp_path / "f"
-    )
-    proj = project_space(space, ProjectionParams(method="given"), index=index)
+    build_space(items, rng.normal(size=(50, 4)).astype(np.float32), tmp_path / "f")
+    proj = project_space(open_space(tmp_path / "f"), ProjectionParams(method="given"))
     np.testing.assert_allclose(proj.coords, items[["x", "y"]].to_numpy(), rtol=1e-6)

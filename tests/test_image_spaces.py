@@ -65,11 +65,10 @@ def clip_space(
 
 
 def test_tiny_clip_space_holds_both_modalities(clip_space: Path) -> None:
-    from explorer.core.store import open_space
     from explorer.index.hnsw import open_index
-    from explorer.ingest.thumbs import load_thumbnails
+    from explorer.opened.handle import open_space
 
-    space = open_space(clip_space)
+    space = open_space(clip_space).space
     kinds = space.items["modality"].tolist()
     assert kinds.count("image") == 12 and kinds.count("text") == 12
     assert space.dim == 16 and space.model == TINY
@@ -79,7 +78,7 @@ def test_tiny_clip_space_holds_both_modalities(clip_space: Path) -> None:
     # Each image keeps its caption's label; captions keep their image.
     first = space.items.iloc[0]
     assert first["label"] == first["file"].split("-")[0]
-    thumbs = load_thumbnails(clip_space)
+    thumbs = open_space(clip_space).thumbnails
     assert thumbs is not None and thumbs.shape == (24, 32, 32, 3)
     assert thumbs[:12].max() > 0 and thumbs[12:].max() == 0  # captions have no picture
     assert any("not PNG" in n or "skipped" in n.lower() for n in space.notes)
@@ -107,16 +106,16 @@ def test_text_query_returns_both_modalities_with_their_kind(
 
 def test_image_to_text_neighbours_and_a_map(clip_space: Path) -> None:
     from explorer.analysis.probes import neighbours
-    from explorer.core.store import open_space
-    from explorer.index.hnsw import open_index
     from explorer.maps.projections import ProjectionParams, project_space
+    from explorer.opened.handle import open_space
 
-    space = open_space(clip_space)
-    index = open_index(clip_space, space)
+    opened = open_space(clip_space)
+    space = opened.space
+    index = opened.index
     texts = np.flatnonzero(space.items["modality"].to_numpy() == "text")
     hits = neighbours(space, index, row=0, k=23)
     assert {h.row for h in hits} & set(texts.tolist())  # captions among an image's neighbours
-    proj = project_space(space, ProjectionParams(method="pca"), index=index)
+    proj = project_space(opened, ProjectionParams(method="pca"))
     assert proj.coords.shape == (24, 2) and np.isfinite(proj.coords).all()
 
 
@@ -194,10 +193,10 @@ def test_offline_clip_zero_shot_beats_three_times_chance(fashion_clip: tuple[Pat
 def test_offline_clip_text_search_finds_the_right_clothes(
     fashion_clip: tuple[Path, dict], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from explorer.core.store import open_space
+    from explorer.opened.handle import open_space
 
     out, _ = fashion_clip
-    space = open_space(out)
+    space = open_space(out).space
     cls = space.items.set_index("id")["class"]
     # Words no caption used; images only (a text's nearest items are otherwise its
     # fellow captions: CLIP's "modality gap").
@@ -314,8 +313,8 @@ def test_train_simclr_from_the_command_line(
     """A small run end to end: the estimate said first, the space saved with its
     thumbnails, and the comparison with pixels stored (its margin is tested in
     tests/test_train_simclr.py, at a size where it holds)."""
-    from explorer.core.store import open_space, read_manifest
-    from explorer.ingest.thumbs import load_thumbnails
+    from explorer.core.store import read_manifest
+    from explorer.opened.handle import open_space
 
     out = tmp_path / "simclr"
     code = main(
@@ -337,9 +336,9 @@ def test_train_simclr_from_the_command_line(
     assert summary["n"] == 300 and summary["estimate_s"] > 0
     names = [row["name"] for row in summary["comparison"]]
     assert names[0] == "SimCLR" and "raw pixels" in names and len(names) == 3
-    space = open_space(out)
+    space = open_space(out).space
     assert set(space.items["modality"]) == {"image"} and space.items["class"].nunique() == 10
-    thumbs = load_thumbnails(out)
+    thumbs = open_space(out).thumbnails
     assert thumbs is not None and thumbs.shape == (300, 32, 32, 3)
     record = read_manifest(out)["training"]
     assert record["trainer"] == "simclr" and len(record["epochs"]) == 1

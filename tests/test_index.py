@@ -8,10 +8,11 @@ import pytest
 
 from explorer.core.errors import InputError
 from explorer.core.space import make_space
-from explorer.core.store import open_space, save_space
+from explorer.core.store import save_space
 from explorer.index.hnsw import IndexParams, VectorIndex, build_index, exact_search
 from explorer.index.knn import graph_ef, knn_graph
 from explorer.ingest.build import index_space
+from explorer.opened.handle import open_space
 
 
 def _recall(a: np.ndarray, b: np.ndarray) -> float:
@@ -105,11 +106,11 @@ def test_map_graph_searches_at_graph_ef_not_the_tuned_breadth() -> None:
 def test_save_and_reopen_gives_identical_neighbours(tmp_path: Path) -> None:
     s = _space(_clustered(6000, 16))
     folder = save_space(s, tmp_path / "s")
-    s = open_space(folder)
+    s = open_space(folder).space
     params = IndexParams(exact_below=0, ef_search=80)
     idx = index_space(folder, s, params)
     before = idx.search(s.vectors[:200], 10)
-    again = open_space(folder)
+    again = open_space(folder).space
     loaded = VectorIndex.load(folder, again)
     assert loaded is not None and not loaded.exact
     # ef (tuned at build) is restored, not left at hnswlib's default of 10.
@@ -122,7 +123,7 @@ def test_save_and_reopen_gives_identical_neighbours(tmp_path: Path) -> None:
 def test_stale_index_is_not_loaded(tmp_path: Path) -> None:
     s = _space(_clustered(100, 8))
     folder = save_space(s, tmp_path / "s")
-    index_space(folder, open_space(folder))
+    index_space(folder, open_space(folder).space)
     other = _space(_clustered(100, 8, seed=1))
     assert VectorIndex.load(folder, other) is None
 
@@ -140,7 +141,7 @@ def test_query_errors() -> None:
 
 def test_tune_ef_picks_the_smallest_ef_that_reaches_the_target() -> None:
     from explorer.index.hnsw import EF_LADDER, tune_ef
-    from explorer.maps.quality import recall_at_k
+    from explorer.index.recall import recall_at_k
 
     s = _space(_clustered(6000, 32))
     idx = build_index(s.vectors, s.metric, params=IndexParams(exact_below=0, ef_search=500))

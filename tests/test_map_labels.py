@@ -76,9 +76,9 @@ def test_the_map_page_names_its_clusters(app_spaces: Path, monkeypatch: pytest.M
 def test_broad_regions_merge_clusters_and_are_named_afresh(app_spaces: Path) -> None:
     from explorer.cluster.clusterings import ClusterParams, cluster_space
     from explorer.cluster.levels import broad_level
-    from explorer.core.store import open_space
+    from explorer.opened.handle import open_space
 
-    space = open_space(app_spaces / "words")
+    space = open_space(app_spaces / "words").space
     cl = cluster_space(space, ClusterParams(algorithm="kmeans", n_clusters=16))
     broad = broad_level(space, cl)
     assert len(broad.groups) == 4  # about √16

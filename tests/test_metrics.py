@@ -9,17 +9,16 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness as sk_trustworthiness
 
+from explorer.cluster.agreement import cluster_agreement, silhouette
 from explorer.core.errors import InputError
 from explorer.core.space import make_space
 from explorer.index.hnsw import IndexParams, build_index
 from explorer.index.knn import knn_graph
+from explorer.index.recall import index_recall, recall_at_k
 from explorer.maps.quality import (
-    cluster_agreement,
     continuity,
-    index_recall,
+    map_quality,
     neighbourhood_preservation,
-    recall_at_k,
-    silhouette,
     trustworthiness,
 )
 
@@ -238,3 +237,20 @@ def test_silhouette():
     assert silhouette(blobs, -np.ones(100, dtype=int)) is None
     sampled = silhouette(blobs, labels, metric="l2", sample=40, seed=0)
     assert sampled is not None and abs(sampled - s) < 0.1
+
+
+def test_an_ip_space_is_measured_by_the_neighbours_its_index_ranks() -> None:
+    """One neighbour definition per metric: under ``ip`` the map's quality ranks by the
+    dot product, as the index does, in trustworthiness and continuity as in the
+    per-point preservation (a vector's long norm pulls it near everything)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 8)) * rng.uniform(0.2, 5.0, size=(300, 1))
+    space = make_space(pd.DataFrame({"id": [str(i) for i in range(300)]}), x, metric="ip")
+    index = build_index(space.vectors, "ip", params=IndexParams(exact_below=10_000))
+    nbrs, _ = knn_graph(index, 10)
+    coords = PCA(2, random_state=0).fit_transform(x).astype(np.float32)
+    q = map_quality(space.vectors, coords, nbrs, "ip", k=10)
+    by_dot = trustworthiness(space.vectors, coords, k=10, metric="ip")
+    by_cosine = trustworthiness(space.vectors, coords, k=10, metric="cosine")
+    assert q.trustworthiness == by_dot != by_cosine
+    assert q.continuity == continuity(space.vectors, coords, k=10, metric="ip")

@@ -6,6 +6,7 @@ an explicit action.
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 from pathlib import Path
@@ -14,7 +15,6 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.core.store import open_space
 from explorer.index.hnsw import IndexUnavailable, open_index
 from explorer.maps.projections import (
     ProjectionParams,
@@ -22,6 +22,7 @@ from explorer.maps.projections import (
     projection_quality,
     projection_stored,
 )
+from explorer.opened.handle import open_space
 from tests.plotly_json import typed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,9 +66,7 @@ def _colour_of(at: AppTest, row: int) -> float:
 
 def test_neighbours_honesty_equals_the_quality_figure(spaces: Path) -> None:
     folder = spaces / "iris"
-    space = open_space(folder)
-    index = open_index(folder, space)
-    q = projection_quality(space, PCA, 10, folder=folder, index=index)
+    q = projection_quality(open_space(folder), PCA, 10)
     # An item the map keeps partly: neither 0 % nor 100 %, so a mismatch would show.
     row = int(np.flatnonzero((q.preservation > 0.2) & (q.preservation < 0.8))[0])
 
@@ -89,8 +88,7 @@ def test_figures_are_read_from_the_stored_map_not_recomputed(
     from explorer.cli.main import main
 
     folder = spaces / "iris"
-    space = open_space(folder)
-    stored = project_space(space, PCA, folder=folder, index=open_index(folder, space))
+    stored = project_space(open_space(folder), PCA)
     assert stored.quality is not None and 0.9 < stored.quality.trustworthiness <= 1
 
     def spy(*a: object, **k: object) -> float:
@@ -127,14 +125,14 @@ def test_a_map_made_for_one_folder_is_not_taken_for_another_of_the_same_name(
     for folder in folders:
         shutil.copytree(app_spaces / "iris", folder)
     for folder in folders:
-        space = open_space(folder)
-        assert not projection_stored(space, ProjectionParams(**params), folder)
-        proj = cache.projection(str(folder), space.fingerprint, params)
+        opened = cache.open_space(folder)
+        assert not projection_stored(opened, ProjectionParams(**params))
+        proj = cache.projection(opened, params)
         assert proj.coords.shape == (150, 3)
-        assert projection_stored(space, ProjectionParams(**params), folder)
-        cl = cache.clustering(str(folder), space.fingerprint, clusters)
+        assert projection_stored(opened, ProjectionParams(**params))
+        cl = cache.clustering(opened, clusters)
         assert len(cl.clusters) == 5
-        assert clustering_stored(space, ClusterParams(**clusters), folder)
+        assert clustering_stored(opened, ClusterParams(**clusters))
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -156,9 +154,9 @@ def test_opening_a_space_without_an_index_writes_nothing(
     before = _snapshot(folder)
 
     with pytest.raises(IndexUnavailable, match="reindex"):
-        open_index(folder, open_space(folder))
+        open_index(folder, open_space(folder).space)
     with pytest.raises(IndexUnavailable):
-        cache.space_and_index(folder)
+        cache.open_space(folder).index  # noqa: B018
     assert main(["neighbours", str(folder), "--id", "0"]) == 2
     assert "reindex" in capsys.readouterr().err
     at = _page("pages/1_Map.py", folder).run()
@@ -169,7 +167,7 @@ def test_opening_a_space_without_an_index_writes_nothing(
     home = _page("pages/home.py", folder).run()
     home.button(key="rebuild_index").click().run()
     assert not home.exception
-    assert open_index(folder, open_space(folder)).size == 150
+    assert open_index(folder, open_space(folder).space).size == 150
 
 
 def test_clusters_page_opens_on_the_clustering_the_map_shows(spaces: Path) -> None:
@@ -190,7 +188,7 @@ def test_clusters_page_opens_on_the_clustering_the_map_shows(spaces: Path) -> No
 
 
 def test_category_columns_are_one_rule(spaces: Path) -> None:
-    iris = open_space(spaces / "iris")
+    iris = open_space(spaces / "iris").space
     assert iris.category_columns == ["species"]
     mp = _page("pages/1_Map.py", spaces / "iris").run()
     assert mp.selectbox(key="map_colour").value == "species"  # the Map's default colour
@@ -219,3 +217,37 @@ def test_cli_defaults_are_the_parameter_defaults() -> None:
         cdef["min_cluster_size"],
         cdef["seed"],
     )
+
+
+def _names_on(at: AppTest) -> list[str]:
+    """The names the Map page writes on its map (the figure's annotations)."""
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return sorted(html.unescape(a["text"]) for a in fig["layout"].get("annotations", []))
+
+
+def _names_in_svg(data: bytes) -> list[str]:
+    """The names written on an exported SVG map (its middle-anchored, outlined texts)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(data)
+    texts = root.iter("{http://www.w3.org/2000/svg}text")
+    return sorted(t.text or "" for t in texts if t.get("paint-order") == "stroke")
+
+
+@pytest.mark.parametrize(("level", "flag"), [("broad regions", "broad"), ("each cluster", "each")])
+def test_an_exported_svg_names_the_clusters_the_map_page_names(
+    spaces: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], level: str, flag: str
+) -> None:
+    from explorer.cli.main import main
+
+    folder = spaces / "words"
+    at = _page("pages/1_Map.py", folder, map_level=level).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="map_colour").value == "cluster"
+    shown = _names_on(at)
+    assert len(shown) >= 2, "the page named too few clusters for the check to mean much"
+
+    out = tmp_path / "map.svg"
+    args = ["export", str(folder), "--format", "svg", "--method", "pca", "--out", str(out)]
+    assert main([*args, "--names", flag]) == 0, capsys.readouterr().err
+    assert _names_in_svg(out.read_bytes()) == shown

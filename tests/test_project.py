@@ -10,9 +10,10 @@ from sklearn.manifold import trustworthiness
 
 from explorer.core.errors import InputError
 from explorer.core.space import make_space
-from explorer.core.store import load_step, open_space, save_space, step_key
+from explorer.core.store import load_step, save_space, step_key
 from explorer.index.hnsw import IndexParams, build_index
 from explorer.maps.projections import ProjectionParams, project, project_space
+from explorer.opened.handle import OpenedSpace, open_space
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +45,9 @@ def umap_kwargs(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
 
 def test_umap_reuses_the_index_graph(iris_dir: Path, umap_kwargs: dict[str, object]) -> None:
     seen = umap_kwargs
-    space = open_space(iris_dir)
+    space = open_space(iris_dir).space
     index = build_index(space.vectors, space.metric)
-    proj = project_space(space, ProjectionParams(n_neighbors=12), index=index)
+    proj = project_space(OpenedSpace.of(space, index), ProjectionParams(n_neighbors=12))
     knn_idx, knn_dist = seen["precomputed_knn"]  # type: ignore[misc]
     assert knn_idx.shape == (150, 12)
     assert (knn_idx[:, 0] == np.arange(150)).all() and (knn_dist[:, 0] == 0).all()
@@ -128,9 +129,9 @@ def test_projection_is_cached_with_parameters(
     x[7] = 0  # no direction under cosine: not drawn
     space = make_space(pd.DataFrame({"id": [str(i) for i in range(60)]}), x)
     folder = save_space(space, tmp_path / "s")
-    space = open_space(folder)
+    space = open_space(folder).space
     params = ProjectionParams(method="pca")
-    first = project_space(space, params, folder=folder)
+    first = project_space(open_space(folder), params)
     assert np.isnan(first.coords[7]).all() and np.isfinite(np.delete(first.coords, 7, 0)).all()
     assert any("zero vector" in n for n in first.notes)
     key = step_key(
@@ -145,7 +146,7 @@ def test_projection_is_cached_with_parameters(
     import explorer.maps.projections as mod
 
     monkeypatch.setattr(mod, "project", lambda *a, **k: pytest.fail("recomputed"))
-    again = project_space(space, params, folder=folder)
+    again = project_space(open_space(folder), params)
     np.testing.assert_array_equal(again.coords, first.coords)
 
 
@@ -157,7 +158,7 @@ def test_map_rows_limit_the_projection(tmp_path: Path) -> None:
         map_rows=400,
     )
     index = build_index(space.vectors, space.metric, params=IndexParams(exact_below=0))
-    proj = project_space(space, ProjectionParams(method="umap", n_epochs=50), index=index)
+    proj = project_space(OpenedSpace.of(space, index), ProjectionParams(method="umap", n_epochs=50))
     assert proj.coords.shape == (400, 2) and np.isfinite(proj.coords).all()
 
 

@@ -41,5 +41,10 @@ def test_text_vector_without_a_model_looks_up_items() -> None:
 
 def test_map_neighbours() -> None:
     coords = np.array([[0, 0], [1, 0], [0, 2], [5, 5], [np.nan, np.nan]], dtype=np.float32)
-    assert map_neighbours(coords, 0, 2).tolist() == [1, 2]
-    assert map_neighbours(coords, 0, 10).tolist() == [1, 2, 3]  # NaN rows never count
+    assert map_neighbours(coords, 2, rows=np.array([0])).tolist() == [[1, 2]]
+    # NaN rows are never neighbours (k is clamped to the drawn points but one), and get none.
+    assert map_neighbours(coords, 10, rows=np.array([0, 4])).tolist() == [[1, 2, 3], [-1] * 3]
+    # Every drawn point by default; a point at the same place as another is still not
+    # its own neighbour, and ties go to the lower row.
+    twins = np.array([[0, 0], [0, 0], [1, 0], [-1, 0]], dtype=np.float32)
+    assert map_neighbours(twins, 2).tolist() == [[1, 2], [0, 2], [0, 1], [0, 1]]

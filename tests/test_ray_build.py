@@ -18,11 +18,12 @@ import pytest
 from explorer.analysis.probes import neighbours
 from explorer.cli.main import main, parser
 from explorer.core.errors import InputError
-from explorer.core.store import open_space, read_manifest
+from explorer.core.store import read_manifest
 from explorer.index.hnsw import IndexParams, open_index
 from explorer.ingest.build import build_from_file
 from explorer.ingest.sources import read_source
 from explorer.maps.projections import ProjectionParams, load_projection, project_space
+from explorer.opened.handle import open_space
 
 FIT_SAMPLE = 320
 # Below exact_below the index is exact search; 100 makes both builds use hnswlib, so the
@@ -97,7 +98,7 @@ def built(local_ray: Any, glosses: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 def test_ray_build_is_the_local_build(built: Path) -> None:
-    ray_space, local = open_space(built / "ray"), open_space(built / "local")
+    ray_space, local = open_space(built / "ray").space, open_space(built / "local").space
     ray_index = open_index(built / "ray", ray_space)
     local_index = open_index(built / "local", local)
     assert not ray_index.exact and ray_space.model == local.model
@@ -117,8 +118,8 @@ def test_ray_build_is_the_local_build(built: Path) -> None:
 
 
 def test_fit_and_place_map_is_stored_and_near_a_full_fit(built: Path) -> None:
-    space = open_space(built / "ray")
-    proj = load_projection(space, ProjectionParams(), built / "ray")
+    space = open_space(built / "ray").space
+    proj = load_projection(open_space(built / "ray"), ProjectionParams())
     assert proj is not None and proj.method == "umap" and proj.quality is not None
     assert proj.coords.shape == (space.n, 2) and np.isfinite(proj.coords).all()
     fitted = space.items["umap_fitted"].to_numpy(bool)
@@ -128,8 +129,7 @@ def test_fit_and_place_map_is_stored_and_near_a_full_fit(built: Path) -> None:
     assert record["fit_sample_seed"] == 42 and record["fitted_column"] == "umap_fitted"
     assert "placed by UMAP.transform" in proj.notes[0]
     # A full UMAP of the same items, measured by the same function on the same points.
-    local = open_space(built / "local")
-    full = project_space(local, ProjectionParams(), folder=built / "local")
+    full = project_space(open_space(built / "local"), ProjectionParams())
     assert full.quality is not None
     assert proj.quality.trustworthiness >= full.quality.trustworthiness - TRUST_MARGIN
 

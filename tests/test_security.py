@@ -21,9 +21,10 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.core.errors import IncompleteSpaceError, InputError, user_message
 from explorer.core.manifest import file_digest, seal
-from explorer.core.store import SpaceExists, list_spaces, open_space, save_space
+from explorer.core.store import SpaceExists, list_spaces, save_space
 from explorer.index.hnsw import IndexParams, IndexUnavailable, open_index
 from explorer.ingest.build import build_space, index_space, reindex
+from explorer.opened.handle import open_space
 
 ROOT = Path(__file__).resolve().parent.parent
 HNSW = IndexParams(exact_below=0)  # an hnswlib index even for a few hundred points
@@ -71,12 +72,12 @@ def test_a_build_never_replaces_a_space_it_was_not_asked_to(tmp_path: Path) -> N
     folder = _build(tmp_path / "words-glove")
     keep = folder.resolve() / "team-notes.txt"
     keep.write_text("precious")
-    before = open_space(folder).fingerprint
+    before = open_space(folder).space.fingerprint
     with pytest.raises(SpaceExists, match="already exists"):
         _build(folder, seed=1)
-    assert open_space(folder).fingerprint == before and keep.read_text() == "precious"
+    assert open_space(folder).space.fingerprint == before and keep.read_text() == "precious"
     _build(folder, seed=1, overwrite=True)  # an explicit, confirmed overwrite
-    assert open_space(folder).fingerprint != before
+    assert open_space(folder).space.fingerprint != before
 
 
 def test_space_names_cannot_climb_out_of_the_spaces_folder(tmp_path: Path) -> None:
@@ -162,8 +163,8 @@ def test_a_forged_index_is_refused_not_loaded(
     )
     assert res.returncode == 2, res.stderr  # an exit with a message, not -11 (SIGSEGV)
     assert "damaged or does not fit" in res.stderr and "Traceback" not in res.stderr
-    reindex(folder)  # the explicit rebuild from the vectors
-    assert open_index(folder, open_space(folder)).size == 300
+    reindex(open_space(folder))  # the explicit rebuild from the vectors
+    assert open_index(folder, open_space(folder).space).size == 300
 
 
 def test_the_index_check_reads_in_pieces_and_still_sees_every_element(
@@ -226,9 +227,9 @@ def test_tampering_is_detected_on_open(tmp_path: Path) -> None:
     real = folder.resolve()
     (real / "index.bin").write_bytes((real / "index.bin").read_bytes()[:-100])
     with pytest.raises(IndexUnavailable, match="damaged"):
-        open_index(folder, open_space(folder))
-    reindex(folder)
-    assert open_index(folder, open_space(folder)).size == 300
+        open_index(folder, open_space(folder).space)
+    reindex(open_space(folder))
+    assert open_index(folder, open_space(folder).space).size == 300
 
     man = json.loads((real / "manifest.json").read_text())
     man["metric"] = "l2"  # an edit by hand
@@ -257,7 +258,7 @@ build.build_space(items, rng.normal(size=(300, 16)), Path(sys.argv[1]), overwrit
 
 def test_a_build_killed_mid_write_leaves_the_previous_version(tmp_path: Path) -> None:
     folder = _build(tmp_path / "s")
-    before = open_space(folder).fingerprint
+    before = open_space(folder).space.fingerprint
     ready = tmp_path / "ready"
     child = subprocess.Popen(
         [sys.executable, "-c", _KILLED_BUILD, str(folder), str(ready)], cwd=ROOT
@@ -270,8 +271,8 @@ def test_a_build_killed_mid_write_leaves_the_previous_version(tmp_path: Path) ->
     finally:
         child.kill()  # SIGKILL: no cleanup code runs
         child.wait()
-    assert open_space(folder).fingerprint == before  # the name still opens the old one
-    assert open_index(folder, open_space(folder)).size == 300
+    assert open_space(folder).space.fingerprint == before  # the name still opens the old one
+    assert open_index(folder, open_space(folder).space).size == 300
     half = [p for p in (tmp_path).glob(".s.v-*") if p.resolve() != folder.resolve()]
     assert half, "the half-written version should be there"
     with pytest.raises(IncompleteSpaceError, match="no manifest"):
@@ -314,7 +315,7 @@ def test_two_builds_of_one_name_do_not_interleave(tmp_path: Path) -> None:
         results.append(str(exc))
     t.join()
     assert results[0].startswith("Another build of the space 's' is running")
-    assert results[1] == "built" and open_space(tmp_path / "s").n == 300
+    assert results[1] == "built" and open_space(tmp_path / "s").space.n == 300
 
 
 def test_the_demo_is_built_once(tmp_path: Path) -> None:
@@ -335,7 +336,7 @@ def test_the_demo_is_built_once(tmp_path: Path) -> None:
     for v in visitors:
         v.join()
     assert sorted(outcomes) == ["built"] + ["opened the one built meanwhile"] * 2
-    assert open_space(tmp_path / "iris").n == 150
+    assert open_space(tmp_path / "iris").space.n == 150
 
 
 def test_readers_never_see_a_missing_space_during_rebuilds(tmp_path: Path) -> None:
@@ -419,7 +420,7 @@ def test_engine_messages_name_spaces_not_paths(tmp_path: Path) -> None:
     # Named as the user knows it, not by its hidden version folder.
     assert "space 's'" in str(damaged.value) and ".v-" not in str(damaged.value)
     other = _build(tmp_path / "deep" / "t")
-    space = open_space(other)
+    space = open_space(other).space
     (other.resolve() / "index_rows.npy").write_bytes(b"x")
     with pytest.raises(IndexUnavailable) as index_err:
         open_index(other, space)
@@ -431,7 +432,7 @@ def test_engine_messages_name_spaces_not_paths(tmp_path: Path) -> None:
 
 def test_ef_is_per_query_and_clamped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _build(tmp_path / "s", n=2000)
-    space = open_space(folder)
+    space = open_space(folder).space
     index = open_index(folder, space)
     q = np.asarray(space.vectors[:50])
     narrow = index.search(q, 10, ef=16)[0]
@@ -465,7 +466,7 @@ def test_map_size_limits_name_their_setting(
     from explorer.maps.projections import ProjectionParams, project_space
 
     folder = _build(tmp_path / "s")
-    space = open_space(folder)
+    space = open_space(folder).space
     monkeypatch.setenv("EXPLORER_MAX_TSNE_ROWS", "100")
     with pytest.raises(InputError, match="EXPLORER_MAX_TSNE_ROWS"):
         project_space(space, ProjectionParams(method="tsne"))
@@ -480,7 +481,7 @@ def test_map_size_limits_name_their_setting(
 
 def test_index_files_are_written_under_unique_names(tmp_path: Path) -> None:
     folder = _build(tmp_path / "s")
-    space = open_space(folder)
+    space = open_space(folder).space
     calls: list[str] = []
     import hnswlib
 

@@ -10,15 +10,8 @@ import pytest
 from explorer.core.errors import IncompleteSpaceError
 from explorer.core.manifest import seal
 from explorer.core.space import make_space
-from explorer.core.store import (
-    SpaceExists,
-    list_spaces,
-    load_step,
-    open_space,
-    save_space,
-    save_step,
-    step_key,
-)
+from explorer.core.store import SpaceExists, list_spaces, load_step, save_space, save_step, step_key
+from explorer.opened.handle import open_space
 
 
 def _space(n: int = 20, seed: int = 0):  # type: ignore[no-untyped-def]
@@ -36,7 +29,7 @@ def _space(n: int = 20, seed: int = 0):  # type: ignore[no-untyped-def]
 def test_round_trip(tmp_path: Path) -> None:
     s = _space()
     folder = save_space(s, tmp_path / "s")
-    t = open_space(folder)
+    t = open_space(folder).space
     assert t.fingerprint == s.fingerprint
     np.testing.assert_array_equal(np.asarray(t.vectors), s.vectors)
     pd.testing.assert_frame_equal(t.items, s.items)
@@ -51,14 +44,14 @@ def test_replacing_a_space_is_atomic(tmp_path: Path) -> None:
     # A name is never replaced unless asked.
     with pytest.raises(SpaceExists, match="already exists"):
         save_space(s2, tmp_path / "s")
-    assert open_space(tmp_path / "s").n == 20
+    assert open_space(tmp_path / "s").space.n == 20
     first = (tmp_path / "s").resolve()
     save_space(s2, tmp_path / "s", overwrite=True)
-    assert open_space(tmp_path / "s").n == 30
+    assert open_space(tmp_path / "s").space.n == 30
     # The name is a link swapped in one rename; the old version stays whole for
     # readers that resolved it just before, until the next build removes it.
     assert (tmp_path / "s").is_symlink() and (tmp_path / "s").resolve() != first
-    assert open_space(first).n == 20
+    assert open_space(first).space.n == 20
     import explorer.core.store as store
 
     store.REPLACED_GRACE_S = -1.0  # as if a minute had passed: no reader is left in it

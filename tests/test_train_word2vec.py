@@ -19,8 +19,9 @@ import pytest
 from explorer.analysis.evaluate import google_analogies_path
 from explorer.analysis.probes import neighbours
 from explorer.core.errors import InputError
-from explorer.core.store import SpaceExists, open_space, read_manifest
+from explorer.core.store import SpaceExists, read_manifest
 from explorer.index.hnsw import open_index
+from explorer.opened.handle import open_space
 from explorer.train.beside_glove import compare_with_glove, compare_words
 from explorer.train.corpus import Corpus, builtin_corpus, read_corpus, tokenize
 from explorer.train.word2vec import (
@@ -230,7 +231,7 @@ def test_the_saved_space_opens_and_answers_neighbours(
     tmp_path: Path, corpus: Corpus, trained: Trained
 ) -> None:
     folder = save_trained(trained, corpus, tmp_path / "w2v")
-    space = open_space(folder)
+    space = open_space(folder).space
     index = open_index(folder, space)
     assert space.ids.tolist() == trained.words  # frequency order
     assert space.items["count"].is_monotonic_decreasing

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.core.errors import InputError
+from explorer.opened.handle import open_space
 from explorer.share.views import (
     Tour,
     View,
@@ -84,12 +85,13 @@ def test_tours_are_stored_with_the_space(app_spaces: Path, tmp_path: Path) -> No
     folder = tmp_path / "iris"
     shutil.copytree(app_spaces / "iris", folder)
     tour = Tour("Iris in three views", (VIEW, make_view({"space": "iris", "page": "quality"})))
-    name = save_tour(folder, tour)
-    assert name == "iris-in-three-views" and list_tours(folder) == [name]
-    assert load_tour(folder, name) == tour
+    opened = open_space(folder)
+    name = save_tour(opened, tour)
+    assert name == "iris-in-three-views" and list_tours(opened) == [name]
+    assert load_tour(opened, name) == tour
     (folder / "tours" / f"{name}.json").write_text(tour_to_json(Tour("x", (VIEW,))).decode())
     with pytest.raises(InputError, match="changed outside the app"):
-        load_tour(folder, name)  # changed behind the app's back
+        load_tour(opened, name)  # changed behind the app's back
 
 
 def test_a_view_in_the_address_is_applied(

@@ -89,9 +89,9 @@ def test_nearest_category_and_margin_in_a_word_space() -> None:
 
 
 def test_glove_words_beat_the_majority_baseline(wn_spaces: Path) -> None:
-    from explorer.core.store import open_space
+    from explorer.opened.handle import open_space
 
-    space = open_space(wn_spaces / "wn-glove")
+    space = open_space(wn_spaces / "wn-glove").space
     ev = evaluate_zero_shot(zero_shot(space, LABELS), space.items["category"])
     # Measured: accuracy 0.58 against a majority baseline of 0.17 (1,499 nouns, 6 categories).
     assert ev.evaluated > 1_000

@@ -6,7 +6,6 @@ import re
 import shutil
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from explorer.ingest.models import allowed_models, local_model_choices, models_r
 from explorer.ingest.samples import SAMPLES
 from explorer.ingest.sources import detect_format, read_table_preview
 from explorer.runtime import tasks
+from explorer.runtime.jobs import fresh_key
 from ui import cache
 from ui.common import friendly, job_bar, set_active, spaces_root
 
@@ -71,7 +71,7 @@ def rebuild_index_now(folder: str) -> None:
     bar = st.progress(0.0, text="Rebuilding the index…")
     with friendly("Rebuilding the index"):
         cache.run_job(
-            f"reindex:{Path(folder).name}:{uuid.uuid4().hex}",
+            fresh_key("reindex", Path(folder).name),
             "Rebuilding the index",
             tasks.rebuild_index,
             folder,
@@ -247,7 +247,7 @@ def _run_build(job: Any, path: Path, name: str, kwargs: dict, gen: int, first: s
     bar = st.progress(0.0, text=first)
     try:
         lines = cache.run_job(
-            f"upload:{name}:{uuid.uuid4().hex}",  # every press is its own build
+            fresh_key("upload", name),  # every press is its own build
             f"Building {name}",
             job,
             str(path),

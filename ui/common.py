@@ -11,14 +11,13 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.cluster.clusterings import ClusterParams
+from explorer.cluster.clusterings import Clustering, ClusterParams
 from explorer.core.errors import ExplorerError, user_message
 from explorer.core.safe_text import md
-from explorer.core.space import Space
 from explorer.core.store import check_space_name, list_spaces
-from explorer.index.hnsw import VectorIndex
 from explorer.ingest.samples import DEFAULT_SAMPLE
 from explorer.maps.projections import Projection, ProjectionParams, default_params
+from explorer.opened.handle import OpenedSpace
 from explorer.runtime.jobs import JobStatus
 from ui import cache, lifecycle
 
@@ -147,27 +146,33 @@ def set_active(folder: str | Path) -> None:
     st.session_state[SPACE] = check_space_name(Path(folder).name)
 
 
-def require_space() -> tuple[Space, VectorIndex, str]:
-    """The active space, or a message pointing to Home and a stop."""
+def require_space() -> OpenedSpace:
+    """The active space, opened (its index too), or a message pointing to Home and a stop."""
     folder = active_folder()
     if folder is None:
         st.info("No space is open yet. Open a sample or upload data on the Home page.")
         link("pages/home.py", "Go to Home", ":material/home:")
         st.stop()
     try:
-        space, index = cache.space_and_index(folder)
+        opened = cache.open_space(folder)
+        opened.index  # noqa: B018 - a space whose index is unusable says so here
     except ExplorerError as exc:
         st.error(md(user_message(exc)), icon=":material/warning:")
         link("pages/home.py", "Open another space on Home", ":material/home:")
         st.stop()
-    return space, index, folder
+    return opened
 
 
-def space_title(space: Space, folder: str) -> str:
-    return md(str(space.source.get("title") or Path(folder).name))
+def key_of(where: OpenedSpace | str) -> str:
+    """The session-state key of a space: its folder under the spaces folder, as text."""
+    return str(where.folder) if isinstance(where, OpenedSpace) else where
 
 
-def sidebar(space: Space | None = None, folder: str | None = None) -> None:
+def space_title(opened: OpenedSpace) -> str:
+    return md(str(opened.space.source.get("title") or opened.name))
+
+
+def sidebar(opened: OpenedSpace | None = None) -> None:
     """The active space at a glance, a switcher among saved spaces, and sharing."""
     from ui import views
 
@@ -175,7 +180,7 @@ def sidebar(space: Space | None = None, folder: str | None = None) -> None:
     with st.sidebar:
         names = [m["name"] for m in saved_spaces() if m["ok"]]
         if names:
-            current = Path(folder).name if folder else None
+            current = opened.name if opened is not None else None
             # Show the active space even when it was opened elsewhere (Home, a card).
             st.session_state["sidebar_space"] = current if current in names else None
             st.selectbox(
@@ -189,7 +194,8 @@ def sidebar(space: Space | None = None, folder: str | None = None) -> None:
                     else None
                 ),
             )
-        if space is not None:
+        if opened is not None:
+            space = opened.space
             st.caption(
                 f"{space.n:,} items × {space.dim} dims · {space.metric}"
                 + (f" · {md(space.model)}" if space.model else "")
@@ -200,21 +206,21 @@ def sidebar(space: Space | None = None, folder: str | None = None) -> None:
                 )
 
 
-def map_params(folder: str) -> ProjectionParams:
-    """The map this session shows of `folder`: chosen on the Map page, else the space's
-    default (the map given with the data, or UMAP)."""
-    stored = st.session_state.setdefault(MAP_PARAMS, {}).get(folder)
+def map_params(where: OpenedSpace | str) -> ProjectionParams:
+    """The map this session shows of a space (its handle, or its folder): chosen on the
+    Map page, else the space's default (the map given with the data, or UMAP)."""
+    stored = st.session_state.setdefault(MAP_PARAMS, {}).get(key_of(where))
     if stored:
         return ProjectionParams(**stored)
     try:
-        space, _ = cache.space_and_index(folder)
+        opened = where if isinstance(where, OpenedSpace) else cache.open_space(where)
     except ExplorerError:
         return ProjectionParams()
-    return default_params(space)
+    return default_params(opened.space)
 
 
-def set_map_params(folder: str, params: ProjectionParams) -> None:
-    st.session_state.setdefault(MAP_PARAMS, {})[folder] = asdict(params)
+def set_map_params(where: OpenedSpace | str, params: ProjectionParams) -> None:
+    st.session_state.setdefault(MAP_PARAMS, {})[key_of(where)] = asdict(params)
 
 
 def axis_titles(params: ProjectionParams) -> tuple[str, str]:
@@ -242,37 +248,37 @@ def job_bar(bar: Any) -> Callable[[JobStatus], None]:
     return show
 
 
-def current_map(space: Space, folder: str) -> Projection | None:
+def current_map(opened: OpenedSpace) -> Projection | None:
     """The map chosen on the Map page (computed with a progress bar if needed)."""
-    params = map_params(folder)
+    params = map_params(opened)
     bar = st.progress(0.0, text="Preparing the map…")
     try:
         with friendly("Making the map"):
-            return cache.projection(folder, space.fingerprint, asdict(params), job_bar(bar))
+            return cache.projection(opened, asdict(params), job_bar(bar))
         return None
     finally:
         bar.empty()
 
 
-def cluster_params(folder: str) -> dict[str, Any] | None:
-    return st.session_state.get(CLUSTER_PARAMS, {}).get(folder)
+def cluster_params(where: OpenedSpace | str) -> dict[str, Any] | None:
+    return st.session_state.get(CLUSTER_PARAMS, {}).get(key_of(where))
 
 
-def set_cluster_params(folder: str, params: dict[str, Any]) -> None:
-    st.session_state.setdefault(CLUSTER_PARAMS, {})[folder] = params
+def set_cluster_params(where: OpenedSpace | str, params: dict[str, Any]) -> None:
+    st.session_state.setdefault(CLUSTER_PARAMS, {})[key_of(where)] = params
 
 
-def shown_cluster_params(folder: str) -> dict[str, Any]:
+def shown_cluster_params(where: OpenedSpace | str) -> dict[str, Any]:
     """The clustering the pages show: the one chosen on Clusters, else the default."""
-    return cluster_params(folder) or asdict(ClusterParams())
+    return cluster_params(where) or asdict(ClusterParams())
 
 
-def current_clustering(space: Space, folder: str, proj: Projection | None) -> Any:
+def current_clustering(opened: OpenedSpace, proj: Projection | None) -> Clustering | None:
     """The clustering the Map and Clusters pages show (see :func:`shown_cluster_params`).
 
     None when it cannot be made; computed with a progress bar if needed.
     """
-    params = shown_cluster_params(folder)
+    params = shown_cluster_params(opened)
     on_map = params.get("features") == "map"
     if on_map and proj is None:
         st.warning("This clustering runs on the map: make a map first.")
@@ -280,13 +286,8 @@ def current_clustering(space: Space, folder: str, proj: Projection | None) -> An
     bar = st.progress(0.0, text="Clustering…")
     try:
         with friendly("Clustering"):
-            return cache.clustering(
-                folder,
-                space.fingerprint,
-                params,
-                proj.coords if on_map and proj is not None else None,
-                job_bar(bar),
-            )
+            coords = proj.coords if on_map and proj is not None else None
+            return cache.clustering(opened, params, coords, job_bar(bar))
         return None
     finally:
         bar.empty()

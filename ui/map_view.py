@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.core.space import Space
+from explorer.core.store import step_key
 from explorer.maps.projections import ProjectionParams
 from explorer.render.density import (
     GRID_MAX,
@@ -38,8 +39,7 @@ DONE = "map_zoom_done"  # digest of the last density selection acted on
 
 def map_key(params: ProjectionParams) -> str:
     """A short key of the map `params` make: a window belongs to one map."""
-    text = json.dumps(asdict(params), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    return step_key(asdict(params))
 
 
 def windows(folder: str, key: str, full: Window) -> tuple[Window | None, Window | None]:

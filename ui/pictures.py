@@ -10,16 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from explorer.core.space import Space
-from explorer.ingest.thumbs import load_thumbnails, thumbnail_uri
+from explorer.ingest.thumbs import thumbnail_uri
+from explorer.opened.handle import OpenedSpace
 
 PICTURE = "picture"
 # Pictures drawn on the map at once: each is a small PNG (about 1 KB) in the message.
 MAP_PICTURES = 300
-
-
-def thumbnails(folder: str) -> np.ndarray | None:
-    """The space's (n, s, s, 3) thumbnails, or None (not an image space)."""
-    return load_thumbnails(folder)
 
 
 def modality(space: Space) -> np.ndarray | None:
@@ -62,10 +58,11 @@ def uris(thumbs: np.ndarray | None, space: Space, rows: Sequence[int]) -> list[s
 
 
 def with_pictures(
-    table: pd.DataFrame, folder: str, space: Space, rows: Sequence[int]
+    table: pd.DataFrame, opened: OpenedSpace, rows: Sequence[int]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """`table` with a picture column first (for image spaces) and its column config."""
-    thumbs = thumbnails(folder)
+    thumbs = opened.thumbnails
+    space = opened.space
     if thumbs is None:
         return table, {}
     out = table.copy()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict
 from typing import Any
 
@@ -11,6 +10,7 @@ import streamlit as st
 
 from explorer.core.errors import InputError
 from explorer.core.safe_text import md
+from explorer.runtime.jobs import fresh_key
 from explorer.train.image_jobs import BUILTIN_IMAGES, TEACHING_NOTE
 from ui import cache, common
 from ui.build_ui import forget_uploads, safe_name, save_upload, upload_dir
@@ -60,7 +60,7 @@ def _run(
     bar = st.progress(0.0, text="Waiting to start…")
     try:
         cache.run_job(
-            f"{prefix}:{name}:{uuid.uuid4().hex}",  # every press trains afresh
+            fresh_key(prefix, name),  # every press trains afresh
             what,
             job,
             source,

@@ -17,16 +17,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from explorer.cluster.agreement import cluster_agreement
 from explorer.cluster.clusterings import cluster_space
 from explorer.core.errors import InputError
 from explorer.core.linalg import procrustes
 from explorer.core.progress import Progress, stage
 from explorer.core.space import Space, make_space
-from explorer.core.store import open_space
-from explorer.index.hnsw import VectorIndex, open_index
+from explorer.core.validate import is_int
+from explorer.index.hnsw import VectorIndex
 from explorer.index.knn import rows_knn
 from explorer.maps.projections import ProjectionParams, default_params, project_space
-from explorer.maps.quality import cluster_agreement
+from explorer.opened.handle import OpenedSpace, open_version
 
 __all__ = [
     "AnalogyComparison",
@@ -36,7 +37,7 @@ __all__ = [
     "Matched",
     "align_maps",
     "compare_analogies",
-    "compare_folders",
+    "compare_opened",
     "compare_spaces",
     "compare_task",
     "is_word_source",
@@ -71,14 +72,10 @@ class CompareParams:
         """Raise InputError naming the first bad setting and what it may be."""
         for name, low in (("k", 1), ("cka_sample", 3), ("n_listed", 1), ("restrict_vocab", 1)):
             v = getattr(self, name)
-            if not _is_int(v) or v < low:
+            if not is_int(v) or v < low:
                 raise InputError(f"{name} must be a whole number of at least {low}, not {v!r}.")
-        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
+        if not is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
 
 
 @dataclass(frozen=True)
@@ -532,50 +529,48 @@ def _add_extras(
             out.notes.append("Analogy accuracy is for word spaces: skipped.")
 
 
-def compare_folders(
-    folder_a: str | Path,
-    folder_b: str | Path,
+def compare_opened(
+    a: OpenedSpace,
+    b: OpenedSpace,
     params: CompareParams | None = None,
     *,
     map_params: tuple[ProjectionParams, ProjectionParams] | None = None,
     analogies: str | Path | None = None,
     progress: Progress | None = None,
 ) -> Comparison:
-    """Compare the saved spaces in two folders, with their maps and default clusterings.
+    """Compare two opened spaces, with their maps and default clusterings.
 
     Each map (``ProjectionParams`` of each space; None: each space's default map) and
     clustering (default ``ClusterParams``) is the space's stored step: read when
     stored, else made and stored, as the Map and Clusters pages do.
     """
-    opened = []
-    for n, folder in enumerate((Path(folder_a), Path(folder_b))):
-        space = open_space(folder)
-        index = open_index(folder, space)
-        mp = map_params[n] if map_params is not None else default_params(space)
+    maps, labels = [], []
+    for n, opened in enumerate((a, b)):
+        mp = map_params[n] if map_params is not None else default_params(opened.space)
         if progress:
             progress(0.05 + 0.2 * n, f"The map of space {'AB'[n]}")
-        proj = project_space(space, mp, folder=folder, index=index)
+        maps.append(project_space(opened, mp).coords)
         if progress:
             progress(0.15 + 0.2 * n, f"The clustering of space {'AB'[n]}")
-        labels = cluster_space(space, folder=folder, index=index).labels
-        opened.append((space, index, proj.coords, labels))
-    (a, ia, ma, la), (b, ib, mb, lb) = opened
+        labels.append(cluster_space(opened).labels)
     return compare_spaces(
-        a,
-        b,
+        a.space,
+        b.space,
         params,
-        index_a=ia,
-        index_b=ib,
-        maps=(ma, mb),
-        labels=(la, lb),
+        index_a=a.index_if_any,
+        index_b=b.index_if_any,
+        maps=(maps[0], maps[1]),
+        labels=(labels[0], labels[1]),
         analogies=analogies,
         progress=stage(progress, 0.4, 1.0),
     )
 
 
 def compare_task(
-    folder_a: str,
-    folder_b: str,
+    version_a: str,
+    name_a: str,
+    version_b: str,
+    name_b: str,
     params: dict[str, Any],
     map_a: dict[str, Any],
     map_b: dict[str, Any],
@@ -583,11 +578,12 @@ def compare_task(
     *,
     progress: Progress,
 ) -> Comparison:
-    """The comparison as a job for a worker process (``explorer.runtime.jobs``): plain arguments
-    (folders, parameter dicts), the :class:`Comparison` returned."""
-    return compare_folders(
-        folder_a,
-        folder_b,
+    """The comparison as a job for a worker process (``explorer.runtime.jobs``): plain
+    arguments (each space's version folder and name, parameter dicts), the
+    :class:`Comparison` returned."""
+    return compare_opened(
+        open_version(Path(version_a), name_a),
+        open_version(Path(version_b), name_b),
         CompareParams(**params),
         map_params=(ProjectionParams(**map_a), ProjectionParams(**map_b)),
         analogies=analogies,

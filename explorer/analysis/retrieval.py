@@ -379,25 +379,30 @@ def reverse_dictionary(
 
 
 def retrieval_job(
-    folder: str, queries: pd.DataFrame, qrels: pd.DataFrame, k: int, *, progress: Progress
+    version: str,
+    name: str,
+    queries: pd.DataFrame,
+    qrels: pd.DataFrame,
+    k: int,
+    *,
+    progress: Progress,
 ) -> RetrievalEval:
-    """:func:`evaluate_retrieval` on the space saved in `folder`, for a worker process."""
-    from explorer.core.store import open_space
-    from explorer.index.hnsw import open_index
+    """:func:`evaluate_retrieval` on the space `name` in its `version` folder, for a
+    worker process."""
+    from explorer.opened.handle import open_version
 
-    space = open_space(Path(folder))
-    return evaluate_retrieval(space, open_index(Path(folder), space), queries, qrels, k, progress)
+    opened = open_version(Path(version), name)
+    return evaluate_retrieval(opened.space, opened.index, queries, qrels, k, progress)
 
 
 def reverse_dictionary_job(
-    folder: str, n_queries: int, seed: int, k: int, *, progress: Progress
+    version: str, name: str, n_queries: int, seed: int, k: int, *, progress: Progress
 ) -> RetrievalEval:
-    """The WordNet reverse dictionary (:func:`reverse_dictionary`) on the space in `folder`."""
-    from explorer.core.store import open_space
-    from explorer.index.hnsw import open_index
+    """The WordNet reverse dictionary (:func:`reverse_dictionary`) on the space `name` in
+    its `version` folder, for a worker process."""
+    from explorer.opened.handle import open_version
 
-    space = open_space(Path(folder))
+    opened = open_version(Path(version), name)
     progress(0.02, "Reading WordNet")
-    queries, qrels = reverse_dictionary(space, n_queries, seed)
-    index = open_index(Path(folder), space)
-    return evaluate_retrieval(space, index, queries, qrels, k, progress)
+    queries, qrels = reverse_dictionary(opened.space, n_queries, seed)
+    return evaluate_retrieval(opened.space, opened.index, queries, qrels, k, progress)

@@ -234,11 +234,11 @@ def _as_labels(labels: str | Sequence[str] | Sequence[Label]) -> tuple[Label, ..
     return parse_labels([str(x) for x in given])
 
 
-def zero_shot_job(folder: str, labels: list[str], *, progress: Progress) -> ZeroShot:
-    """:func:`zero_shot` of the space saved in `folder`, for a worker process."""
-    from explorer.core.store import open_space
+def zero_shot_job(version: str, name: str, labels: list[str], *, progress: Progress) -> ZeroShot:
+    """:func:`zero_shot` of the space `name` in its `version` folder, for a worker process."""
+    from explorer.opened.handle import open_version
 
-    return zero_shot(open_space(Path(folder)), labels, progress=progress)
+    return zero_shot(open_version(Path(version), name).space, labels, progress=progress)
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -12,11 +12,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["Add", "defaults", "open_space_and_index", "out", "progress"]
+if TYPE_CHECKING:
+    from explorer.opened.handle import OpenedSpace
+
+__all__ = ["Add", "defaults", "opened_space", "out", "progress"]
 
 # add(name, function, help) -> the command's parser (with --json already on it)
 Add = Callable[[str, Callable[[argparse.Namespace], None], str], argparse.ArgumentParser]
@@ -42,13 +45,11 @@ def progress(args: argparse.Namespace) -> Callable[[float, str], None] | None:
     return lambda f, msg: print(f"\r[{f * 100:5.1f}%] {msg:<70}", end="", file=sys.stderr)
 
 
-def open_space_and_index(folder: str) -> tuple[Any, Any]:
-    """The space saved in `folder` and its index (read only)."""
-    from explorer.core.store import open_space
-    from explorer.index.hnsw import open_index
+def opened_space(folder: str) -> OpenedSpace:
+    """The space saved in `folder`, opened (its index opens on first use; read only)."""
+    from explorer.opened.handle import open_space
 
-    space = open_space(Path(folder))
-    return space, open_index(Path(folder), space)
+    return open_space(Path(folder))
 
 
 def defaults(cls: Any) -> dict[str, Any]:

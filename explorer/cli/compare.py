@@ -9,13 +9,13 @@ import argparse
 import sys
 from typing import Any
 
-from explorer.cli.common import Add, out, progress
+from explorer.cli.common import Add, opened_space, out, progress
 
 __all__ = ["register"]
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    from explorer.analysis.compare import CompareParams, compare_folders
+    from explorer.analysis.compare import CompareParams, compare_opened
     from explorer.maps.projections import ProjectionParams
 
     params = CompareParams(k=args.k, cka_sample=args.sample, seed=args.seed, n_listed=args.listed)
@@ -28,9 +28,9 @@ def cmd_compare(args: argparse.Namespace) -> None:
         from explorer.analysis.evaluate import google_analogies_path
 
         analogies = str(google_analogies_path())
-    res = compare_folders(
-        args.dir_a,
-        args.dir_b,
+    res = compare_opened(
+        opened_space(args.dir_a),
+        opened_space(args.dir_b),
         params,
         map_params=maps,
         analogies=analogies,

@@ -10,12 +10,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.cli.common import Add, defaults, open_space_and_index, out, progress
+from explorer.cli.common import Add, defaults, opened_space, out, progress
 from explorer.core.errors import InputError
+
+if TYPE_CHECKING:
+    from explorer.opened.handle import OpenedSpace
+    from explorer.render.map_style import MapView
 
 __all__ = ["cmd_export", "register"]
 
@@ -49,42 +53,55 @@ def register(add: Add) -> None:
         help="colour the map by this column, 'cluster' or 'none' (default: as the Map page)",
     )
     e.add_argument(
+        "--names",
+        choices=["broad", "each", "none"],
+        default="broad",
+        help="names written on a 2-D map coloured by cluster: broad regions (as the Map "
+        "page opens), each cluster, or none",
+    )
+    e.add_argument(
         "--map-only", action="store_true", help="only the items on the map (the first map_rows)"
     )
     e.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
 
-def _map_and_clusters(args: argparse.Namespace, space: Any, index: Any) -> tuple[Any, Any]:
+def _map_and_clusters(args: argparse.Namespace, opened: OpenedSpace) -> tuple[Any, Any]:
     """The stored map of the asked parameters and its clustering (either made if missing)."""
     from explorer.cluster.clusterings import ClusterParams, cluster_space
     from explorer.maps.projections import ProjectionParams, project_space
 
-    folder = Path(args.dir)
-    proj = project_space(
-        space,
-        ProjectionParams(method=args.method, dims=args.dims),
-        folder=folder,
-        index=index,
-        progress=progress(args),
-    )
+    params = ProjectionParams(method=args.method, dims=args.dims)
+    proj = project_space(opened, params, progress=progress(args))
     if progress(args):
         print(file=sys.stderr)
     if args.clusters == "none":
         return proj, None
-    params = ClusterParams(algorithm=args.clusters, n_clusters=args.k)
-    return proj, cluster_space(space, params, folder=folder, index=index, map_coords=proj.coords)
+    clustering = ClusterParams(algorithm=args.clusters, n_clusters=args.k)
+    return proj, cluster_space(opened, clustering, map_coords=proj.coords)
 
 
-def _file_bytes(args: argparse.Namespace, space: Any, index: Any, rows: Any) -> bytes:
+def _view(args: argparse.Namespace) -> MapView:
+    """The Map page's view settings that the command's options name."""
+    from explorer.render.map_style import NONE, MapView
+
+    colour = NONE if args.colour == "none" else args.colour
+    names = args.names != "none"
+    if args.names == "each":
+        return MapView(colour_by=colour, names=names, level="each cluster")
+    return MapView(colour_by=colour, names=names, level="broad regions")
+
+
+def _file_bytes(args: argparse.Namespace, opened: OpenedSpace, rows: Any) -> bytes:
     """The bytes of a one-file export (csv, parquet, html, png or svg)."""
     from explorer.render import export, raster, tables
 
-    proj, clusters = _map_and_clusters(args, space, index)
+    space = opened.space
+    proj, clusters = _map_and_clusters(args, opened)
     if args.format in ("csv", "parquet"):
         table = tables.export_table(space, proj, clusters, rows)
         return tables.table_csv(table) if args.format == "csv" else tables.table_parquet(table)
-    title = f"{space.source.get('title') or Path(args.dir).name} · {proj.method.upper()} map"
-    fig = export.map_figure(space, proj, clustering=clusters, colour_by=args.colour, title=title)
+    title = f"{space.source.get('title') or opened.name} · {proj.method.upper()} map"
+    fig = export.map_figure(space, proj, clustering=clusters, view=_view(args), title=title)
     if args.format == "svg":
         from explorer.render.svg import map_svg
 
@@ -101,7 +118,8 @@ def cmd_export(args: argparse.Namespace) -> None:
     else:
         paths = [target]
     export.check_free(paths, args.overwrite)  # before any work
-    space, index = open_space_and_index(args.dir)
+    opened = opened_space(args.dir)
+    space = opened.space
     if args.colour is not None and args.colour not in ("cluster", "none", *space.metadata_columns):
         raise InputError(
             f"No column {args.colour!r} to colour by; choose 'cluster', 'none' or one of "
@@ -112,7 +130,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     if args.format == "projector":
         written = projector.write_projector(space, target, rows=rows, overwrite=args.overwrite)
     else:
-        data = _file_bytes(args, space, index, rows)
+        data = _file_bytes(args, opened, rows)
         written = {target: export.write_bytes(target, data, overwrite=args.overwrite)}
     if args.format in ("html", "png", "svg"):
         n_rows = space.n_map

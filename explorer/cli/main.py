@@ -15,7 +15,7 @@ from typing import Any, get_args
 
 import numpy as np
 
-from explorer.cli.common import Add, defaults, open_space_and_index, out, progress
+from explorer.cli.common import Add, defaults, opened_space, out, progress
 from explorer.core.errors import InputError, user_message
 
 __all__ = ["main"]
@@ -108,10 +108,7 @@ def _images_input(args: argparse.Namespace) -> bool:
 
 
 def cmd_info(args: argparse.Namespace) -> None:
-    from explorer.core.store import open_space, read_manifest
-
-    open_space(Path(args.dir))  # refuses a half-written folder
-    man = read_manifest(Path(args.dir))
+    man = opened_space(args.dir).manifest()  # refuses a half-written folder
     info = {
         k: man.get(k)
         for k in (
@@ -143,7 +140,10 @@ def cmd_neighbours(args: argparse.Namespace) -> None:
     from explorer.analysis.probes import neighbours
     from explorer.ingest.query import text_vector
 
-    space, index = open_space_and_index(args.dir)
+    opened = opened_space(args.dir)
+
+    space = opened.space
+    index = opened.index
     modality = _modalities(space)
     among = None
     if args.modality:
@@ -187,7 +187,10 @@ def _modalities(space: Any) -> Any:
 def cmd_analogy(args: argparse.Namespace) -> None:
     from explorer.analysis.probes import analogy
 
-    space, index = open_space_and_index(args.dir)
+    opened = opened_space(args.dir)
+
+    space = opened.space
+    index = opened.index
     res = analogy(space, args.plus, args.minus or [], k=args.k, method=args.method, index=index)
     rows = [{"id": h.id, "score": round(float(h.score), 6)} for h in res.hits]
     out(
@@ -200,7 +203,9 @@ def cmd_analogy(args: argparse.Namespace) -> None:
 def cmd_project(args: argparse.Namespace) -> None:
     from explorer.maps.projections import ProjectionParams, project_space
 
-    space, index = open_space_and_index(args.dir)
+    opened = opened_space(args.dir)
+
+    space = opened.space
     params = ProjectionParams(
         method=args.method,
         dims=args.dims,
@@ -215,7 +220,7 @@ def cmd_project(args: argparse.Namespace) -> None:
         y_to=", ".join(args.y_to or []),
         orthogonal=not args.not_orthogonal,
     )
-    proj = project_space(space, params, folder=Path(args.dir), index=index, progress=progress(args))
+    proj = project_space(opened, params, progress=progress(args))
     if progress(args):
         print(file=sys.stderr)
     q = proj.quality
@@ -250,7 +255,9 @@ def cmd_project(args: argparse.Namespace) -> None:
 def cmd_cluster(args: argparse.Namespace) -> None:
     from explorer.cluster.clusterings import ClusterParams, cluster_space
 
-    space, index = open_space_and_index(args.dir)
+    opened = opened_space(args.dir)
+
+    space = opened.space
     params = ClusterParams(
         algorithm=args.method,
         features=args.features,
@@ -258,7 +265,7 @@ def cmd_cluster(args: argparse.Namespace) -> None:
         min_cluster_size=args.min_cluster_size,
         seed=args.seed,
     )
-    res = cluster_space(space, params, folder=Path(args.dir), index=index)
+    res = cluster_space(opened, params)
     rows = [
         {
             "cluster": c.cluster,
@@ -280,7 +287,7 @@ def cmd_cluster(args: argparse.Namespace) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from explorer.analysis.evaluate import evaluate_analogies, evaluate_similarity
 
-    space, _ = open_space_and_index(args.dir)
+    space = opened_space(args.dir).space
     if args.analogies:
         res = evaluate_analogies(space, Path(args.analogies), restrict_vocab=args.restrict_vocab)
         sections = {k: asdict(v) for k, v in res.sections.items()}
@@ -321,7 +328,7 @@ def cmd_warmup(args: argparse.Namespace) -> None:
 def cmd_reindex(args: argparse.Namespace) -> None:
     from explorer.ingest.build import reindex
 
-    index = reindex(Path(args.dir), progress=progress(args))
+    index = reindex(opened_space(args.dir), progress=progress(args))
     if progress(args):
         print(file=sys.stderr)
     data = {

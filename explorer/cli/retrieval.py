@@ -7,7 +7,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from explorer.cli.common import Add, open_space_and_index, out, progress
+from explorer.cli.common import Add, opened_space, out, progress
 from explorer.core.errors import InputError
 
 __all__ = ["cmd_align", "cmd_retrieval", "register"]
@@ -45,7 +45,11 @@ def cmd_retrieval(args: argparse.Namespace) -> None:
         reverse_dictionary,
     )
 
-    space, index = open_space_and_index(args.dir)
+    opened = opened_space(args.dir)
+
+    space = opened.space
+
+    index = opened.index
     if args.reverse_dictionary:
         if args.queries or args.qrels:
             raise InputError("Give --reverse-dictionary or --queries and --qrels, not both.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from explorer.cli.common import Add, open_space_and_index, out, progress
+from explorer.cli.common import Add, opened_space, out, progress
 from explorer.core.errors import InputError
 
 __all__ = ["cmd_zeroshot", "register"]
@@ -31,7 +31,7 @@ def register(add: Add) -> None:
 def cmd_zeroshot(args: argparse.Namespace) -> None:
     from explorer.analysis.zeroshot import evaluate_zero_shot, truth_column, zero_shot
 
-    space, _ = open_space_and_index(args.dir)
+    space = opened_space(args.dir).space
     if args.truth is not None and args.truth not in space.metadata_columns:
         raise InputError(
             f"No column {args.truth!r}. Columns: {', '.join(space.metadata_columns) or 'none'}."

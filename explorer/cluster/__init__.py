@@ -1,8 +1,10 @@
 """Clusterings of a space: the algorithms, stored clusterings, their names
-(``names``) and the broad regions that merge nearby clusters (``levels``).
+(``names``), the broad regions that merge nearby clusters (``levels``), and how well
+a clustering agrees with known labels (``agreement``).
 """
 
 __all__ = [
+    "agreement",
     "algorithms",
     "clusterings",
     "levels",

@@ -3,7 +3,7 @@
 Each clustering runs on *features* (the vectors, a 50-d PCA of them, a 5-d UMAP of
 them, or the 2-D/3-D map), and each cluster is described in the *original* vectors
 (``explorer.cluster.names``: medoid exemplars and c-TF-IDF terms). A clustering of a
-space is a stored step (``explorer.core.steps``).
+space is a stored step (``explorer.opened.steps``).
 
 Degenerate inputs (one point, duplicates, fewer points than clusters, a
 min_cluster_size above n) give valid labels and a note instead of an error.
@@ -15,23 +15,23 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from explorer.cluster import algorithms
 from explorer.cluster.names import ClusterInfo, describe_clusters
-from explorer.core import steps
 from explorer.core.errors import InputError
 from explorer.core.limits import limits, over_limit
 from explorer.core.linalg import pca, unit_rows
 from explorer.core.progress import Progress
 from explorer.core.space import METRICS, Metric, Space
-from explorer.core.validate import check_matrix
+from explorer.core.validate import check_matrix, is_int
 from explorer.index.hnsw import VectorIndex
 from explorer.index.knn import map_graph
 from explorer.maps.umap import Knn, umap_layout
+from explorer.opened import steps
+from explorer.opened.handle import OpenedSpace, as_opened
 
 __all__ = [
     "ALGORITHMS",
@@ -44,6 +44,7 @@ __all__ = [
     "Features",
     "cluster",
     "cluster_space",
+    "clustering_key",
     "clustering_stored",
     "load_clustering",
     "resolve_features",
@@ -115,7 +116,7 @@ class ClusterParams:
                 f"Unknown clustering features {self.features!r}; choose one of "
                 f"{', '.join(FEATURES)} (or leave it empty for the default)."
             )
-        if not _is_int(self.n_clusters) or self.n_clusters < 1:
+        if not is_int(self.n_clusters) or self.n_clusters < 1:
             raise InputError(
                 f"n_clusters must be a whole number of at least 1, not {self.n_clusters!r}."
             )
@@ -123,28 +124,24 @@ class ClusterParams:
             raise InputError(
                 f"Unknown linkage {self.linkage!r}; choose one of {', '.join(LINKAGES)}."
             )
-        if not _is_int(self.min_cluster_size) or self.min_cluster_size < 2:
+        if not is_int(self.min_cluster_size) or self.min_cluster_size < 2:
             raise InputError(
                 f"HDBSCAN's min_cluster_size must be a whole number of at "
                 f"least 2, not {self.min_cluster_size!r}."
             )
-        if self.min_samples is not None and (not _is_int(self.min_samples) or self.min_samples < 1):
+        if self.min_samples is not None and (not is_int(self.min_samples) or self.min_samples < 1):
             raise InputError(
                 f"HDBSCAN's min_samples must be empty or a whole number of at "
                 f"least 1, not {self.min_samples!r}."
             )
-        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
+        if not is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
-        if not _is_int(self.n_terms) or self.n_terms < 1:
+        if not is_int(self.n_terms) or self.n_terms < 1:
             raise InputError(f"n_terms must be a whole number of at least 1, not {self.n_terms!r}.")
-        if not _is_int(self.n_exemplars) or self.n_exemplars < 1:
+        if not is_int(self.n_exemplars) or self.n_exemplars < 1:
             raise InputError(
                 f"n_exemplars must be a whole number of at least 1, not {self.n_exemplars!r}."
             )
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
 
 
 @dataclass
@@ -444,10 +441,12 @@ def _map_hash(map_coords: np.ndarray) -> str:
     return h.hexdigest()[:16]
 
 
-def _key_params(
-    space: Space, params: ClusterParams, map_coords: np.ndarray | None
+def clustering_key(
+    space: Space, params: ClusterParams, map_coords: np.ndarray | None = None
 ) -> dict[str, Any]:
-    """What a clustering's stored step is keyed by (params already resolved)."""
+    """What a clustering's stored step (and the job that makes it) is keyed by: its
+    parameters as resolved for `space`, and a digest of the map it runs on, if any."""
+    params = _resolved(space, params)
     key: dict[str, Any] = asdict(params)
     if params.features == "map":
         if map_coords is None:
@@ -481,20 +480,18 @@ def _resolved(space: Space, params: ClusterParams | None) -> ClusterParams:
 
 
 def load_clustering(
-    space: Space, params: ClusterParams, folder: Path, map_coords: np.ndarray | None = None
+    opened: OpenedSpace, params: ClusterParams, map_coords: np.ndarray | None = None
 ) -> Clustering | None:
     """The stored clustering of `params`, or None if it was never made."""
-    p = _resolved(space, params)
-    stored = steps.load(space, "clustering", _key_params(space, p, map_coords), folder)
+    stored = steps.load(opened, "clustering", clustering_key(opened.space, params, map_coords))
     return None if stored is None else _decode(stored)
 
 
 def clustering_stored(
-    space: Space, params: ClusterParams, folder: Path, map_coords: np.ndarray | None = None
+    opened: OpenedSpace, params: ClusterParams, map_coords: np.ndarray | None = None
 ) -> bool:
     """Whether the clustering of `params` is stored (cheap: nothing is read)."""
-    p = _resolved(space, params)
-    return steps.is_stored(space, "clustering", _key_params(space, p, map_coords), folder)
+    return steps.is_stored(opened, "clustering", clustering_key(opened.space, params, map_coords))
 
 
 def _check_size(p: ClusterParams, n: int) -> None:
@@ -517,7 +514,7 @@ def _compute(
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """A clustering of the space's map rows: the arrays and record to store."""
     n_map = space.n_map
-    rows = np.flatnonzero(space.indexable[:n_map])
+    rows = space.mapped_rows
     _check_size(p, rows.size)
     knn = None
     umap5 = p.features == "umap5" and rows.size > UMAP_NEIGHBORS + 1
@@ -548,15 +545,14 @@ def _compute(
 
 
 def cluster_space(
-    space: Space,
+    opened: OpenedSpace | Space,
     params: ClusterParams | None = None,
     *,
-    folder: Path | None = None,
-    index: VectorIndex | None = None,
     map_coords: np.ndarray | None = None,
     progress: Progress | None = None,
 ) -> Clustering:
-    """The clustering of the space's map rows: stored in `folder` when given, else computed.
+    """The clustering of the space's map rows: read back when stored, else made (and
+    stored with a saved space's version).
 
     Rows that are not indexable (zero vectors under cosine) get label -1; label
     terms come from the items' text when the space has a ``text`` column.
@@ -567,14 +563,11 @@ def cluster_space(
         map_coords: (n_map, 2 or 3) coordinates of a map of this space (NaN rows
             not drawn); needed when features is ``map`` and part of the key then.
     """
-    p = _resolved(space, params)
-    key = _key_params(space, p, map_coords)
+    o = as_opened(opened)
+    p = _resolved(o.space, params)
+    key = clustering_key(o.space, p, map_coords)
     stored = steps.run(
-        space,
-        "clustering",
-        key,
-        lambda: _compute(space, p, index, map_coords, progress),
-        folder=folder,
+        o, "clustering", key, lambda: _compute(o.space, p, o.index_if_any, map_coords, progress)
     )
     res = _decode(stored)
     if progress:

@@ -5,13 +5,23 @@ model, the parameters of every stored step, and a fast checksum (xxh3-64) of eve
 data file. Nothing in a folder is trusted before the manifest that names it passes
 :func:`validate_manifest` and the file's checksum matches. The manifest carries a
 ``seal`` (xxh3 over its own canonical JSON), so a hand edit is noticed too.
+
+A process checks each file once: it remembers what it checked with the file's identity
+on disk (inode, size, modification and change times), and checks again only when those
+change. Our writes replace files by renaming new ones into place, so a file that was
+written again, edited or replaced is checked again; one that stayed as it was is not
+read a second time (a space's data files never change once written).
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import re
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +29,13 @@ import xxhash
 
 from explorer.core.errors import IncompleteSpaceError
 from explorer.core.space import METRICS
+from explorer.core.validate import is_int
 
 __all__ = [
     "CORE_FILES",
     "MANIFEST",
     "SCHEMA_VERSION",
+    "check_once",
     "file_digest",
     "read_manifest",
     "seal",
@@ -43,6 +55,39 @@ _FILE_NAME = re.compile(
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")
 _MAX_MANIFEST_BYTES = 16 << 20  # a manifest is small; a huge one is not ours
 _CHUNK = 8 << 20
+_REMEMBERED = 4096  # files (and manifests) a process remembers having checked
+
+# (path, what was checked) → the file's identity when it passed; path → (identity, manifest).
+_checked: OrderedDict[tuple[str, str], tuple[int, ...]] = OrderedDict()
+_manifests: OrderedDict[str, tuple[tuple[int, ...], dict[str, Any]]] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _remember(memo: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    with _memo_lock:
+        memo[key] = value
+        memo.move_to_end(key)
+        while len(memo) > _REMEMBERED:
+            memo.popitem(last=False)
+
+
+def check_once(path: Path, what: str, check: Callable[[], None]) -> None:
+    """Run `check()` on the file at `path` unless this process already passed it for
+    `what` (a checksum, a structure) while the file was as it is now.
+
+    The file's identity is taken before the check, so a file changed during it is
+    checked again next time. A failed check raises and is not remembered.
+    """
+    key = (os.path.abspath(path), what)
+    ident = _identity(os.stat(path))
+    if _checked.get(key) == ident:
+        return
+    check()
+    _remember(_checked, key, ident)
 
 
 def _damaged(name: str, what: str) -> IncompleteSpaceError:
@@ -70,8 +115,12 @@ def verify_file(folder: Path, rel: str, expected: Mapping[str, Any], name: str) 
         raise _damaged(name, f"{rel} is missing")
     if path.stat().st_size != expected.get("bytes"):
         raise _damaged(name, f"{rel} is missing or was cut short")
-    if file_digest(path)["xxh3"] != expected.get("xxh3"):
-        raise _damaged(name, f"{rel} does not match its checksum (changed or damaged)")
+
+    def checksum() -> None:
+        if file_digest(path)["xxh3"] != expected.get("xxh3"):
+            raise _damaged(name, f"{rel} does not match its checksum (changed or damaged)")
+
+    check_once(path, f"xxh3:{expected.get('xxh3')}", checksum)
 
 
 def seal(man: Mapping[str, Any]) -> str:
@@ -100,7 +149,11 @@ def read_manifest(folder: Path, name: str | None = None) -> dict[str, Any]:
     try:
         if path.is_symlink() or not path.is_file():
             raise FileNotFoundError
-        if path.stat().st_size > _MAX_MANIFEST_BYTES:
+        ident = _identity(path.stat())
+        known = _manifests.get(os.path.abspath(path))
+        if known is not None and known[0] == ident:
+            return copy.deepcopy(known[1])  # callers may edit what they get
+        if ident[2] > _MAX_MANIFEST_BYTES:
             raise _damaged(name, "its manifest.json is far too large to be ours")
         data = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
@@ -110,11 +163,9 @@ def read_manifest(folder: Path, name: str | None = None) -> dict[str, Any]:
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise _damaged(name, "its manifest.json is damaged") from None
-    return validate_manifest(data, name)
-
-
-def _is_int(v: object, lo: int = 0) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= lo
+    valid = validate_manifest(data, name)
+    _remember(_manifests, os.path.abspath(path), (ident, copy.deepcopy(valid)))
+    return valid
 
 
 def _check_files(files: object, name: str) -> None:
@@ -123,7 +174,7 @@ def _check_files(files: object, name: str) -> None:
     for rel, d in files.items():
         if not isinstance(rel, str) or not _FILE_NAME.match(rel):
             raise _damaged(name, "its manifest names a file that is not part of a space")
-        if not isinstance(d, dict) or not _is_int(d.get("bytes")):
+        if not isinstance(d, dict) or not is_int(d.get("bytes"), 0):
             raise _damaged(name, f"its manifest has no size for {rel}")
         if not isinstance(d.get("xxh3"), str) or not _HEX16.match(d["xxh3"]):
             raise _damaged(name, f"its manifest has no checksum for {rel}")
@@ -147,12 +198,12 @@ def validate_manifest(data: object, name: str) -> dict[str, Any]:
     if data.get("seal") != seal(data):
         raise _damaged(name, "its manifest.json was edited or damaged (the seal does not match)")
     checks = {
-        "n": _is_int(data.get("n"), 1),
-        "dim": _is_int(data.get("dim"), 1),
+        "n": is_int(data.get("n"), 1),
+        "dim": is_int(data.get("dim"), 1),
         "metric": data.get("metric") in METRICS,
         "fingerprint": isinstance(data.get("fingerprint"), str)
         and bool(_HEX16.match(data["fingerprint"])),
-        "map_rows": data.get("map_rows") is None or _is_int(data.get("map_rows"), 1),
+        "map_rows": data.get("map_rows") is None or is_int(data.get("map_rows"), 1),
         "notes": isinstance(data.get("notes", []), list)
         and all(isinstance(x, str) for x in data.get("notes", [])),
         "columns": isinstance(data.get("columns", []), list)

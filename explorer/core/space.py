@@ -117,6 +117,14 @@ class Space:
             mask[self.zero_rows] = False
         return mask
 
+    @cached_property
+    def mapped_rows(self) -> np.ndarray:
+        """(m,) int64 row numbers of the map rows that have a direction: the rows that
+        maps, clusterings and map quality work on (zero rows under cosine are left out)."""
+        rows = np.flatnonzero(self.indexable[: self.n_map])
+        rows.setflags(write=False)  # shared by every caller
+        return rows
+
     @property
     def metadata_columns(self) -> list[str]:
         """Columns other than id/text, usable for colour."""

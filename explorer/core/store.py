@@ -65,8 +65,9 @@ __all__ = [
     "list_spaces",
     "load_step",
     "name_lock",
+    "name_of_version",
     "new_version",
-    "open_space",
+    "read_space",
     "read_manifest",
     "refuse_clash",
     "save_space",
@@ -273,6 +274,15 @@ def write_space_files(space: Space, folder: Path, extra: Mapping[str, Any] | Non
     write_manifest(folder, manifest)
 
 
+def name_of_version(version: Path) -> str:
+    """The space name a version folder (``.NAME.v-XXXXXXXX``) belongs to: what messages
+    call it, never the hidden folder's own name."""
+    hidden = Path(version).name
+    if hidden.startswith(".") and ".v-" in hidden:
+        return hidden[1:].rsplit(".v-", 1)[0]
+    return hidden
+
+
 def _exists(folder: Path) -> bool:
     return folder.is_symlink() or folder.exists()
 
@@ -378,19 +388,16 @@ def save_space(
     return Path(os.path.abspath(folder))
 
 
-def open_space(folder: Path) -> Space:
-    """Open a saved space after checking its manifest and every file's checksum.
+def read_space(version: Path, name: str) -> Space:
+    """The Space held by one version folder of the space `name`, after checking its
+    manifest and its data files' checksums (once per process: ``explorer.core.manifest``).
+    ``explorer.opened.handle.open_space`` opens a space by its name.
 
     Raises:
-        InputError: no space there.
         IncompleteSpaceError: half-written, damaged or tampered with (the message
             names the space and what is wrong, never a server path).
     """
-    folder = Path(folder)
-    name = folder.name
-    if not folder.is_dir():
-        raise InputError(f"There is no space named '{name}'. Pick one from the list.")
-    real = folder.resolve()  # one version throughout, even if a rebuild swaps it now
+    real = Path(version)
     man = read_manifest(real, name)
     for rel in CORE_FILES:
         verify_file(real, rel, man["files"][rel], name)
@@ -462,15 +469,16 @@ def save_step(
 
 
 def load_step(
-    folder: Path, kind: str, key: str
+    folder: Path, kind: str, key: str, name: str | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
     """The arrays and parameters of a stored step, or None if not stored, damaged or changed."""
     folder = Path(folder)
+    name = name or folder.name
     base = f"steps/{kind}-{key}"
     try:
-        man = read_manifest(folder)
+        man = read_manifest(folder, name)
         for rel in (f"{base}.npz", f"{base}.json"):
-            verify_file(folder, rel, man["files"][rel], folder.name)
+            verify_file(folder, rel, man["files"][rel], name)
         with np.load(folder / f"{base}.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         params = json.loads((folder / f"{base}.json").read_text())

@@ -10,6 +10,7 @@ import numpy as np
 from explorer.core.errors import InputError
 
 __all__ = [
+    "is_int",
     "check_finite",
     "check_matrix",
     "check_query",
@@ -19,6 +20,13 @@ __all__ = [
 ]
 
 _MAX_NAMED = 8
+
+
+def is_int(value: object, lo: int | None = None) -> bool:
+    """Whether `value` is a whole number (a Python or NumPy integer, never a bool), and at
+    least `lo` when given: the one check of every integer parameter."""
+    ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    return ok and (lo is None or int(value) >= lo)  # type: ignore[call-overload]
 
 
 def name_rows(ids: Sequence[str], rows: np.ndarray | Sequence[int]) -> str:

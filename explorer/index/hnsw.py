@@ -22,7 +22,7 @@ import numpy as np
 from explorer.core.errors import ExplorerError, InputError
 from explorer.core.limits import limits
 from explorer.core.linalg import unit_rows
-from explorer.core.manifest import read_manifest, verify_file
+from explorer.core.manifest import check_once, read_manifest, verify_file
 from explorer.core.progress import Progress
 from explorer.core.space import Metric, Space
 from explorer.core.store import atomic_save_npy, atomic_write_json
@@ -298,13 +298,17 @@ def _load_checked(folder: Path, space: Space, name: str | None = None) -> Vector
     if not meta.get("exact", True):
         if "index.bin" not in files:
             raise _unavailable("is missing")
+        path = folder / "index.bin"
         try:
             verify_file(folder, "index.bin", files["index.bin"], name)
-            check_hnsw_file(folder / "index.bin", space.dim, int(rows.size), space.n)
+            shape = f"hnsw:{space.dim}:{rows.size}:{space.n}"
+            check_once(
+                path, shape, lambda: check_hnsw_file(path, space.dim, int(rows.size), space.n)
+            )
         except (ExplorerError, HnswFileError, OSError):
             raise _unavailable("is damaged or does not fit this space") from None
         hnsw = hnswlib.Index(space=_HNSW_SPACE[space.metric], dim=space.dim)
-        hnsw.load_index(str(folder / "index.bin"))
+        hnsw.load_index(str(path))
         hnsw.set_ef(params.ef_search)  # ef is not saved by hnswlib: set it again
     index = VectorIndex(space.vectors, space.metric, rows, params, hnsw)
     recall = meta.get("recall_at_10")
@@ -312,15 +316,16 @@ def _load_checked(folder: Path, space: Space, name: str | None = None) -> Vector
     return index
 
 
-def open_index(folder: Path, space: Space) -> VectorIndex:
-    """The index saved with `space` in `folder`. Reads only: never builds or writes.
+def open_index(folder: Path, space: Space, name: str | None = None) -> VectorIndex:
+    """The index saved with `space` in `folder` (the space `name`, by default the folder's
+    name). Reads only: never builds or writes; its files are checked once per process.
 
     Raises:
         IndexUnavailable: no index is saved, it was made for other content, or it is
             damaged or does not fit the space; the message says how to rebuild it (an
             explicit build action). A damaged file is never given to hnswlib.
     """
-    return _load_checked(Path(folder).resolve(), space, Path(folder).name)
+    return _load_checked(Path(folder).resolve(), space, name or Path(folder).name)
 
 
 def _pad_exclude(exclude: np.ndarray | list[list[int]] | None, m: int) -> np.ndarray:

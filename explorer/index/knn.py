@@ -90,7 +90,7 @@ def map_knn(
     cosine) get a row of -1. Reuses `index` when it holds exactly the map rows.
     """
     n_map = space.n_map
-    rows = np.flatnonzero(space.indexable[:n_map])
+    rows = space.mapped_rows
     if rows.size < 2:
         return np.full((n_map, 0), -1, dtype=np.int64)
     k = min(k, rows.size - 1)
@@ -116,7 +116,7 @@ def map_graph(
     quality; it comes from `index` when that holds exactly these rows, searched
     with :func:`graph_ef` rather than the neighbour lists' tuned breadth.
     """
-    rows = np.flatnonzero(space.indexable[: space.n_map])
+    rows = space.mapped_rows
     if progress:
         progress(0.05, f"Finding {k} neighbours of {rows.size:,} points")
     return rows, rows_knn(space.vectors, space.metric, rows, k, index, ef=graph_ef(k))

@@ -21,9 +21,9 @@ from explorer.core.space import Metric, Space, make_space
 from explorer.core.store import (
     digests,
     edit_manifest,
+    name_of_version,
     new_version,
-    open_space,
-    read_manifest,
+    read_space,
     update_manifest,
     write_space_files,
 )
@@ -31,6 +31,7 @@ from explorer.index.hnsw import IndexParams, VectorIndex, build_index, tune_ef
 from explorer.ingest.embed import embed_texts
 from explorer.ingest.models import Precision, resolve_model
 from explorer.ingest.samples import load_sample
+from explorer.opened.handle import OpenedSpace
 
 __all__ = [
     "BuildSummary",
@@ -102,13 +103,15 @@ def index_space(
     return index
 
 
-def reindex(folder: Path, progress: Progress | None = None) -> VectorIndex:
-    """Rebuild the index of the saved space in `folder` (its stored parameters, if any)."""
-    folder = Path(folder)
-    space = open_space(folder)
-    params = read_manifest(folder).get("index_params")
+def reindex(opened: OpenedSpace, progress: Progress | None = None) -> VectorIndex:
+    """Rebuild the index of the saved space `opened` (its stored parameters, if any)."""
+    assert opened.version is not None, "only a saved space has an index to rebuild"
+    params = opened.manifest().get("index_params")
     return index_space(
-        folder, space, IndexParams(**params) if isinstance(params, dict) else None, progress
+        opened.version,
+        opened.space,
+        IndexParams(**params) if isinstance(params, dict) else None,
+        progress,
     )
 
 
@@ -283,7 +286,7 @@ def _build_into(
         save_thumbnails(version, thumbnails, space.n)
     seconds["save"] = time.perf_counter() - t
     t = time.perf_counter()
-    space = open_space(version)
+    space = read_space(version, name_of_version(version))
     index = index_space(version, space, index_params, stage(progress, 0.8, 0.99))
     seconds["index"] = time.perf_counter() - t
     update_manifest(

@@ -3,7 +3,8 @@
 A space made from images keeps one (s, s, 3) uint8 thumbnail per item, in row order;
 rows that are not images (captions in a CLIP space) are all zero and marked so by the
 items' ``modality`` column. The file is ours, named in the sealed manifest with its
-checksum, and read with ``allow_pickle=False``.
+checksum, and read with ``allow_pickle=False`` by the space's handle
+(``explorer.opened.handle.OpenedSpace.thumbnails``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from explorer.core.errors import InputError
+from explorer.opened.handle import THUMBS
 
-__all__ = ["THUMBS", "has_thumbnails", "load_thumbnails", "save_thumbnails", "thumbnail_uri"]
+__all__ = ["save_thumbnails", "thumbnail_uri"]
 
-THUMBS = "thumbs.npy"
 # The largest thumbnail side kept: hover and lists show them at about this size.
 _MAX_SIDE = 64
 
@@ -42,30 +43,6 @@ def save_thumbnails(folder: Path, thumbs: np.ndarray, n: int) -> None:
     with edit_manifest(Path(folder)) as man:
         man["files"].update(digests(Path(folder), [THUMBS]))
         man["thumbnails"] = {"size": int(t.shape[1])}
-
-
-def has_thumbnails(folder: Path) -> bool:
-    """Whether the space in `folder` keeps thumbnails (its manifest names them)."""
-    from explorer.core.store import read_manifest
-
-    return THUMBS in (read_manifest(Path(folder)).get("files") or {})
-
-
-def load_thumbnails(folder: Path) -> np.ndarray | None:
-    """The (n, s, s, 3) uint8 thumbnails of the space in `folder` (memory-mapped),
-    checked against the manifest's checksum; None when it has none."""
-    from explorer.core.manifest import verify_file
-    from explorer.core.store import read_manifest
-
-    folder = Path(folder)
-    files = read_manifest(folder).get("files") or {}
-    if THUMBS not in files:
-        return None
-    verify_file(folder, THUMBS, files[THUMBS], folder.name)
-    arr = np.load(folder / THUMBS, mmap_mode="r", allow_pickle=False)
-    if arr.dtype != np.uint8 or arr.ndim != 4 or arr.shape[3] != 3:
-        return None
-    return arr
 
 
 def thumbnail_uri(thumb: np.ndarray) -> str:

@@ -2,7 +2,7 @@
 
 Very small or degenerate inputs fall back to PCA with a note instead of failing,
 and inputs that are already 2-D or 3-D are shown as they are. A map of a space is a
-stored step (``explorer.core.steps``) that keeps its quality figures with it:
+stored step (``explorer.opened.steps``) that keeps its quality figures with it:
 trustworthiness, continuity and per-point neighbourhood preservation at k = 10.
 """
 
@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from explorer.core import steps
 from explorer.core.errors import InputError
 from explorer.core.limits import limits, over_limit
 from explorer.core.linalg import distance_name, pca
 from explorer.core.progress import Progress
 from explorer.core.space import Metric, Space
+from explorer.core.validate import is_int
 from explorer.index.hnsw import VectorIndex
 from explorer.index.knn import map_graph, map_knn
 from explorer.maps.axes import Axis, axis_coords, parse_terms
 from explorer.maps.quality import QUALITY_K, MapQuality, map_quality
 from explorer.maps.umap import Knn, umap_layout
+from explorer.opened import steps
+from explorer.opened.handle import OpenedSpace, as_opened
 
 __all__ = [
     "GIVEN_COLUMNS",
@@ -40,7 +41,9 @@ __all__ = [
     "project",
     "project_space",
     "projection_quality",
+    "projection_record",
     "projection_stored",
+    "store_projection",
 ]
 
 Method = Literal["pca", "umap", "tsne", "axis", "given"]
@@ -49,10 +52,6 @@ METHODS: tuple[Method, ...] = ("umap", "pca", "tsne", "axis", "given")
 # Columns of a map the user brought with the data (method "given").
 GIVEN_COLUMNS = ("x", "y", "z")
 INITS: tuple[Init, ...] = ("auto", "spectral", "pca", "random")
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
 
 
 @dataclass(frozen=True)
@@ -100,9 +99,9 @@ class ProjectionParams:
             raise InputError(
                 f"Unknown projection {self.method!r}; choose one of {', '.join(METHODS)}."
             )
-        if self.dims not in (2, 3) or not _is_int(self.dims):
+        if self.dims not in (2, 3) or not is_int(self.dims):
             raise InputError(f"A map has 2 or 3 dimensions, not {self.dims!r}.")
-        if not _is_int(self.n_neighbors) or self.n_neighbors < 2:
+        if not is_int(self.n_neighbors) or self.n_neighbors < 2:
             raise InputError(
                 "UMAP's n_neighbors must be a whole number of at least 2, "
                 f"not {self.n_neighbors!r}."
@@ -113,14 +112,14 @@ class ProjectionParams:
             raise InputError(f"Unknown UMAP init {self.init!r}; choose one of {', '.join(INITS)}.")
         if not isinstance(self.parallel, bool):
             raise InputError(f"parallel must be true or false, not {self.parallel!r}.")
-        if self.n_epochs is not None and (not _is_int(self.n_epochs) or self.n_epochs < 1):
+        if self.n_epochs is not None and (not is_int(self.n_epochs) or self.n_epochs < 1):
             raise InputError(
                 f"UMAP's n_epochs must be empty (scaled to the number of points) or a whole "
                 f"number of at least 1, not {self.n_epochs!r}."
             )
         if not isinstance(self.perplexity, int | float) or not self.perplexity > 0:
             raise InputError(f"t-SNE's perplexity must be positive, not {self.perplexity!r}.")
-        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
+        if not is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
         if self.method == "axis":
             self._validate_axes()
@@ -286,7 +285,7 @@ def _compute(
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """A map of the space's map rows, and its quality: the arrays and record to store."""
     n_map = space.n_map
-    rows = np.flatnonzero(space.indexable[:n_map])
+    rows = space.mapped_rows
     _check_size(p.method, rows.size)
     x = np.asarray(space.vectors[rows], dtype=np.float32)
     if p.method == "axis":
@@ -307,10 +306,10 @@ def _compute(
         progress(0.9, "Measuring how faithful the map is")
     # UMAP's graph already holds the true neighbours; other methods search once here.
     graph = None if knn is None else knn[0]
-    return _record(space, coords, index, proj.method, proj.notes, proj.seconds, graph)
+    return projection_record(space, coords, index, proj.method, proj.notes, proj.seconds, graph)
 
 
-def _record(
+def projection_record(
     space: Space,
     coords: np.ndarray,
     index: VectorIndex | None,
@@ -318,14 +317,22 @@ def _record(
     notes: list[str],
     seconds: float,
     graph: np.ndarray | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """What a map's step stores: its coordinates and its quality, measured now."""
+    """What a map's step stores: its coordinates and its quality, measured now (the one
+    record of a map, whoever made it).
+
+    graph: (m, ≥k) neighbour positions among the map rows that have a direction, when
+        the caller has them (UMAP's graph); else they are searched here.
+    extra: more of the map's record (how a fit-and-place map was made).
+    """
     quality = _quality_of(space, coords, index, QUALITY_K, graph)
     meta = {
         "method": method,
         "notes": notes,
         "seconds": seconds,
         "quality": _quality_record(quality),
+        **(extra or {}),
     }
     return {"coords": coords, "preservation": quality.preservation}, meta
 
@@ -353,7 +360,7 @@ def _axis_compute(
     notes.insert(0, f"x runs from {ax.name.replace(' → ', ' (left) to ')} (right).")
     if progress:
         progress(0.9, "Measuring how faithful the map is")
-    return _record(space, coords, index, "axis", notes, time.perf_counter() - t0)
+    return projection_record(space, coords, index, "axis", notes, time.perf_counter() - t0)
 
 
 def given_columns(space: Space) -> list[str]:
@@ -388,7 +395,7 @@ def _given_compute(
     missing = int(np.isnan(coords[:, 0]).sum())
     if missing:
         notes.append(f"{missing} item(s) have no given position and are not drawn.")
-    return _record(space, coords, index, "given", notes, time.perf_counter() - t0)
+    return projection_record(space, coords, index, "given", notes, time.perf_counter() - t0)
 
 
 def _decode(stored: steps.Stored) -> Projection:
@@ -404,24 +411,24 @@ def _decode(stored: steps.Stored) -> Projection:
 
 
 def project_space(
-    space: Space,
+    opened: OpenedSpace | Space,
     params: ProjectionParams | None = None,
     *,
-    folder: Path | None = None,
-    index: VectorIndex | None = None,
     progress: Progress | None = None,
 ) -> Projection:
-    """The map of the space's map rows: stored in `folder` when given, else computed.
+    """The map of the space's map rows: read back when stored, else made (and stored
+    with a saved space's version).
 
     Rows without a direction (zero vectors under cosine) get NaN coordinates.
-    The kNN graph comes from `index` when it covers exactly the map rows, else
-    from a temporary index over them. The map's quality at k = 10 is measured once,
-    when the map is made, and stored with it.
+    The kNN graph comes from the space's index when it covers exactly the map rows,
+    else from a temporary index over them. The map's quality at k = 10 is measured
+    once, when the map is made, and stored with it.
     """
+    o = as_opened(opened)
     p = params or ProjectionParams()
     p.validate()
     stored = steps.run(
-        space, "projection", asdict(p), lambda: _compute(space, p, index, progress), folder=folder
+        o, "projection", asdict(p), lambda: _compute(o.space, p, o.index_if_any, progress)
     )
     proj = _decode(stored)
     if progress:
@@ -429,41 +436,49 @@ def project_space(
     return proj
 
 
-def load_projection(space: Space, params: ProjectionParams, folder: Path) -> Projection | None:
+def store_projection(
+    opened: OpenedSpace,
+    params: ProjectionParams,
+    arrays: dict[str, np.ndarray],
+    meta: dict[str, Any],
+) -> str:
+    """Store a map made elsewhere (``projection_record``'s arrays and record) as the map
+    of `params`; returns its step's name in the manifest."""
+    steps.run(opened, "projection", asdict(params), lambda: (arrays, meta))
+    return f"projection-{opened.step_key(asdict(params))}"
+
+
+def load_projection(opened: OpenedSpace, params: ProjectionParams) -> Projection | None:
     """The stored map of `params`, or None if it was never made."""
-    stored = steps.load(space, "projection", asdict(params), folder)
+    stored = steps.load(opened, "projection", asdict(params))
     return None if stored is None else _decode(stored)
 
 
-def projection_stored(space: Space, params: ProjectionParams, folder: Path) -> bool:
+def projection_stored(opened: OpenedSpace, params: ProjectionParams) -> bool:
     """Whether the map of `params` is stored (cheap: nothing is read)."""
-    return steps.is_stored(space, "projection", asdict(params), folder)
+    return steps.is_stored(opened, "projection", asdict(params))
 
 
 def projection_quality(
-    space: Space,
-    params: ProjectionParams,
-    k: int = QUALITY_K,
-    *,
-    folder: Path | None = None,
-    index: VectorIndex | None = None,
+    opened: OpenedSpace | Space, params: ProjectionParams, k: int = QUALITY_K
 ) -> MapQuality:
     """The quality of the map of `params` at neighbourhood size k.
 
     At k = 10 it is the figure stored with the map; another k is a step of its own,
     measured once and stored beside the map.
     """
-    if not _is_int(k) or k < 1:
+    if not is_int(k) or k < 1:
         raise InputError(f"k must be a whole number of at least 1, not {k!r}.")
-    proj = project_space(space, params, folder=folder, index=index)
+    o = as_opened(opened)
+    proj = project_space(o, params)
     if proj.quality is not None and proj.quality.k == k:
         return proj.quality
 
     def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        q = _quality_of(space, proj.coords, index, k)
+        q = _quality_of(o.space, proj.coords, o.index_if_any, k)
         return {"preservation": q.preservation}, {"quality": _quality_record(q)}
 
-    stored = steps.run(space, "quality", {**asdict(params), "quality_k": k}, compute, folder=folder)
+    stored = steps.run(o, "quality", {**asdict(params), "quality_k": k}, compute)
     quality = _quality_from(stored.arrays, stored.meta["quality"])
     assert quality is not None
     return quality

@@ -1,4 +1,5 @@
-"""Quality measures: how faithful a map is, how good the index is, how clusters agree.
+"""How faithful a map is: trustworthiness, continuity and per-point neighbourhood
+preservation, measured once when a map is made and stored with it.
 
 Map measures (Venna & Kaski 2006), for n points, k neighbours and ranks r:
 
@@ -11,22 +12,18 @@ Map measures (Venna & Kaski 2006), for n points, k neighbours and ranks r:
 
 Both lie in [0, 1] (1 is perfect; a random map is about 0.5). They cost O(n²), so
 above ``sample`` points they are computed on a random subsample of ``sample``
-points (neighbours are then sought within the subsample).
+points (neighbours are then sought within the subsample). The original space's
+neighbours are ranked as its index ranks them (cosine, the dot product or Euclidean);
+the map's by Euclidean distance (:func:`map_neighbours`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import (
-    adjusted_rand_score,
-    normalized_mutual_info_score,
     pairwise_distances,
-    silhouette_score,
 )
 from sklearn.neighbors import NearestNeighbors
 
@@ -34,22 +31,15 @@ from explorer.core.errors import InputError
 from explorer.core.linalg import distance_name
 from explorer.core.validate import check_matrix
 
-if TYPE_CHECKING:
-    from explorer.core.space import Space
-    from explorer.index.hnsw import VectorIndex
-
 __all__ = [
+    "MapQuality",
     "QUALITY_K",
     "QUALITY_SAMPLE",
-    "MapQuality",
-    "cluster_agreement",
     "continuity",
-    "index_recall",
     "map_neighbours",
     "map_quality",
     "neighbourhood_preservation",
-    "recall_at_k",
-    "silhouette",
+    "subsample",
     "trustworthiness",
 ]
 
@@ -71,7 +61,7 @@ def _pair(high: object, low: object) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _subsample(n: int, sample: int | None, seed: int) -> np.ndarray | None:
+def subsample(n: int, sample: int | None, seed: int) -> np.ndarray | None:
     """Sorted random rows to keep when n > sample, else None (use all)."""
     if sample is None or n <= sample:
         return None
@@ -161,7 +151,7 @@ def trustworthiness(
     points; equal to sklearn's figure wherever no two distances tie.
     """
     x, y = _pair(high, low)
-    keep = _subsample(x.shape[0], sample, seed)
+    keep = subsample(x.shape[0], sample, seed)
     if keep is not None:
         x, y = x[keep], y[keep]
     k = _clamp_k(k, x.shape[0])
@@ -186,7 +176,7 @@ def continuity(
     here in blocks of rows.
     """
     x, y = _pair(high, low)
-    keep = _subsample(x.shape[0], sample, seed)
+    keep = subsample(x.shape[0], sample, seed)
     if keep is not None:
         x, y = x[keep], y[keep]
     k = _clamp_k(k, x.shape[0])
@@ -223,7 +213,7 @@ def neighbourhood_preservation(high_nbrs: np.ndarray, low: np.ndarray, k: int = 
     if k < 1:
         raise InputError("Neighbourhood preservation needs at least two points and one neighbour.")
     high = nbrs[:, :k].astype(np.int64)
-    low_nbrs = NearestNeighbors(n_neighbors=k).fit(y).kneighbors(return_distance=False)
+    low_nbrs = map_neighbours(y, k)
     out = np.empty(n, dtype=np.float32)
     for s in range(0, n, 65_536):
         h, lo = high[s : s + 65_536], low_nbrs[s : s + 65_536]
@@ -235,124 +225,38 @@ def neighbourhood_preservation(high_nbrs: np.ndarray, low: np.ndarray, k: int = 
     return out
 
 
-def recall_at_k(approx: np.ndarray, exact: np.ndarray, k: int = 10) -> float:
-    """Mean over queries of |approx top-k ∩ exact top-k| / |exact top-k|.
+def map_neighbours(coords: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """The k nearest points on the map (Euclidean in 2-D or 3-D) of each of `rows` (default:
+    every drawn point), itself excluded: the one definition of a map-side neighbour.
 
-    Args:
-        approx, exact: (m, ≥k) int ids per query, best first; -1 pads missing ids.
-        k: cut-off, clamped to the columns of ``exact``.
-    """
-    a, e = np.asarray(approx), np.asarray(exact)
-    if a.ndim != 2 or e.ndim != 2 or a.shape[0] != e.shape[0]:
-        raise InputError(
-            f"approx and exact must be (queries, k) tables with the same number of rows; "
-            f"got {a.shape} and {e.shape}."
-        )
-    if k < 1:
-        raise InputError(f"k must be at least 1 (got {k}).")
-    if a.shape[0] == 0:
-        raise InputError("No queries: recall needs at least one row.")
-    k = min(k, e.shape[1])
-    a, e = a[:, :k], e[:, :k]
-    valid = e >= 0
-    hit = ((e[:, :, None] == a[:, None, :]).any(-1) & valid).sum(1)
-    count = valid.sum(1)
-    if not (count > 0).any():
-        raise InputError("The exact neighbour table is empty.")
-    return float(np.mean(hit[count > 0] / count[count > 0]))
-
-
-def index_recall(
-    index: VectorIndex, space: Space, k: int = 10, sample: int = 1000, seed: int = 0
-) -> float:
-    """Recall@k of the (approximate) index against brute force, on a random sample of rows.
-
-    Each sampled indexed row is a query (itself excluded); 1.0 for an exact index.
-    """
-    if sample < 1:
-        raise InputError(f"sample must be at least 1 (got {sample}).")
-    rows = np.asarray(index.rows, dtype=np.int64)
-    if rows.size < 2:
-        raise InputError("Recall needs an index with at least two items.")
-    rng = np.random.default_rng(seed)
-    picked = np.sort(rng.choice(rows, size=min(sample, rows.size), replace=False))
-    queries = space.vectors[picked]
-    approx, _ = index.search(queries, k, exclude=picked[:, None])
-    exact, _ = index.search(queries, k, exclude=picked[:, None], exact=True)
-    return recall_at_k(approx, exact, k)
-
-
-def cluster_agreement(labels_pred: Sequence[Any], labels_true: Sequence[Any]) -> dict[str, Any]:
-    """Agreement of clusters with known classes.
-
-    Returns:
-        ``{"ari": adjusted Rand index, "nmi": normalised mutual information,
-        "table": pd.crosstab (rows: true labels, columns: predicted)}``.
-        Both scores ignore how labels are named; 1.0 is identical partitions.
-    """
-    pred = pd.Series(np.asarray(labels_pred, dtype=object), name="predicted")
-    true = pd.Series(np.asarray(labels_true, dtype=object), name="true")
-    if len(pred) != len(true):
-        raise InputError(
-            f"There are {len(pred)} cluster labels but {len(true)} reference labels; "
-            "they must match one to one."
-        )
-    if len(pred) == 0:
-        raise InputError("No labels to compare.")
-    p, t = pred.astype(str).to_numpy(), true.astype(str).to_numpy()
-    return {
-        "ari": float(adjusted_rand_score(t, p)),
-        "nmi": float(normalized_mutual_info_score(t, p)),
-        "table": pd.crosstab(true, pred),
-    }
-
-
-def silhouette(
-    vectors: np.ndarray,
-    labels: Sequence[Any] | np.ndarray,
-    metric: str = "cosine",
-    sample: int | None = 5000,
-    seed: int = 0,
-) -> float | None:
-    """Mean silhouette (-1..1) of a clustering, ignoring noise points (label -1).
-
-    Above ``sample`` points (after dropping noise) a random subsample is scored.
-    ``metric``: cosine, l2 or any sklearn distance (``ip`` is not a distance and is
-    scored as cosine). Returns None when fewer than 2 clusters remain, or as many
-    clusters as points (the silhouette is undefined then).
-    """
-    x = check_matrix(vectors)
-    lab = np.asarray(labels)
-    if lab.shape != (x.shape[0],):
-        raise InputError(
-            f"There are {lab.size} labels for {x.shape[0]} vectors; they must match one to one."
-        )
-    keep = lab.astype(str) != "-1"
-    x, lab = x[keep], lab[keep]
-    sub = _subsample(x.shape[0], sample, seed)
-    if sub is not None:
-        x, lab = x[sub], lab[sub]
-    n_labels = np.unique(lab.astype(str)).size
-    if n_labels < 2 or n_labels >= x.shape[0]:
-        return None
-    name = distance_name(metric, ip="cosine")
-    return float(silhouette_score(x, lab.astype(str), metric=name))
-
-
-def map_neighbours(coords: np.ndarray, row: int, k: int) -> np.ndarray:
-    """The k rows nearest to `row` on the map (Euclidean in 2-D/3-D), itself excluded.
-
-    Rows with NaN coordinates (not drawn) are never neighbours.
+    Rows with NaN coordinates are not drawn: never a neighbour, and given none (-1).
+    Returns (len(rows), k') int64 row numbers, nearest first (ties: the lower row),
+    with k' = k clamped to the drawn points but one.
     """
     y = np.asarray(coords, dtype=np.float64)
-    d = np.sqrt(((y - y[row]) ** 2).sum(axis=1))
-    d[np.isnan(d)] = np.inf
-    d[row] = np.inf
-    k = min(k, int(np.isfinite(d).sum()))
-    if k < 1:
-        return np.zeros(0, dtype=np.int64)
-    top = np.argpartition(d, k - 1)[:k]
-    return top[np.argsort(d[top], kind="stable")].astype(np.int64)
+    drawn = np.flatnonzero(np.isfinite(y).all(axis=1))
+    asked = drawn if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
+    k = min(k, drawn.size - 1)
+    if k < 1 or asked.size == 0:
+        return np.full((asked.size, max(k, 0)), -1, dtype=np.int64)
+    out = np.full((asked.size, k), -1, dtype=np.int64)
+    ok = np.isfinite(y[asked]).all(axis=1)
+    if ok.any():
+        found = _nearest(y[drawn], y[asked[ok]], k + 1)
+        found = drawn[found]  # positions among the drawn points → row numbers
+        # Drop each point itself (wherever a tie put it), keep the k nearest others.
+        others = found != asked[ok][:, None]
+        order = np.argsort(~others, axis=1, kind="stable")[:, :k]
+        out[ok] = np.take_along_axis(found, order, axis=1)
+    return out
+
+
+def _nearest(points: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """Positions in `points` of each query's k nearest, nearest first; ties by position."""
+    nn = NearestNeighbors(n_neighbors=min(k, points.shape[0])).fit(points)
+    dist, pos = nn.kneighbors(queries)
+    order = np.lexsort((pos, np.round(dist, 12)), axis=1)
+    return np.take_along_axis(pos, order, axis=1)
 
 
 @dataclass(frozen=True)
@@ -395,7 +299,7 @@ def map_quality(
         coords: (n, 2|3) map coordinates; NaN rows are not drawn and not measured.
         nbrs: (n, ≥k) row positions of each row's nearest other rows in `high`,
             best first (``explorer.index.knn.map_knn``); -1 marks none.
-        metric: the space's metric (cosine, ip or l2; ip is ranked as cosine).
+        metric: the space's metric (cosine, ip or l2), ranked as the index ranks it.
     """
     drawn = np.flatnonzero(np.isfinite(coords).all(axis=1))
     n = coords.shape[0]
@@ -408,7 +312,8 @@ def map_quality(
     local = pos[np.asarray(nbrs)[drawn]]
     per_point[drawn] = neighbourhood_preservation(local, coords[drawn], k)
     x, y = np.asarray(high)[drawn], coords[drawn]
-    name = distance_name(metric, ip="cosine")
+    # The neighbours the index ranks (cosine, the dot product, Euclidean), in every figure.
+    name = distance_name(metric)
     return MapQuality(
         k=k,
         trustworthiness=trustworthiness(x, y, k=k, metric=name, sample=sample),

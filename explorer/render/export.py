@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from explorer.cluster.clusterings import Clustering
+from explorer.cluster.levels import BroadLevel
 from explorer.core.errors import InputError
 from explorer.core.space import Space
 from explorer.core.store import atomic_write_chunks
 from explorer.maps.projections import Projection
+from explorer.render.map_style import MapView, map_style
 from explorer.render.scatter import scatter_map
 from explorer.render.tables import check_length
 
@@ -26,7 +26,6 @@ __all__ = [
     "check_download",
     "check_free",
     "download_estimate",
-    "map_colour",
     "map_figure",
     "map_html",
     "write_bytes",
@@ -39,57 +38,30 @@ MAX_DOWNLOAD_BYTES = 256 << 20
 _HTML_BYTES = 5 << 20  # plotly.js inline, about 4.7 MB
 
 
-def map_colour(
-    space: Space, clustering: Clustering | None, colour_by: str | None
-) -> tuple[pd.Series | None, str]:
-    """(colour per map row or None, its name), as the Map page colours.
-
-    colour_by: ``cluster``, a metadata column, ``(none)``, or None for the Map page's
-    default (the first category column, else the clusters).
-    """
-    if colour_by is None:
-        colour_by = space.category_columns[0] if space.category_columns else "cluster"
-    if colour_by == "cluster":
-        if clustering is None:
-            return None, ""
-        names = {c.cluster: c.label for c in clustering.clusters}
-        return pd.Series([names.get(int(v), "noise") for v in clustering.labels]), "cluster"
-    if colour_by in space.metadata_columns:
-        return space.items[colour_by].iloc[: space.n_map].reset_index(drop=True), colour_by
-    return None, ""
-
-
 def map_figure(
     space: Space,
     proj: Projection,
     *,
     clustering: Clustering | None = None,
-    colour_by: str | None = None,
-    name_clusters: bool = True,
+    view: MapView | None = None,
     axis_titles: tuple[str, str] | None = None,
     title: str = "",
+    broad: BroadLevel | None = None,
 ) -> Any:
-    """The plotly figure of the map as the Map page draws it (without highlights).
+    """The plotly figure of the map as the Map page draws it under `view` (without
+    highlights): the same colours and names (``explorer.render.map_style``).
 
-    name_clusters: write each cluster's top terms on a 2-D map coloured by cluster.
     axis_titles: the x and y titles of a semantic-axis map.
+    broad: the clustering's broad level, when the caller has it already.
     """
-    from explorer.render.labels import place_labels
-
     check_length("map", len(proj.coords), space)
-    colour, name = map_colour(space, clustering, colour_by)
-    names = []
-    if clustering is not None and name == "cluster" and name_clusters and proj.coords.shape[1] == 2:
-        short = {c.cluster: " · ".join(c.terms[:3]) for c in clustering.clusters}
-        names = place_labels(proj.coords, clustering.labels, short)
+    style = map_style(space, proj.coords, clustering, view or MapView(), broad=broad)
     return scatter_map(
         proj.coords,
         space.display_text[: space.n_map],
-        colour=colour,
-        colour_name=name,
         title=title,
         axis_titles=axis_titles,
-        map_labels=names,
+        **style.scatter_args(),
     )
 
 

@@ -32,7 +32,7 @@ from typing import Any, Literal
 from explorer.core.errors import ExplorerError
 from explorer.core.progress import Progress
 
-__all__ = ["Job", "JobQueue", "JobStatus", "progress_writer"]
+__all__ = ["Job", "JobQueue", "JobStatus", "fresh_key", "progress_writer"]
 
 State = Literal["queued", "running", "done", "failed"]
 _KEEP_FINISHED = 200  # finished jobs remembered (their keys answer repeats at once)
@@ -77,6 +77,15 @@ class Job:
     future: Future[Any]
     progress_file: Path
     submitted: float = field(default_factory=time.monotonic)
+
+
+def fresh_key(kind: str, name: str) -> str:
+    """The key of a job that makes something anew on every request (a build from an
+    upload, a training, an index rebuild): never the key of an earlier job. A job that
+    makes a step of a saved space is keyed by the space's version and the step's
+    parameters instead (``explorer.opened.handle.OpenedSpace.job_key``), so asking
+    again waits for, or reads, the one result."""
+    return f"{kind}:{name}:{uuid.uuid4().hex}"
 
 
 def progress_writer(path: str | Path, every: float = 0.2) -> Progress:

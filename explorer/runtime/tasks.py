@@ -1,7 +1,8 @@
 """The heavy steps as jobs for worker processes (``explorer.runtime.jobs``).
 
-Each task is a module-level function of plain, picklable arguments (folders as
-strings, parameters as dicts) that opens what it needs, runs one engine step, and
+Each task is a module-level function of plain, picklable arguments (a space's version
+folder and name as strings, parameters as dicts) that opens what it needs, runs one
+engine step, and
 leaves its result on disk for the app to read. Progress goes to the `progress`
 callback the worker passes in.
 """
@@ -25,37 +26,29 @@ __all__ = [
 ]
 
 
-def make_map(folder: str, params: dict[str, Any], *, progress: Progress) -> None:
-    """Compute and store the map of `params` of the space in `folder`."""
-    from explorer.core.store import open_space
-    from explorer.index.hnsw import open_index
+def make_map(version: str, name: str, params: dict[str, Any], *, progress: Progress) -> None:
+    """Compute and store the map of `params` of the space `name` in its `version` folder."""
     from explorer.maps.projections import ProjectionParams, project_space
+    from explorer.opened.handle import open_version
 
-    space = open_space(Path(folder))
-    index = open_index(Path(folder), space)
-    project_space(
-        space, ProjectionParams(**params), folder=Path(folder), index=index, progress=progress
-    )
+    opened = open_version(Path(version), name)
+    project_space(opened, ProjectionParams(**params), progress=progress)
 
 
 def make_clustering(
-    folder: str, params: dict[str, Any], map_coords: np.ndarray | None, *, progress: Progress
+    version: str,
+    name: str,
+    params: dict[str, Any],
+    map_coords: np.ndarray | None,
+    *,
+    progress: Progress,
 ) -> None:
     """Compute and store the clustering of `params` (on `map_coords` for features "map")."""
     from explorer.cluster.clusterings import ClusterParams, cluster_space
-    from explorer.core.store import open_space
-    from explorer.index.hnsw import open_index
+    from explorer.opened.handle import open_version
 
-    space = open_space(Path(folder))
-    index = open_index(Path(folder), space)
-    cluster_space(
-        space,
-        ClusterParams(**params),
-        folder=Path(folder),
-        index=index,
-        map_coords=map_coords,
-        progress=progress,
-    )
+    opened = open_version(Path(version), name)
+    cluster_space(opened, ClusterParams(**params), map_coords=map_coords, progress=progress)
 
 
 def build_sample(name: str, out: str, *, progress: Progress) -> list[str]:
@@ -96,7 +89,8 @@ def build_images(path: str, out: str, options: dict[str, Any], *, progress: Prog
 
 
 def rebuild_index(folder: str, *, progress: Progress) -> None:
-    """Rebuild the search index of the space in `folder`."""
+    """Rebuild the search index of the space in `folder` (the version it points at now)."""
     from explorer.ingest.build import reindex
+    from explorer.opened.handle import open_space
 
-    reindex(Path(folder), progress=progress)
+    reindex(open_space(folder), progress=progress)

@@ -233,6 +233,7 @@ def _run(
     progress: Progress | None,
 ) -> BuildSummary:
     """Every stage of a Ray build; the space is published once its index is saved."""
+    from explorer.opened.handle import OpenedSpace
     from explorer.scale.maps import add_map, fit_sample_rows
 
     report = progress or (lambda f, msg: None)
@@ -271,7 +272,8 @@ def _run(
     update_manifest(out, build={**build, "n_truncated": n_truncated})
     # The space is published and usable now; the map is a stored step added to it, as
     # the app adds maps (if this stage fails, `explorer project` makes one later).
-    map_record = add_map(out, space, index, fitted, opts.seed, seconds, report)
+    opened = OpenedSpace.just_saved(space, out, index)
+    map_record = add_map(opened, fitted, opts.seed, seconds, report)
     update_manifest(out, build={"seconds": seconds}, map=map_record)
     summary.n_truncated = n_truncated
     summary.seconds = seconds

@@ -24,19 +24,17 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import asdict, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from explorer.core import steps
 from explorer.core.progress import Progress, stage
-from explorer.core.space import Space
 from explorer.index.hnsw import VectorIndex
-from explorer.index.knn import knn_graph, map_knn
-from explorer.maps.projections import ProjectionParams
-from explorer.maps.quality import QUALITY_K, MapQuality, map_quality
+from explorer.index.knn import knn_graph
+from explorer.maps.projections import ProjectionParams, projection_record, store_projection
+from explorer.maps.quality import QUALITY_K
+from explorer.opened.handle import OpenedSpace
 
 __all__ = [
     "add_map",
@@ -224,37 +222,23 @@ def fit_and_place(
     return coords
 
 
-def _quality(
-    space: Space, index: VectorIndex, rows: np.ndarray, coords: np.ndarray, nbr: np.ndarray
-) -> MapQuality:
-    """The map's quality at k = 10 (``explorer.maps.quality.map_quality``, as every stored map
-    has it), against the neighbours `nbr` (row numbers) of the index's rows."""
-    # A Ray build maps every row (no map_rows), so the graph's rows are the map rows;
-    # map_knn wants the neighbours as positions among them.
-    pos = np.full(space.n, -1, dtype=np.int64)
-    pos[rows] = np.arange(rows.size)
-    graph = pos[nbr] if np.array_equal(index.rows, rows) else None
-    truth = map_knn(space, index, QUALITY_K, graph)
-    return map_quality(space.vectors[: space.n_map], coords, truth, space.metric, QUALITY_K)
-
-
 def add_map(
-    folder: Path,
-    space: Space,
-    index: VectorIndex,
+    opened: OpenedSpace,
     fitted: np.ndarray,
     seed: int,
     seconds: dict[str, float],
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Make the fit-and-place map of the saved space in `folder` and store it as its
-    default UMAP map, with its quality; returns the manifest's ``map`` record.
+    """Make the fit-and-place map of the saved space `opened` (with its index) and store
+    it as its default UMAP map, with its quality; returns the manifest's ``map`` record.
 
     `seconds` gains the stages' times ("knn", "map").
     """
     report = progress or (lambda f, msg: None)
+    space = opened.space
+    index = opened.index
     params = replace(ProjectionParams(), seed=seed)
-    rows = np.flatnonzero(space.indexable[: space.n_map])
+    rows = space.mapped_rows
     t = time.perf_counter()
     report(0.8, f"Neighbour graph of {rows.size:,} points (hnswlib, Ray tasks)")
     k = max(params.n_neighbors - 1, QUALITY_K)
@@ -265,31 +249,26 @@ def add_map(
     n_fit = int(np.intersect1d(fitted, rows).size)
     seconds["map"] = time.perf_counter() - t
     report(0.97, "Measuring how faithful the map is")
-    quality = _quality(space, index, rows, coords, nbr)
     note = (
         f"UMAP fitted on {n_fit:,} points sampled at random (seed {seed}); the other "
         f"{rows.size - n_fit:,} were placed by UMAP.transform (column umap_fitted says which)."
     )
-    meta = {
-        "method": "umap",
-        "notes": [note],
-        "seconds": seconds["map"],
-        "quality": {
-            "k": quality.k,
-            "trustworthiness": quality.trustworthiness,
-            "continuity": quality.continuity,
-            "sample": quality.sample,
-        },
-        "fit_and_place": {"fitted_rows": n_fit, "placed_rows": int(rows.size - n_fit)},
-    }
-    arrays = {"coords": coords, "preservation": quality.preservation}
-    steps.run(space, "projection", asdict(params), lambda: (arrays, meta), folder=folder)
+    # A Ray build maps every row (no map_rows), so the graph's rows are the map rows;
+    # the record wants the neighbours as positions among them.
+    pos = np.full(space.n, -1, dtype=np.int64)
+    pos[rows] = np.arange(rows.size)
+    graph = pos[nbr] if np.array_equal(index.rows, rows) else None
+    fit = {"fit_and_place": {"fitted_rows": n_fit, "placed_rows": int(rows.size - n_fit)}}
+    arrays, meta = projection_record(
+        space, coords, index, "umap", [note], seconds["map"], graph, extra=fit
+    )
+    step = store_projection(opened, params, arrays, meta)
     return {
         "method": "umap fit-and-place",
-        "step": f"projection-{steps.key_of(space, asdict(params))}",
+        "step": step,
         "fitted_rows": n_fit,
         "placed_rows": int(rows.size - n_fit),
         "fit_sample_seed": seed,
         "fitted_column": "umap_fitted",
-        "trustworthiness": quality.trustworthiness,
+        "trustworthiness": meta["quality"]["trustworthiness"],
     }

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from explorer.core.errors import ExplorerError, InputError
-from explorer.core.manifest import read_manifest, verify_file
+from explorer.core.manifest import verify_file
 from explorer.core.store import atomic_write_bytes, check_space_name, digests, edit_manifest
 from explorer.maps.projections import ProjectionParams
+from explorer.opened.handle import OpenedSpace
 
 __all__ = [
     "MAX_SELECTION",
@@ -206,37 +207,44 @@ def _slug(title: str) -> str:
     return slug or "tour"
 
 
-def save_tour(folder: Path, tour: Tour) -> str:
-    """Store `tour` with the space in `folder` (``tours/<slug>.json``, checksummed in
-    the manifest); returns its name. A tour of the same name is replaced."""
+def _version(opened: OpenedSpace) -> Path:
+    if opened.version is None:
+        raise InputError("Tours are stored with a saved space: save the space first.")
+    return opened.version
+
+
+def save_tour(opened: OpenedSpace, tour: Tour) -> str:
+    """Store `tour` with the space `opened` (``tours/<slug>.json``, checksummed in its
+    manifest); returns its name. A tour of the same name is replaced."""
     if not tour.views:
         raise InputError("A tour needs at least one view: add the current view first.")
+    folder = _version(opened)
     name = _slug(tour.title)
     rel = f"tours/{name}.json"
-    with edit_manifest(Path(folder)) as man:
-        atomic_write_bytes(Path(folder) / rel, tour_to_json(tour))
-        man["files"].update(digests(Path(folder), [rel]))
+    with edit_manifest(folder) as man:
+        atomic_write_bytes(folder / rel, tour_to_json(tour))
+        man["files"].update(digests(folder, [rel]))
     return name
 
 
-def list_tours(folder: Path) -> list[str]:
-    """Names of the tours stored with the space in `folder`."""
+def list_tours(opened: OpenedSpace) -> list[str]:
+    """Names of the tours stored with the space `opened`."""
     try:
-        files = read_manifest(Path(folder))["files"]
+        files = opened.manifest()["files"]
     except ExplorerError:
         return []
     return sorted(f[len("tours/") : -len(".json")] for f in files if f.startswith("tours/"))
 
 
-def load_tour(folder: Path, name: str) -> Tour:
+def load_tour(opened: OpenedSpace, name: str) -> Tour:
     """A stored tour, checked against its checksum and validated like an import."""
-    folder = Path(folder)
+    folder = _version(opened)
     rel = f"tours/{_slug(name)}.json"
-    man = read_manifest(folder)
+    man = opened.manifest()
     if rel not in man["files"]:
         raise InputError(f"This space has no tour named {name[:60]!r}.")
     try:
-        verify_file(folder, rel, man["files"][rel], folder.name)
+        verify_file(folder, rel, man["files"][rel], opened.name)
     except ExplorerError:
         raise InputError(
             f"The tour {name[:60]!r} was changed outside the app or is damaged. "

@@ -27,6 +27,7 @@ import numpy as np
 
 from explorer.core.errors import InputError
 from explorer.core.progress import Progress
+from explorer.core.validate import is_int
 from explorer.ingest.models import DEFAULT_MODEL
 
 __all__ = [
@@ -69,10 +70,6 @@ def class_captions(labels: Sequence[str], seed: int = 0) -> list[str]:
     return [caption_for(str(lab), TEMPLATES[int(t)]) for lab, t in zip(labels, picks, strict=True)]
 
 
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
 @dataclass(frozen=True)
 class ClipParams:
     """Settings of the image side's training.
@@ -101,13 +98,13 @@ class ClipParams:
         """Raise InputError naming the first bad setting."""
         for name, lo, hi in (("epochs", 1, 200), ("batch_size", 8, 4096), ("width", 4, 128)):
             v = getattr(self, name)
-            if not _is_int(v) or not lo <= v <= hi:
+            if not is_int(v) or not lo <= v <= hi:
                 raise InputError(f"{name} must be a whole number from {lo} to {hi}, not {v!r}.")
         if not isinstance(self.lr, int | float) or not 0 < self.lr <= 1:
             raise InputError(f"lr (learning rate) must be above 0 and at most 1, not {self.lr!r}.")
         if not isinstance(self.temperature, int | float) or not 0.001 <= self.temperature <= 10:
             raise InputError(f"temperature must be from 0.001 to 10, not {self.temperature!r}.")
-        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
+        if not is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
 
 

@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from explorer.cluster.agreement import cluster_agreement
 from explorer.core.errors import InputError
 from explorer.core.linalg import pca, unit_rows
-from explorer.maps.quality import QUALITY_K, cluster_agreement, trustworthiness
+from explorer.maps.quality import QUALITY_K, trustworthiness
 
 __all__ = ["SpaceScore", "compare_image_spaces", "image_baselines", "knn_accuracy"]
 

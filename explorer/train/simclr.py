@@ -33,6 +33,7 @@ from torch import nn
 
 from explorer.core.errors import InputError
 from explorer.core.progress import Progress
+from explorer.core.validate import is_int
 from explorer.train.encoder import (
     SmallCNN,
     as_tensor,
@@ -59,10 +60,6 @@ _TRAIN_SHARE = 0.95  # of the progress bar; encoding the images takes the rest
 # Brightness and contrast jitter of the views: ±0.6 beat augment's default ±0.4 by
 # 0.005-0.008 kNN accuracy on Fashion-MNIST (2,000 and 10,000 images).
 JITTER = 0.6
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 @dataclass(frozen=True)
@@ -108,7 +105,7 @@ class SimCLRParams:
         }
         for name, (lo, hi, what) in ranges.items():
             v = getattr(self, name)
-            if not _is_int(v) or not lo <= v <= hi:
+            if not is_int(v) or not lo <= v <= hi:
                 raise InputError(
                     f"{name} ({what}) must be a whole number from {lo:,} to {hi:,}, not {v!r}."
                 )
@@ -123,7 +120,7 @@ class SimCLRParams:
         wd = self.weight_decay
         if not isinstance(wd, int | float) or isinstance(wd, bool) or not 0.0 <= wd <= 1.0:
             raise InputError(f"weight_decay must be from 0 to 1, not {wd!r}.")
-        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
+        if not is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
 
     @property

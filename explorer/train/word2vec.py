@@ -25,6 +25,8 @@ import pandas as pd
 
 from explorer.core.errors import InputError
 from explorer.core.progress import Progress, stage
+from explorer.core.validate import is_int
+from explorer.opened.handle import OpenedSpace
 from explorer.train.corpus import Corpus, load_corpus
 
 __all__ = [
@@ -42,11 +44,6 @@ __all__ = [
 OnEpoch = Callable[["EpochStat"], None]
 # The map shows the most frequent words; search and analogies use all of them.
 _MAP_ROWS = 20_000
-
-
-def _is_int(v: object) -> bool:
-    # Plain ints only: the parameters go into the manifest's JSON as they are.
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 @dataclass(frozen=True)
@@ -91,13 +88,13 @@ class Word2VecParams:
         }
         for name, (lo, hi, what) in ranges.items():
             v = getattr(self, name)
-            if not _is_int(v) or not lo <= v <= hi:
+            if not is_int(v) or not lo <= v <= hi:
                 raise InputError(
                     f"{name} ({what}) must be a whole number from {lo:,} to {hi:,}, not {v!r}."
                 )
-        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
+        if not is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
-        if self.max_vocab is not None and (not _is_int(self.max_vocab) or self.max_vocab < 2):
+        if self.max_vocab is not None and (not is_int(self.max_vocab) or self.max_vocab < 2):
             raise InputError(
                 "max_vocab must be empty (every word seen min_count times) or a whole "
                 f"number of at least 2, not {self.max_vocab!r}."
@@ -473,9 +470,7 @@ def train_job(
     return asdict(summary)
 
 
-def training_record(folder: str | Path) -> dict[str, Any] | None:
+def training_record(opened: OpenedSpace) -> dict[str, Any] | None:
     """The ``training`` record of a trained space's manifest, or None for other spaces."""
-    from explorer.core.store import read_manifest
-
-    record = read_manifest(Path(folder)).get("training")
+    record = opened.manifest().get("training")
     return record if isinstance(record, dict) else None
