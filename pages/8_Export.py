@@ -108,7 +108,7 @@ else:
         broad = None
         if clusters is not None and view.names and view.level == "broad regions":
             broad = cache.broad_level(opened, clusters)
-        return export.map_figure(
+        return export.export_figure(
             space,
             shown,
             clustering=clusters,

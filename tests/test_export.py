@@ -186,7 +186,7 @@ def test_html_is_standalone_with_the_data_and_plotly_inline(tmp_path: Path) -> N
     build_space(items, vectors, tmp_path / "h")
     space, _, proj, clusters = _parts(tmp_path / "h")
     each = MapView(colour_by="cluster", level="each cluster")
-    fig = export.map_figure(space, proj, clustering=clusters, view=each, title="Map")
+    fig = export.export_figure(space, proj, clustering=clusters, view=each, title="Map")
     # As on the Map page: a map coloured by cluster names its clusters on the map.
     named = [a.text for a in fig.layout.annotations]
     assert len(named) == len(clusters.clusters)
@@ -204,7 +204,9 @@ def test_png_is_a_valid_picture_of_the_map(built: Path) -> None:
     from PIL import Image
 
     space, _, proj, clusters = _parts(built / "demo")
-    fig = export.map_figure(space, proj, clustering=clusters, view=MapView("topic"), title="Demo")
+    fig = export.export_figure(
+        space, proj, clustering=clusters, view=MapView("topic"), title="Demo"
+    )
     data = raster.map_png(fig, width=1200, height=800)
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(data[16:20], "big") == 1200  # IHDR width, height
@@ -217,7 +219,7 @@ def test_png_is_a_valid_picture_of_the_map(built: Path) -> None:
     want = {tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in PALETTE[:4]}
     assert want <= colours
 
-    fig3 = export.map_figure(
+    fig3 = export.export_figure(
         space, project_space(space, ProjectionParams(method="pca", dims=3)), view=MapView("score")
     )
     assert Image.open(io.BytesIO(raster.map_png(fig3))).size == (1600, 1000)
@@ -229,7 +231,9 @@ def test_svg_is_a_scalable_picture_with_real_escaped_text(built: Path) -> None:
     from explorer.render.svg import map_svg
 
     space, _, proj, clusters = _parts(built / "demo")
-    fig = export.map_figure(space, proj, clustering=clusters, view=MapView("topic"), title="A <b>")
+    fig = export.export_figure(
+        space, proj, clustering=clusters, view=MapView("topic"), title="A <b>"
+    )
     fig.add_annotation(x=0.0, y=0.0, text="rain &amp; storm", showarrow=False)
     data = map_svg(fig)
     root = ET.fromstring(data)  # well-formed XML

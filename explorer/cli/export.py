@@ -101,7 +101,7 @@ def _file_bytes(args: argparse.Namespace, opened: OpenedSpace, rows: Any) -> byt
         table = tables.export_table(space, proj, clusters, rows)
         return tables.table_csv(table) if args.format == "csv" else tables.table_parquet(table)
     title = f"{space.source.get('title') or opened.name} · {proj.method.upper()} map"
-    fig = export.map_figure(space, proj, clustering=clusters, view=_view(args), title=title)
+    fig = export.export_figure(space, proj, clustering=clusters, view=_view(args), title=title)
     if args.format == "svg":
         from explorer.render.svg import map_svg
 

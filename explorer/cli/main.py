@@ -42,6 +42,43 @@ def cmd_samples(args: argparse.Namespace) -> None:
     )
 
 
+def _ray_build(args: argparse.Namespace) -> Any:
+    """``build INPUT --out DIR --engine ray ...``: the options as the Ray engine takes them."""
+    from explorer.scale.build import RayOptions, ray_build
+
+    if args.sample or args.captions or args.metadata or args.metric not in (None, "cosine"):
+        raise InputError(
+            "--engine ray builds from a text table (CSV, TSV, Parquet or JSONL; a path or "
+            "URL) with metric cosine: leave out --sample, --captions, --metadata, --metric."
+        )
+    if not args.input:
+        raise InputError("Give the INPUT table (a path or URL) to build from.")
+    opts = RayOptions(
+        address=args.address,
+        num_workers=args.num_workers,
+        gpus_per_worker=args.gpus_per_worker,
+        fit_sample=args.fit_sample,
+        model=args.model,
+        precision=args.precision or "fp32",
+    )
+
+    def lines(f: float, msg: str) -> None:
+        # One line per report, never a redrawn line: Ray's progress bars share stderr.
+        print(f"[{f:4.0%}] {msg}", file=sys.stderr, flush=True)
+
+    return ray_build(
+        args.input,
+        Path(args.out),
+        options=opts,
+        fmt=args.format,
+        text_col=args.text_col,
+        id_col=args.id_col,
+        limit=args.limit,
+        overwrite=args.overwrite,
+        progress=None if args.json else lines,
+    )
+
+
 def cmd_build(args: argparse.Namespace) -> None:
     from explorer.ingest.build import build_from_file, build_sample
 
@@ -51,9 +88,7 @@ def cmd_build(args: argparse.Namespace) -> None:
     if args.precision:
         common["precision"] = args.precision
     if args.engine == "ray":
-        from explorer.scale.build import build_from_cli
-
-        summary = build_from_cli(args)  # Ray Data's own progress bars, and stage lines
+        summary = _ray_build(args)
     elif args.sample:
         if args.input:
             raise InputError("Give either INPUT or --sample, not both.")

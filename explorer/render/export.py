@@ -26,7 +26,7 @@ __all__ = [
     "check_download",
     "check_free",
     "download_estimate",
-    "map_figure",
+    "export_figure",
     "map_html",
     "write_bytes",
 ]
@@ -38,7 +38,7 @@ MAX_DOWNLOAD_BYTES = 256 << 20
 _HTML_BYTES = 5 << 20  # plotly.js inline, about 4.7 MB
 
 
-def map_figure(
+def export_figure(
     space: Space,
     proj: Projection,
     *,

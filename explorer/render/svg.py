@@ -25,7 +25,7 @@ def _colour(rgba: tuple[int, ...] | None) -> str:
 
 
 def map_svg(fig: Any, *, width: int = 1200, height: int = 800) -> bytes:
-    """SVG bytes of `fig` (from ``explorer.render.export.map_figure``); text is XML-escaped."""
+    """SVG bytes of `fig` (from ``explorer.render.export.export_figure``); text is XML-escaped."""
     xy, radius, styles, _ = figure_points(fig)
     axes = bool(fig.layout.xaxis.title.text)
     title = html.unescape(str(fig.layout.title.text or ""))

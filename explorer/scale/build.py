@@ -31,10 +31,8 @@ This is the operator's engine (the command line): any model the operator names l
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -56,7 +54,6 @@ __all__ = [
     "RAY_HINT",
     "EmbedActor",
     "RayOptions",
-    "build_from_cli",
     "embed_on_ray",
     "items_from_frame",
     "ray_build",
@@ -168,41 +165,6 @@ def ray_build(
     finally:
         if started_here:
             ray.shutdown()
-
-
-def build_from_cli(args: argparse.Namespace) -> BuildSummary:
-    """``python -m explorer build INPUT --out DIR --engine ray ...`` (see explorer.cli)."""
-    if args.sample or args.captions or args.metadata or args.metric not in (None, "cosine"):
-        raise InputError(
-            "--engine ray builds from a text table (CSV, TSV, Parquet or JSONL; a path or "
-            "URL) with metric cosine: leave out --sample, --captions, --metadata, --metric."
-        )
-    if not args.input:
-        raise InputError("Give the INPUT table (a path or URL) to build from.")
-    opts = RayOptions(
-        address=args.address,
-        num_workers=args.num_workers,
-        gpus_per_worker=args.gpus_per_worker,
-        fit_sample=args.fit_sample,
-        model=args.model,
-        precision=args.precision or "fp32",
-    )
-
-    def lines(f: float, msg: str) -> None:
-        # One line per report, never a redrawn line: Ray's progress bars share stderr.
-        print(f"[{f:4.0%}] {msg}", file=sys.stderr, flush=True)
-
-    return ray_build(
-        args.input,
-        Path(args.out),
-        options=opts,
-        fmt=args.format,
-        text_col=args.text_col,
-        id_col=args.id_col,
-        limit=args.limit,
-        overwrite=args.overwrite,
-        progress=None if args.json else lines,
-    )
 
 
 def _connect(ray: ModuleType, address: str | None) -> None:
