@@ -45,7 +45,7 @@ with st.expander("Map settings", expanded=False), st.form("map_form"):
     repeatable = st.checkbox(
         "Repeatable UMAP (one core)",
         not params.parallel,
-        help="Off: UMAP uses every core, up to twice as fast on two, and two runs differ "
+        help="Off: UMAP uses every core, which is faster, and two runs differ "
         "slightly (the map is stored, so it shows the same again). On: the same map for "
         "the same seed on every run.",
     )
@@ -308,7 +308,8 @@ if len(rows) > 1:
     )
 st.download_button(
     "Download all map coordinates (CSV)",
-    # Made on click, not on every rerun: a 100k-point CSV takes about a second.
+    # Made on click, not on every rerun: writing every point as CSV takes time that grows
+    # with the map.
     lambda: to_csv_bytes(map_view.table_of(space, coords, np.arange(space.n_map))),
     "map.csv",
     "text/csv",

@@ -193,8 +193,8 @@ def upload_flow() -> None:
             if st.checkbox(
                 "Fast mode (bfloat16)",
                 key="upload_fast",
-                help="About 1.5–3× faster on CPUs with bfloat16 instructions, with vectors "
-                "nearly identical to float32; other CPUs use float32 and say so.",
+                help="Faster on CPUs with bfloat16 instructions, with vectors nearly "
+                "identical to float32; other CPUs use float32 and say so.",
             ):
                 build_kwargs["precision"] = "bf16"
         else:

@@ -17,9 +17,16 @@ from ui.build_ui import forget_uploads, safe_name, save_upload, upload_dir
 
 BUILTIN = "Built-in Fashion-MNIST"
 UPLOAD = "Upload a .zip of images"
-# Measured on the 2-core development machine (bench/b_simclr.py, bench/b_clip.py).
-SIMCLR_TIME = "about 2 minutes on 2 CPU cores (103 s measured, 10,000 images)"
-CLIP_TIME = "under a minute on 2 CPU cores (37 s measured, 6,000 images)"
+# How long training takes, in words that hold on any machine: the time grows with the
+# images and epochs, and the job's progress bar reports it as it runs.
+SIMCLR_TIME = (
+    "Training takes minutes on a CPU, longer with more images or epochs. The job says its "
+    "estimate as it starts, and the progress bar shows the time left."
+)
+CLIP_TIME = (
+    "Training takes minutes on a CPU, longer with more images or epochs; the progress "
+    "bar shows the time left."
+)
 
 
 def _source(prefix: str, captions: bool) -> tuple[str | None, Any, Any]:
@@ -106,7 +113,7 @@ def simclr_form() -> None:
         SimCLRParams,
         "Images used",
         10_000,
-        f"With the defaults: {SIMCLR_TIME}. The job says its estimate as it starts.",
+        SIMCLR_TIME,
         "Train SimCLR",
     )
     if pressed:
@@ -134,7 +141,7 @@ def clip_form() -> None:
         ClipParams,
         "Training images",
         6_000,
-        f"With the defaults: {CLIP_TIME}.",
+        CLIP_TIME,
         "Train CLIP",
     )
     if pressed:

@@ -357,8 +357,8 @@ def evaluate_analogies(
       inputs are thus skipped too). ``3cosmul`` ranks by
       s(x,b)·s(x,c) / (s(x,a) + 0.001) with s = (1 + cos) / 2 instead.
 
-    Questions are batched into (batch, d) @ (d, restrict_vocab) products, so the
-    19,544 Google questions over 30,000 × 50 take 1–2 s (3cosmul ~3×). Rows with no
+    Questions are batched into (batch, d) @ (d, restrict_vocab) products rather than
+    asked one at a time (docs/design-figures.md has the timing). Rows with no
     direction (all zero) count as out of vocabulary.
 
     Args:

@@ -381,7 +381,7 @@ def _analogy_indexed(
 
     3CosAdd is a nearest-neighbour query for the direction Σpos − Σneg. 3CosMul
     re-scores exactly the 3CosAdd index's best candidates (its top answers are
-    among them in practice), so a query costs milliseconds at any size.
+    among them in practice), so a query is a graph search, never a scan of every row.
     """
     n_pos = len(terms.pos)
     direction = cosadd_direction(terms.units, n_pos)
@@ -429,13 +429,13 @@ def analogy(
         k: number of answers.
         restrict: only the first ``restrict`` rows are candidates (None: all rows).
         ignore_missing: drop unknown terms (listed in ``missing``) instead of raising.
-        index: an approximate (hnswlib) index of a cosine space: answers come from it
-            in about a millisecond instead of a scan of every row (see
-            ``_analogy_indexed``); exact scan when None, exact or `restrict` is set.
+        index: an approximate (hnswlib) index of a cosine space: answers come from a
+            graph search instead of a scan of every row (see ``_analogy_indexed``);
+            exact scan when None, exact or `restrict` is set.
 
     Returns:
         AnalogyResult with up to k hits, best first, and the terms' rows. One
-        (n, terms) matrix product and a partial sort: milliseconds on 400k × 50.
+        (n, terms) matrix product and a partial sort.
 
     Raises:
         InputError: unknown terms (with spelling suggestions), no positive term,

@@ -87,11 +87,11 @@ class ClusterParams:
     min_samples None lets HDBSCAN use min_cluster_size.
 
     The default, ``auto``, runs HDBSCAN on a 5-d UMAP with a minimum cluster size of
-    1% of the points (10 to 50), chosen by agreement with the labelled samples' real
-    categories (ARI; KMeans with 8 clusters in brackets): digits 0.862 (0.579), wine
-    0.802 (0.495), iris 0.568 (0.438). When HDBSCAN leaves more than 30% of the points
-    as noise, or finds fewer than two groups, as on large word spaces, it uses KMeans
-    with √(n/20) clusters (2 to 30) on the same features instead, and says so.
+    1% of the points (10 to 50), chosen because it agrees better than KMeans with the
+    labelled samples' real categories (the ARIs are in docs/design-figures.md). When
+    HDBSCAN leaves more than 30% of the points as noise, or finds fewer than two
+    groups, as on large word spaces, it uses KMeans with √(n/20) clusters (2 to 30) on
+    the same features instead, and says so.
     """
 
     algorithm: Algorithm = "auto"

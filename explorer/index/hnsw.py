@@ -50,8 +50,8 @@ class IndexParams:
     """hnswlib settings. `exact_below`: spaces with fewer indexed rows use exact search."""
 
     M: int = 16
-    # 64 builds ~3× faster than 200 with the same kNN agreement here; ef_search is
-    # then tuned to keep recall@10 at 0.98 (see tune_ef).
+    # 64 builds faster than 200 with the same kNN agreement; ef_search is then tuned
+    # to keep recall@10 at 0.98 (see tune_ef).
     ef_construction: int = 64
     ef_search: int = 64
     exact_below: int = 5000

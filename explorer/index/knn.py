@@ -17,11 +17,10 @@ def graph_ef(k: int) -> int:
     """hnswlib's search breadth for a map's or clustering's k-NN graph: 2k, at least 16.
 
     Neighbour lists use the index's tuned ef_search (recall@10 ≥ 0.98), which can be
-    512 where the index's own graph caps recall (100k MiniLM words: 0.978 at 512).
-    A map graph queries every point, so that costs 8× the time of 64; measured at
-    100k points (2 seeds each, bench notes in docs/maps.md), an ef of 24–28 gave
-    the same trustworthiness as 64 (MiniLM words 0.772 vs 0.769, GloVe 0.869 vs
-    0.865) with recall@10 0.94 / 0.975 instead of 0.948 / 0.987, in half the time.
+    as wide as 512 where the index's own graph caps recall. A map graph queries every
+    point, and its time grows with ef, while a map needs each point's near neighbours,
+    not all of them exactly: a breadth of about 2k keeps the map as trustworthy as a
+    wider one, in less time (docs/maps.md, "How our map is made", step 1).
     """
     return max(16, 2 * k)
 

@@ -199,9 +199,9 @@ def _next_chunk(job: _Job, todo: list[int], start: int) -> tuple[list[int], int]
 def _auto_batch(model: Any, texts: Sequence[str], max_len: int) -> int:
     """A batch size for texts of about this length: a budget of padded tokens per batch.
 
-    Measured on 2 cores (all-MiniLM-L6-v2): 256-token paragraphs ran fastest at 4–8
-    per batch, 30-token sentences at 16–32, 10-token phrases at 64–128; the budget
-    grows with torch's thread count.
+    Long texts run fastest a few per batch and short ones many per batch, so a fixed
+    budget of padded tokens fits both (docs/design-figures.md has the batch sizes); the
+    budget grows with torch's thread count.
     """
     import torch
 

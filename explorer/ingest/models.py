@@ -6,13 +6,14 @@ Hugging Face id listed in ``EXPLORER_MODELS`` (comma-separated), or a folder nam
 else is refused with a message naming the setting, never a server path or whether one
 exists. Hub ids load from this machine's cache unless ``EXPLORER_ALLOW_HUB=1``. The
 operator's command line passes ``trusted=True`` or runs in :func:`trusted_models`: any
-folder path or hub id, as before.
+folder path or hub id.
 
 Before loading: size ≤ ``EXPLORER_MAX_MODEL_BYTES``, modules.json names only
 sentence-transformers modules, no config asks for the model's own code (``auto_map``);
 always ``trust_remote_code=False``. At most ``EXPLORER_MAX_MODELS_LOADED`` stay in memory
-(least recently used go first). "bf16" runs bfloat16 where the CPU has it natively (1.6×
-faster on AVX512-BF16 without AMX, cosine ≥ 0.9999 to float32), else float32.
+(least recently used go first). "bf16" runs bfloat16 where the CPU has it natively
+(faster, with vectors nearly identical to float32's; docs/design-figures.md), else
+float32.
 """
 
 from __future__ import annotations

@@ -1,12 +1,11 @@
 """UMAP's layout step (stochastic gradient descent over the fuzzy graph), on all cores.
 
 umap-learn runs its epochs on one core once a seed is set, and its own parallel
-mode gave no speed-up on two cores here (2.57 s against 2.56 s on one, for 20
-epochs of 100k points): both threads write to rows anywhere in the layout, so the cores
-spend their time handing cache lines to each other. Here the edges are sorted by
-their head point and each thread takes a contiguous block of heads, so each
-thread writes mostly to its own rows: 2.0× on two quiet cores (1.5× when other work
-shares them) at the same trustworthiness (bench/b_levers.py, docs/maps.md).
+mode does not speed them up: its threads write to rows anywhere in the layout, so
+the cores spend their time handing cache lines to each other. Here the edges are
+sorted by their head point and each thread takes a contiguous block of heads, so each
+thread writes mostly to its own rows, and the layout speeds up with the cores at the
+same trustworthiness (docs/maps.md has the measurements).
 
 The arithmetic is UMAP's (McInnes et al. 2018; umap-learn's
 ``optimize_layout_euclidean`` with ``move_other``): each edge is sampled in
@@ -150,7 +149,7 @@ def _head_blocks(h: np.ndarray, threads: int) -> np.ndarray:
     """Bounds (int64, from 0 to m) of blocks of whole heads of the sorted (m,) heads `h`,
     with about equal edge counts, a few per thread."""
     # numba hands each thread a contiguous run of blocks; handing them out one at a time
-    # (dynamic) was slower here: 11–15 s against 10.5–11 s for 200 epochs of 100k.
+    # (dynamic scheduling) is slower (docs/maps.md, "Tried and left out").
     cuts = np.linspace(0, h.size, 4 * threads + 1).astype(np.int64)[1:-1]
     bounds = np.unique(np.concatenate([[0], np.searchsorted(h, h[cuts]), [h.size]]))
     return bounds.astype(np.int64)
@@ -186,8 +185,9 @@ def optimize_layout(
         until: a convergence rule, asked every `check_every` epochs with (epochs
             done, the layout so far, read-only). Once it answers True, the step
             size falls from where it is to 0 over `decay_share` × the epochs done,
-            and n_epochs is only the most there can be. None (the default): UMAP's schedule.
-            bench/b_levers.py measures rules; none beat the fixed schedule.
+            and n_epochs is only the most there can be. None (the default): UMAP's schedule,
+            as no rule that watches the map can stop early without losing faithfulness
+            (docs/maps.md, "A convergence rule").
     """
     emb = np.array(init, dtype=np.float32, order="C")  # a copy: the start is the caller's
     n = emb.shape[0]

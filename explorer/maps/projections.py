@@ -59,15 +59,14 @@ class ProjectionParams:
     """What a map is made from. Only the fields of the chosen method matter.
 
     n_epochs None scales the epochs to n (see ``explorer.maps.umap.scaled_epochs``);
-    init "auto" starts UMAP from PCA below 40k points (as before), and from 40k on
-    from a spectral layout of 20k landmarks (``explorer.maps.umap.landmark_start``):
-    at 100k a PCA start lost 0.005–0.007 of trustworthiness on GloVe, and a spectral
-    layout of all points costs 5 s (bench/b_levers.py, docs/maps.md).
+    init "auto" starts UMAP from PCA below 40k points, and from 40k on from a spectral
+    layout of 20k landmarks (``explorer.maps.umap.landmark_start``): on big maps a PCA
+    start is less faithful on some data (GloVe), and a spectral layout of all points is
+    slow (docs/maps.md).
 
-    ``parallel`` runs UMAP's epochs on all cores (``explorer.maps.epochs``): about
-    1.5–2× faster on two cores, but two runs give slightly different maps. The
-    stored map is what a demo shows again; False gives the same map for the same
-    seed on any run.
+    ``parallel`` runs UMAP's epochs on all cores (``explorer.maps.epochs``), which is
+    faster, but two runs give slightly different maps. The stored map is what a demo
+    shows again; False gives the same map for the same seed on any run.
 
     ``axis`` (see ``explorer.maps.axes``): x runs from the terms of `x_from` to those of
     `x_to` (comma-separated items, or free text embedded with the space's model); y

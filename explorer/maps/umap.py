@@ -1,7 +1,8 @@
 """umap-learn, loaded with numba's disk cache, and the one UMAP layout call.
 
-umap-learn compiles its numba functions on first use (about 25 s here) and marks
-most of them without ``cache=True``, so every fresh process paid again. Importing
+umap-learn compiles its numba functions on first use, which takes long, and marks
+most of them without ``cache=True``, so every fresh process would compile them again
+(docs/performance.md: the first map in a fresh process). Importing
 umap through :func:`import_umap` turns numba's on-disk cache on for its functions;
 :func:`warm_up` (run by ``make setup`` and at app start) compiles them once, so later
 processes load machine code instead of compiling.
@@ -87,10 +88,9 @@ def import_umap() -> ModuleType:
 def scaled_epochs(n: int) -> int:
     """UMAP epochs for n points: 500 for small maps, falling as 1/√n to 200 from 20k.
 
-    umap-learn's own rule is a step (500 below 10k, 200 above). Fewer than 200 at
-    100k cost faithfulness, more cost time for little: trustworthiness (k=10) 0.758 /
-    0.776 / 0.780 after 100 / 200 / 300 epochs on 100k MiniLM-embedded words, 0.857 /
-    0.860 / 0.866 on GloVe's 100k most frequent words (bench/b_levers.py, docs/maps.md).
+    umap-learn's own rule is a step (500 below 10k, 200 above). Fewer than 200 on big
+    maps cost faithfulness, more cost time for little (trustworthiness by epochs on
+    100k words: docs/maps.md, "Epochs").
     """
     return int(np.clip(round(200 * np.sqrt(20_000 / max(n, 1))), 200, 500))
 
@@ -185,10 +185,9 @@ def landmark_start(
     """A starting layout for a big UMAP map: (n, dims) float32.
 
     umap-learn's spectral layout of :data:`LANDMARKS` seeded rows, with every other
-    row placed at the mean of its nearest placed neighbours (``knn``). Measured at
-    100k GloVe words after 200 epochs: trustworthiness 0.868, against 0.870 from a
-    spectral layout of all points and 0.863 from PCA, in 1.1 s instead of 5.3 s
-    (bench/b_levers.py, docs/maps.md).
+    row placed at the mean of its nearest placed neighbours (``knn``). On big maps it is
+    about as faithful as a spectral layout of all points and more than a PCA start on
+    GloVe, in a fraction of the spectral layout's time (docs/maps.md, "The start").
     """
     from explorer.index.knn import graph_ef, rows_knn
 

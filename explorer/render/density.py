@@ -3,11 +3,11 @@
 A map of a million points cannot go to the browser point by point (tens of MB of typed
 arrays and hover labels, and a WebGL scatter that stalls). Fully zoomed out, it goes as a
 picture of its density instead, rendered here; once a view (a :class:`Window`) holds at most
-:data:`POINT_BUDGET` points, the real points go (``explorer.render.figures.scatter_map``).
+:data:`POINT_BUDGET` points, the real points go (``explorer.render.scatter.scatter_map``).
 
 Why plain numpy and Pillow rather than datashader: aggregating points into a grid is one
-``np.bincount`` over a linear cell index (about 0.1 s for 5,000,000 points here, the whole
-coloured picture 0.25 s), which is what datashader's point reduction computes too, and the
+``np.bincount`` over a linear cell index, linear in the points (docs/design-figures.md
+has its timing), which is what datashader's point reduction computes too, and the
 rest (shading, category mix) is a few array lines; datashader would add numba-compiled
 kernels, dask and xarray to the app's dependencies for the same picture.
 
@@ -64,10 +64,10 @@ __all__ = [
 ]
 
 # Real points are drawn once a view holds at most this many. scatter_map's message and
-# draw grow linearly with the points (bench/b_density.py: 100,000 points are 3.0 MB and
-# draw in 0.7-0.9 s in software WebGL, 1,000,000 are 31 MB and 3-4 s), so 50,000 keeps a
-# view near 1.5 MB and half a second, like a map of that size today, while a density
-# picture costs 0.2-0.8 MB at any size.
+# drawing time grow linearly with the points, while a density picture's size is bounded
+# at any size (IMAGE_MAX, GRID_MAX); at this budget a zoomed view costs no more than a
+# map of 50,000 points, which is drawn point by point too (bench/b_density.py's figures
+# are in docs/performance.md).
 POINT_BUDGET = 50_000
 # The density picture's largest size in pixels (width, height): the map's plot area is
 # about 1,300 × 620 screen pixels in a wide layout, so a pixel here covers ~1.4 on screen,

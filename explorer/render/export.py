@@ -69,7 +69,7 @@ def map_html(fig: Any, title: str = "Embedding map") -> bytes:
     """A standalone HTML page of `fig` that works offline: plotly.js is inline.
 
     The figure fills the window; `title` becomes the page's ``<title>`` (escaped).
-    Labels are already escaped by ``explorer.render.figures``, and plotly writes the figure's
+    Labels are already escaped by ``explorer.render.scatter``, and plotly writes the figure's
     JSON with ``<`` and ``/`` as escapes, so no item text can close the script.
     """
     import plotly.graph_objects as go

@@ -81,7 +81,7 @@ def draw_map(
     view: the window of a big 2-D map being looked at (None: the whole map); full: the
     whole map's window, ``density.full_window(coords)``, when the caller has it; highlight:
     rows drawn on top (the others dimmed); of_items: a note appended to the count (e.g.
-    which items the map covers); style: ``explorer.render.figures.scatter_map``'s keywords (colour,
+    which items the map covers); style: ``explorer.render.scatter.scatter_map``'s keywords (colour,
     colour_name, highlight_name, axis_titles, map_labels, muted).
     """
     budget = _budget(budget)

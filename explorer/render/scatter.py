@@ -97,8 +97,8 @@ def scatter_map(
         add(rows, name, marker, legend)
     if three and n > 20_000:
         # scatter3d draws each marker as a triangulated glyph: a square is far fewer
-        # triangles than a circle and draws about twice as fast (100k points, software
-        # WebGL); at 3 px the two look alike. Highlights keep their outlined circles.
+        # triangles than a circle, so it draws faster; at 3 px the two look alike.
+        # Highlights keep their outlined circles.
         fig.update_traces(marker_symbol="square")
     # Highlights that are drawn (a mask, not a per-row set lookup: thousands of search
     # hits on a 100k map must stay cheap).

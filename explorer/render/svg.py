@@ -1,6 +1,6 @@
 """A map as SVG: the publication-ready, scalable picture for slides and papers.
 
-Drawn from the figure's own traces like the PNG (``explorer.render.export.map_png``): the
+Drawn from the figure's own traces like the PNG (``explorer.render.raster.map_png``): the
 same points, colours, names on the map and axis titles, as vector shapes and real
 text, so it stays sharp at any size and its words can be edited or searched.
 """

@@ -149,8 +149,9 @@ def fit_umap(x: np.ndarray, params: ProjectionParams, n_place: int = 0) -> Any:
         metric="cosine",
         random_state=params.seed,
         # Below 4,096 points umap-learn measures every (placed, fitted) pair by a Python
-        # call (about 0.3 M/s): past ~10 s of that, its search index is cheaper (numba
-        # compiles it once per process, ~25 s here, and each Ray worker's query, ~3 s).
+        # call: past _EXACT_PAIRS pairs its search index is cheaper, numba's compilation
+        # of it (once per process) and each Ray worker's first query included
+        # (docs/scale.md).
         force_approximation_algorithm=m * n_place > _EXACT_PAIRS,
     )
     with warnings.catch_warnings():

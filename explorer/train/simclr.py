@@ -10,9 +10,9 @@ length; the head only serves the loss.
 
 Here h is the encoder's standardised 4 × 4-grid features (:class:`SmallCNN`, 2,048
 numbers at width 32) and the head is the encoder's linear layer followed by a 2-layer
-MLP. A 128-d h taken after that linear layer was measured worse than raw pixels (kNN
-accuracy 0.80 against 0.82 on 10,000 Fashion-MNIST images) while the grid features beat
-them (0.84), as the paper found for layers further from the loss.
+MLP. A 128-d h taken after that linear layer was worse than raw pixels in kNN accuracy,
+while the grid features beat them, as the paper found for layers further from the loss
+(figures in docs/training.md).
 
 Training is repeatable: a seed fixes the initial weights (drawn inside a forked torch
 random state, so the caller's is untouched) and a ``torch.Generator`` the batches and
@@ -57,8 +57,8 @@ OnEpoch = Callable[[EpochStat], None]
 MIN_IMAGES = 16
 _REPORT_EVERY = 0.5  # seconds between progress reports within an epoch
 _TRAIN_SHARE = 0.95  # of the progress bar; encoding the images takes the rest
-# Brightness and contrast jitter of the views: ±0.6 beat augment's default ±0.4 by
-# 0.005-0.008 kNN accuracy on Fashion-MNIST (2,000 and 10,000 images).
+# Brightness and contrast jitter of the views: ±0.6, stronger than augment's default
+# ±0.4, gives a more accurate space on Fashion-MNIST (docs/training.md).
 JITTER = 0.6
 
 
@@ -68,8 +68,7 @@ class SimCLRParams:
 
     Attributes:
         epochs: passes over the images. The default gives a space that beats raw pixels
-            in kNN accuracy on 10,000 Fashion-MNIST images (0.836 against 0.816) in
-            103 s on 2 cores (bench/b_simclr.py); more epochs gained little there.
+            in kNN accuracy on Fashion-MNIST; more epochs gain little (docs/training.md).
         batch_size: images per step (2× as many views); a smaller set uses all its images.
         dim: size of the projection head's output z, where the loss is computed.
         hidden: size of the head's hidden layers (the encoder's output).

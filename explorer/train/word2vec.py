@@ -52,7 +52,8 @@ class Word2VecParams:
 
     Attributes:
         sg: skip-gram (predict the context from a word) instead of CBOW (predict a word
-            from its context); skip-gram takes about 3× as long per epoch.
+            from its context); skip-gram predicts each context word on its own, so its
+            epochs take longer (docs/training.md).
         dim: vector dimensions [vector_size].
         window: the most words on each side that count as context.
         min_count: words seen fewer times are left out of the vocabulary.
