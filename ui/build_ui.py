@@ -165,40 +165,7 @@ def upload_flow() -> None:
             _images_flow(path, main.name, gen)
             return
         fmt = detect_format(path)
-        read: dict[str, Any] = {"fmt": fmt}
-        build_kwargs: dict[str, Any] = {}
-        model: str | None = None
-        if fmt in TABLE_FORMATS:
-            preview = read_table_preview(path, fmt=fmt)
-            if preview.empty:
-                raise InputError(
-                    f"{main.name} has no rows (it is empty, or holds only a header). "
-                    "Upload a file with at least one item."
-                )
-            st.caption(f"Preview of {md(main.name)} ({fmt})")
-            st.dataframe(preview.head(8), width="stretch", hide_index=True)
-            cols = [str(c) for c in preview.columns]
-            if fmt != "txt":
-                c1, c2, c3 = st.columns(3)
-                text_col = c1.selectbox("Text column", ["(pick the longest)", *cols])
-                id_col = c2.selectbox("Id column", ["(row numbers)", *cols])
-                labels = c3.multiselect("Label / metadata columns", cols)
-                if text_col != "(pick the longest)":
-                    read["text_col"] = text_col
-                if id_col != "(row numbers)":
-                    read["id_col"] = id_col
-                if labels:
-                    read["label_cols"] = labels
-            model = model_picker()
-            if st.checkbox(
-                "Fast mode (bfloat16)",
-                key="upload_fast",
-                help="Faster on CPUs with bfloat16 instructions, with vectors nearly "
-                "identical to float32; other CPUs use float32 and say so.",
-            ):
-                build_kwargs["precision"] = "bf16"
-        else:
-            st.caption(f"Detected format: {fmt}")
+        read, build_kwargs, model = _table_choices(path, fmt, main.name)
         if meta_path is not None:
             read["metadata_path"] = meta_path
         limit = st.number_input(
@@ -213,6 +180,47 @@ def upload_flow() -> None:
         if st.button("Build space", type="primary", disabled=overwrite is None):
             kwargs = {"read_kwargs": read, "model": model, "overwrite": bool(overwrite)}
             _run_build(tasks.build_file, path, name, {**kwargs, **build_kwargs}, gen, "Reading…")
+
+
+def _table_choices(
+    path: Path, fmt: str, upload_name: str
+) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+    """The reading options, build options and model the user picks for a file of format
+    `fmt` (a text table gets a preview, its columns and a model; vectors need none)."""
+    read: dict[str, Any] = {"fmt": fmt}
+    build_kwargs: dict[str, Any] = {}
+    if fmt not in TABLE_FORMATS:
+        st.caption(f"Detected format: {fmt}")
+        return read, build_kwargs, None
+    preview = read_table_preview(path, fmt=fmt)
+    if preview.empty:
+        raise InputError(
+            f"{upload_name} has no rows (it is empty, or holds only a header). "
+            "Upload a file with at least one item."
+        )
+    st.caption(f"Preview of {md(upload_name)} ({fmt})")
+    st.dataframe(preview.head(8), width="stretch", hide_index=True)
+    cols = [str(c) for c in preview.columns]
+    if fmt != "txt":
+        c1, c2, c3 = st.columns(3)
+        text_col = c1.selectbox("Text column", ["(pick the longest)", *cols])
+        id_col = c2.selectbox("Id column", ["(row numbers)", *cols])
+        labels = c3.multiselect("Label / metadata columns", cols)
+        if text_col != "(pick the longest)":
+            read["text_col"] = text_col
+        if id_col != "(row numbers)":
+            read["id_col"] = id_col
+        if labels:
+            read["label_cols"] = labels
+    model = model_picker()
+    if st.checkbox(
+        "Fast mode (bfloat16)",
+        key="upload_fast",
+        help="Faster on CPUs with bfloat16 instructions, with vectors nearly "
+        "identical to float32; other CPUs use float32 and say so.",
+    ):
+        build_kwargs["precision"] = "bf16"
+    return read, build_kwargs, model
 
 
 def _images_flow(path: Path, upload_name: str, gen: int) -> None:
