@@ -93,6 +93,36 @@ def test_jaccard_is_one_for_a_space_against_itself() -> None:
     assert np.all(res.jaccard_a == 1.0) and np.all(res.jaccard_b == 1.0)
 
 
+def test_ari_is_one_for_the_same_groups_and_about_zero_for_shuffled_ones() -> None:
+    items, x = _topics()
+    a, b = make_space(items, x), _rotated_copy(items, x)
+    topics = np.asarray(items["topic"].astype("category").cat.codes)
+    rows_b = b.rows(list(a.ids))  # where each of A's items is in B
+    in_b = np.empty_like(topics)
+    in_b[rows_b] = topics  # B's labels in B's own (shuffled) row order
+    same = compare_spaces(a, a, labels=(topics, topics))
+    assert same.ari == pytest.approx(1.0) and same.ari_items == 300
+    assert same.mean_jaccard == 1.0 and same.cka == pytest.approx(1.0, abs=1e-9)
+    # Labels are paired by id, not by row, and their numbers do not matter.
+    paired = compare_spaces(a, b, labels=(topics, (in_b + 2) % N_TOPICS))
+    assert paired.ari == pytest.approx(1.0) and paired.ari_items == 300
+    # Labels read by row instead of by id: B's rows are shuffled, so the groups disagree.
+    assert abs(compare_spaces(a, b, labels=(topics, topics)).ari) < 0.05
+    # Half the items moved to a random group: clearly lower, clearly above chance
+    # (measured 0.25).
+    rng = np.random.default_rng(4)
+    moved = topics.copy()
+    half = rng.choice(300, 150, replace=False)
+    moved[half] = rng.integers(0, N_TOPICS, 150)
+    partial = compare_spaces(a, a, labels=(topics, moved)).ari
+    assert partial is not None and 0.1 < partial < 0.5
+    # Items outside a clustering (noise, -1) are left out of the ARI, and counted so.
+    noisy = topics.copy()
+    noisy[:30] = -1
+    res = compare_spaces(a, a, labels=(topics, noisy))
+    assert res.ari == pytest.approx(1.0) and res.ari_items == 270
+
+
 def test_jaccard_drops_for_a_noisier_space_and_lists_the_most_changed_first() -> None:
     items, x = _topics()
     a = make_space(items, x)
@@ -218,7 +248,7 @@ def test_nothing_shared_is_an_input_error() -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-def test_cli_compare_json(spaces: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_compare_json(spaces: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from explorer.cli.main import main
 
     argv = ["compare", str(spaces / "alpha"), str(spaces / "beta"), "-k", "5", "--map", "pca"]
@@ -227,11 +257,21 @@ def test_cli_compare_json(spaces: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert {"shared", "mean_jaccard", "cka", "ari", "most_changed"} <= set(out)
     assert (out["shared"], out["only_a"], out["only_b"], out["k"]) == (260, 40, 25, 5)
     assert out["mean_jaccard"] == 1.0 and out["cka"] == 1.0
-    assert -1.0 <= out["ari"] <= 1.0 and out["ari_items"] == 260
+    # The six topics are far apart: both default clusterings find them, the same groups.
+    assert out["ari"] == pytest.approx(1.0) and out["ari_items"] == 260
     assert len(out["most_changed"]) == 3
     assert set(out["most_changed"][0]) == {"id", "text", "jaccard", "neighbours_a", "neighbours_b"}
     assert main(argv) == 0
     assert "260 shared items (40 only in A, 25 only in B)" in capsys.readouterr().out
+    # The same items with their vectors dealt out to other ids: every figure falls to
+    # about chance (measured: Jaccard@5 0.01, CKA 0.01, ARI -0.01).
+    items, x = _topics()
+    build_space(items, x[np.random.default_rng(9).permutation(len(x))], tmp_path / "dealt")
+    argv = ["compare", str(spaces / "alpha"), str(tmp_path / "dealt"), "-k", "5", "--map", "pca"]
+    assert main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["shared"] == out["ari_items"] == 300
+    assert out["mean_jaccard"] < 0.1 and out["cka"] < 0.1 and abs(out["ari"]) < 0.05
 
 
 # --------------------------------------------------------------------------- page
@@ -272,7 +312,7 @@ def test_compare_page_metrics_and_linked_selection(
     shown = {m.label: m.value for m in at.metric}
     assert shown["Shared items"] == "260"
     assert shown["Mean Jaccard@10"] == "1.000" and shown["Linear CKA"] == "1.000"
-    assert float(shown["Clusterings' ARI"]) <= 1.0
+    assert shown["Clusterings' ARI"] == "1.000"  # the same six topic groups in both
     assert len(at.get("plotly_chart")) == 2 and _highlighted(at, 1) == []
 
     a, b = open_space(spaces / "alpha").space, open_space(spaces / "beta").space

@@ -25,6 +25,7 @@ from explorer.opened.handle import open_space
 from explorer.render import export, projector, raster, tables
 from explorer.render.colours import PALETTE
 from explorer.render.map_style import MapView
+from tests.plotly_json import typed
 
 ROOT = Path(__file__).resolve().parent.parent
 PCA = ProjectionParams(method="pca")
@@ -248,6 +249,17 @@ def test_svg_is_a_scalable_picture_with_real_escaped_text(built: Path) -> None:
 # ---------------------------------------------------------------------------- the CLI
 
 
+def _figure_in_html(page: str) -> tuple[list[dict], dict]:
+    """The traces and layout that the page hands to Plotly.newPlot (after its div id)."""
+    at = page.rindex("Plotly.newPlot(") + len("Plotly.newPlot(")
+    decoder, parts = json.JSONDecoder(), []
+    for _ in range(3):  # the div's id, the traces, the layout
+        at = len(page) - len(page[at:].lstrip(" \n\t,"))
+        value, at = decoder.raw_decode(page, at)
+        parts.append(value)
+    return parts[1], parts[2]
+
+
 def test_cli_json_says_what_was_written_and_never_overwrites(
     built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -281,7 +293,53 @@ def test_cli_json_says_what_was_written_and_never_overwrites(
     for fmt in ("html", "png", "parquet"):
         target = tmp_path / f"map.{fmt}"
         assert main(["export", folder, "--format", fmt, "--out", str(target), "--json"]) == 0
-        assert json.loads(capsys.readouterr().out)["bytes"] == target.stat().st_size > 1000
+        assert json.loads(capsys.readouterr().out)["bytes"] == target.stat().st_size
+    # Each file opened and read back against the map (UMAP, the CLI's default, stored by
+    # the first export) and the default clustering, read from the space.
+    opened = open_space(built / "demo")
+    space = opened.space
+    proj = project_space(opened, ProjectionParams(method="umap"))
+    clusters = cluster_space(opened, ClusterParams(), map_coords=proj.coords)
+    # HTML: the figure in the page holds every map row once, where the map put it, in
+    # one trace per topic (the Map page's default colour), under the space's title.
+    page = (tmp_path / "map.html").read_text(encoding="utf-8")
+    assert page.count("<title>Demo · UMAP map</title>") == 1
+    assert re.search(r"<script[^>]*\bsrc\s*=", page, re.IGNORECASE) is None
+    traces, layout = _figure_in_html(page)
+    assert layout["title"]["text"] == "Demo · UMAP map"
+    topic = space.items["topic"].to_numpy()
+    assert [t["name"] for t in traces] == sorted(set(topic[:MAP_ROWS]))
+    rows = np.concatenate([typed(t["customdata"]).astype(int) for t in traces])
+    assert sorted(rows.tolist()) == list(range(MAP_ROWS))
+    xy = np.concatenate([np.c_[typed(t["x"]), typed(t["y"])] for t in traces])
+    np.testing.assert_allclose(xy, proj.coords[rows], rtol=1e-6)
+    for t in traces:
+        assert set(topic[typed(t["customdata"]).astype(int)]) == {t["name"]}
+    # PNG: the default size, and the map drawn in it: each topic's colour covers about
+    # 50 dots' worth of pixels (measured 2,200-2,450; its legend key alone is 110), among
+    # many shades (not a blank picture).
+    from PIL import Image
+
+    img = Image.open(tmp_path / "map.png")
+    img.load()
+    assert img.format == "PNG" and img.size == (1600, 1000)
+    counts = {c: n for n, c in img.convert("RGB").getcolors(1_000_000) or []}
+    assert len(counts) > 50
+    for h in PALETTE[:4]:
+        assert counts.get(tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)), 0) >= 1000, h
+    drawn = 1600 * 1000 - max(counts.values())  # all but the background's colour
+    assert drawn > 5_000  # 200 dots of 8 px (measured 10,578 with the legend and title)
+    # Parquet: the table itself, every row and column (the map's rows have their
+    # coordinates and cluster, the rest none).
+    back = pd.read_parquet(tmp_path / "map.parquet")
+    pd.testing.assert_frame_equal(back, tables.export_table(space, proj, clusters))
+    assert back["id"].tolist() == space.ids.tolist() and len(back) == N
+    pd.testing.assert_frame_equal(
+        back[["id", "text", "topic", "score", "x"]], space.items, check_dtype=False
+    )
+    np.testing.assert_array_equal(back[["x_map", "y"]][:MAP_ROWS], proj.coords)
+    assert back[["x_map", "y", "cluster"]][MAP_ROWS:].isna().all().all()
+    assert back["cluster"][:MAP_ROWS].tolist() == clusters.labels.tolist()
 
 
 # ---------------------------------------------------------------------------- the page
@@ -290,6 +348,7 @@ def test_cli_json_says_what_was_written_and_never_overwrites(
 def test_export_page_offers_every_download(
     built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from PIL import Image
     from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.testing.v1 import AppTest
 
@@ -325,9 +384,22 @@ def test_export_page_offers_every_download(
     assert at.radio(key="export_scope").value == "all"
 
     assert made["demo.csv"]().startswith(b"id,text,topic,score,x,x_map,y,cluster,cluster_label")
-    assert len(pd.read_parquet(io.BytesIO(made["demo.parquet"]()))) == N
-    assert b"Plotly.newPlot" in made["demo-map.html"]()
-    assert made["demo-map.png"]()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The files, opened: the table with the PCA map's coordinates, the page's figure of
+    # the 200 map rows where that map put them, a picture of it.
+    opened = open_space(built / "demo")
+    space = opened.space
+    coords = project_space(opened, PCA).coords
+    table = pd.read_parquet(io.BytesIO(made["demo.parquet"]()))
+    assert table["id"].tolist() == space.ids.tolist()
+    np.testing.assert_allclose(table[["x_map", "y"]][:MAP_ROWS], coords, atol=1e-5)
+    traces, _ = _figure_in_html(made["demo-map.html"]().decode("utf-8"))
+    rows = np.concatenate([typed(t["customdata"]).astype(int) for t in traces])
+    assert sorted(rows.tolist()) == list(range(MAP_ROWS))
+    xy = np.concatenate([np.c_[typed(t["x"]), typed(t["y"])] for t in traces])
+    np.testing.assert_allclose(xy, coords[rows], atol=1e-5)
+    png = Image.open(io.BytesIO(made["demo-map.png"]()))
+    assert png.format == "PNG" and png.size == (1600, 1000)
+    assert len(png.convert("RGB").getcolors(1_000_000) or []) > 50
     with zipfile.ZipFile(io.BytesIO(made["demo-projector.zip"]())) as zf:
         assert sorted(zf.namelist()) == sorted(projector.PROJECTOR_FILES)
 

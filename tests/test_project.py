@@ -89,9 +89,26 @@ def test_tiny_or_degenerate_input_falls_back_to_pca(
 
 
 def test_single_point_and_two_points() -> None:
-    assert project(np.ones((1, 5))).coords.shape == (1, 2)
-    two = project(np.array([[0, 1, 2.0], [1, 0, 5.0], [1, 1, 1.0], [2, 2, 2.0]]).T)
-    assert two.coords.shape == (3, 2)
+    # One point: UMAP (the default) falls back to PCA, which has no direction to find:
+    # the point sits at the origin.
+    one = project(np.arange(5.0)[None, :])
+    assert one.method == "pca" and any("only 1 point" in n and "PCA" in n for n in one.notes)
+    np.testing.assert_array_equal(one.coords, np.zeros((1, 2), np.float32))
+    # Two points: PCA too; the one direction they span is the first axis, on which they
+    # sit either side of the origin at their true distance apart; the second axis is 0.
+    a, b = np.array([0.0, 1, 2, 3, 4]), np.array([3.0, -1, 2, 0, 8])
+    for params in (ProjectionParams(), ProjectionParams(method="tsne", dims=3)):
+        two = project(np.stack([a, b]), params)
+        assert two.method == "pca" and any("only 2 point" in n for n in two.notes)
+        assert two.coords.shape == (2, params.dims) and two.coords.dtype == np.float32
+        np.testing.assert_allclose(two.coords[0], -two.coords[1], atol=1e-5)
+        assert abs(two.coords[0, 0] - two.coords[1, 0]) == pytest.approx(
+            np.linalg.norm(a - b), rel=1e-5
+        )
+        np.testing.assert_allclose(two.coords[:, 1:], 0.0, atol=1e-5)
+    # Two identical points: no direction either, both at the origin.
+    same = project(np.stack([a, a]))
+    np.testing.assert_array_equal(same.coords, np.zeros((2, 2), np.float32))
 
 
 def test_low_dimensional_input_is_shown_as_is() -> None:
@@ -150,16 +167,33 @@ def test_projection_is_cached_with_parameters(
     np.testing.assert_array_equal(again.coords, first.coords)
 
 
-def test_map_rows_limit_the_projection(tmp_path: Path) -> None:
+def test_map_rows_limit_the_projection(umap_kwargs: dict[str, object]) -> None:
     rng = np.random.default_rng(1)
-    space = make_space(
-        pd.DataFrame({"id": [str(i) for i in range(6000)]}),
-        rng.normal(size=(6000, 20)),
-        map_rows=400,
-    )
+    ids = pd.DataFrame({"id": [str(i) for i in range(6000)]})
+    x = rng.normal(size=(6000, 20))
+    space = make_space(ids, x, map_rows=400)
+    first = make_space(ids[:400], x[:400])  # a space of the first 400 rows alone
     index = build_index(space.vectors, space.metric, params=IndexParams(exact_below=0))
-    proj = project_space(OpenedSpace.of(space, index), ProjectionParams(method="umap", n_epochs=50))
+    # PCA (deterministic): the map is the PCA of the first 400 rows, found from them
+    # alone, not the first 400 points of a PCA of all 6,000.
+    pca = ProjectionParams(method="pca")
+    proj = project_space(OpenedSpace.of(space, index), pca)
+    assert proj.coords.shape == (400, 2)
+    np.testing.assert_allclose(proj.coords, project_space(first, pca).coords, atol=1e-5)
+    whole = project_space(make_space(ids, x), pca).coords[:400]
+    assert not np.allclose(np.abs(whole), np.abs(proj.coords), atol=0.05)
+    # UMAP: its kNN graph holds the first 400 rows only, and is their exact kNN graph
+    # (the index over all 6,000 rows is not used for it); the layout is then that of
+    # the first 400 rows alone (one thread: the same seed gives the same map).
+    umap = ProjectionParams(method="umap", n_epochs=50, parallel=False)
+    proj = project_space(OpenedSpace.of(space, index), umap)
+    knn_idx, _ = umap_kwargs["precomputed_knn"]  # type: ignore[misc]
     assert proj.coords.shape == (400, 2) and np.isfinite(proj.coords).all()
+    assert knn_idx.shape == (400, umap.n_neighbors)
+    unit = x[:400] / np.linalg.norm(x[:400], axis=1, keepdims=True)
+    exact = np.argsort(-(unit @ unit.T), axis=1)[:, : umap.n_neighbors]
+    assert np.array_equal(np.sort(knn_idx, axis=1), np.sort(exact, axis=1))
+    np.testing.assert_allclose(proj.coords, project_space(first, umap).coords, atol=1e-4)
 
 
 def test_epochs_scale_with_n() -> None:

@@ -28,6 +28,8 @@ from explorer.opened.handle import open_space
 
 ROOT = Path(__file__).resolve().parent.parent
 HNSW = IndexParams(exact_below=0)  # an hnswlib index even for a few hundred points
+# The Streamlit elements that take free text (AppTest's names for them).
+FREE_TEXT = ("text_input", "text_area", "chat_input")
 
 
 def _items(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -66,6 +68,20 @@ def test_home_offers_no_server_path_box(tmp_path: Path, monkeypatch: pytest.Monk
     assert not at.exception
     assert not [t for t in at.text_input if "folder" in t.label.lower()]
     assert not any("etc" in str(m.value) for m in at.metric)
+    # The complete list of what Home lets one type or give: no box takes free text at
+    # all (a path box would be one), data arrives only through the two uploaders, and a
+    # space is chosen only among those saved in the operator's folder.
+    free_text = [(w.type, w.label) for k in FREE_TEXT for w in at.get(k)]
+    assert free_text == []
+    uploads = [(u.proto.label, u.proto.id.rsplit("-", 1)[-1]) for u in at.get("file_uploader")]
+    assert uploads == [
+        ("Data file", "upload_main_0"),
+        ("Metadata for a vectors file (optional: CSV/TSV, one row per vector)", "upload_meta_0"),
+    ]
+    assert [(s.key, s.options) for s in at.selectbox] == [("sidebar_space", ["mine"])]
+    assert at.selectbox(key="sidebar_space").value is None  # "/etc" is not a space here
+    opens = [b.key for b in at.button if b.label == "Open"]
+    assert opens == ["open_mine"]
 
 
 def test_a_build_never_replaces_a_space_it_was_not_asked_to(tmp_path: Path) -> None:

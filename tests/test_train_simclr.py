@@ -7,7 +7,7 @@ runs in well under a minute on 2 cores.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -155,13 +155,46 @@ def test_bad_images_are_refused(images: np.ndarray, match: str) -> None:
         train_simclr(images, SimCLRParams(epochs=1))
 
 
-def test_estimate_seconds_is_a_positive_number() -> None:
+def test_estimate_seconds_is_a_positive_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Timed for real: a positive number of seconds. With the clock taken out (a fixed
+    time per training step and per encoded batch), the estimate is exact arithmetic: it
+    grows with the images and the epochs as training does, and only the training part
+    grows with the epochs."""
+    import explorer.train.simclr as simclr
+
     small = SimCLRParams(epochs=3, batch_size=32, width=4, hidden=16)
     for shape in [(28, 28), (8, 8, 3)]:
         s = estimate_seconds(1000, small, shape)
         assert math.isfinite(s) and s > 0
     with pytest.raises(InputError, match="16 images"):
         estimate_seconds(3, small, (28, 28))
+
+    step_s, encode_s = 0.25, 0.1  # training steps are timed 3 times, encoding once
+    timed: list[tuple[int, tuple[int, ...]]] = []
+
+    def fixed(step: Callable[[], object], steps: int = 3, warmup: int = 1) -> float:
+        out = step()  # the real step runs, unclocked
+        timed.append((steps, tuple(getattr(out, "shape", ()))))
+        return step_s if steps == 3 else encode_s
+
+    monkeypatch.setattr(simclr, "seconds_per_step", fixed)
+
+    def expected(n: int, p: SimCLRParams) -> float:
+        batch = min(p.batch_size, n)
+        return step_s * (n // batch) * p.epochs + encode_s * n / batch
+
+    for n, epochs in [(1000, 3), (2000, 3), (1000, 6), (20, 3), (4000, 1)]:
+        p = SimCLRParams(**{**small.__dict__, "epochs": epochs})
+        assert estimate_seconds(n, p, (8, 8)) == pytest.approx(expected(n, p))
+    one = estimate_seconds(1000, small, (8, 8))
+    assert estimate_seconds(2000, small, (8, 8)) == pytest.approx(2 * one)  # 31 → 62 steps
+    six = estimate_seconds(1000, SimCLRParams(**{**small.__dict__, "epochs": 6}), (8, 8))
+    assert six - one == pytest.approx(step_s * 31 * 3)  # 3 more epochs of 31 steps
+    # Both were run: training steps, and the encoding of one batch (32 pictures of the
+    # given shape, to their features).
+    assert {steps for steps, _ in timed} == {3, 1}
+    estimate_seconds(100, small, (9, 11, 3))
+    assert timed[-1] == (1, (32, small.rep_dim))
 
 
 def test_encoder_shapes_and_augment_is_repeatable() -> None:
@@ -199,9 +232,43 @@ def test_compare_image_spaces_on_separated_blobs() -> None:
         compare_image_spaces({"short": blobs[:10]}, labels)
 
 
+def _pca_by_svd(x: np.ndarray, dims: int) -> np.ndarray:
+    """Principal component scores by numpy's SVD of the centred rows (zeros past the rank)."""
+    centred = x.astype(np.float64) - x.mean(axis=0)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    k = min(dims, len(s))
+    out = np.zeros((len(x), dims))
+    out[:, :k] = u[:, :k] * s[:k]
+    return out
+
+
+def _same_up_to_sign(a: np.ndarray, b: np.ndarray, atol: float) -> None:
+    signs = np.where((a * b).sum(axis=0) < 0, -1.0, 1.0)  # a component's sign is arbitrary
+    np.testing.assert_allclose(a * signs, b, atol=atol)
+
+
 def test_image_baselines_are_pixels_and_their_pca() -> None:
-    images = np.random.default_rng(0).integers(0, 256, size=(60, 8, 8), dtype=np.uint8)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(60, 8, 8), dtype=np.uint8)
     spaces = image_baselines(images)
     assert list(spaces) == ["raw pixels", "PCA of pixels (50-d)"]
-    assert spaces["raw pixels"].shape == (60, 64) and spaces["raw pixels"].max() <= 1.0
-    assert spaces["PCA of pixels (50-d)"].shape == (60, 50)
+    pixels, reduced = spaces["raw pixels"], spaces["PCA of pixels (50-d)"]
+    # The pixels themselves, row by row, scaled from 0..255 to 0..1.
+    assert pixels.dtype == np.float32 and pixels.shape == (60, 64)
+    np.testing.assert_array_equal(pixels, images.reshape(60, 64).astype(np.float32) / 255)
+    # Their first 50 principal components, as numpy's SVD finds them (up to sign).
+    assert reduced.dtype == np.float32 and reduced.shape == (60, 50)
+    _same_up_to_sign(reduced, _pca_by_svd(pixels, 50), atol=1e-4)
+    # A projection: distances shrink, never grow, and 50 of 64 components keep most.
+    d_pix = np.linalg.norm(pixels[:, None] - pixels[None], axis=2)
+    d_pca = np.linalg.norm(reduced[:, None] - reduced[None], axis=2)
+    assert (d_pca <= d_pix + 1e-4).all()
+    off = ~np.eye(60, dtype=bool)
+    assert np.corrcoef(d_pca[off], d_pix[off])[0, 1] > 0.95
+    # Colour pictures in 0..1 keep their scale; fewer images than 50 leave zero columns.
+    colour = rng.random(size=(20, 8, 8, 3)).astype(np.float32)
+    spaces = image_baselines(colour)
+    np.testing.assert_array_equal(spaces["raw pixels"], colour.reshape(20, 192))
+    reduced = spaces["PCA of pixels (50-d)"]
+    _same_up_to_sign(reduced[:, :19], _pca_by_svd(colour.reshape(20, 192), 19), atol=1e-4)
+    assert np.abs(reduced[:, 19:]).max() < 1e-4  # 20 centred rows span 19 directions
