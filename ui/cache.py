@@ -35,6 +35,7 @@ from explorer.index.knn import map_knn
 from explorer.maps.projections import (
     Projection,
     ProjectionParams,
+    check_cost,
     load_projection,
     projection_quality,
     projection_stored,
@@ -105,6 +106,7 @@ def projection(
     p = ProjectionParams(**params)
     p.validate()
     if not projection_stored(opened, p):
+        check_cost(opened.space, p)  # refused here, before it is queued
         key = opened.job_key("projection", params)
         version = str(opened.version)
         run_job(

@@ -23,7 +23,7 @@ from explorer.share.views import (
     view_from_query,
     view_to_query,
 )
-from ui import common
+from ui import cache, common
 
 PAGE_FILES = {
     "home": "pages/home.py",
@@ -56,7 +56,7 @@ def apply_view(view: View) -> None:
             state[key] = value
         else:
             state.pop(key, None)
-    state[SELECTION] = list(view.selection)
+    state[SELECTION] = _known_ids(folder, view.selection)
     for key in ("a", "b", "c"):
         if view.probe.get(key):
             state[f"an_{key}"] = view.probe[key]
@@ -66,6 +66,17 @@ def apply_view(view: View) -> None:
         state[ITEM] = view.probe["item"]
         state["nb_mode"] = "An item"
     state["view_banner"] = {"title": view.title, "caption": view.caption}
+
+
+def _known_ids(folder: str, ids: tuple[str, ...]) -> list[str]:
+    """The ids of `ids` that are items of the space in `folder` (a view may name any)."""
+    if not ids:
+        return []
+    try:
+        row_of = cache.open_space(folder).space.row_of
+    except ExplorerError:
+        return []  # the page says why the space cannot be opened
+    return [i for i in ids if i in row_of]
 
 
 def current_view(page: str, title: str = "", caption: str = "") -> View:

@@ -30,6 +30,10 @@ class Limits:
         preview_rows: rows a preview parses.
         max_tsne_rows, max_umap_rows, max_hdbscan_rows: points one map or
             clustering may have (t-SNE is O(n log n) with a large constant).
+        max_umap_point_epochs: UMAP's points × epochs in one map (its epochs' work);
+            the default is twice that of the largest map the defaults allow.
+        max_word_vector_cells: words × dimensions of one Word2Vec training (its
+            vocabulary keeps the most frequent words that fit).
         max_models_loaded: embedding models kept in memory at once.
         max_model_bytes: size on disk of a model folder that may be loaded.
         embed_cache_bytes: size on disk of the embedding cache (oldest entries go first).
@@ -46,6 +50,8 @@ class Limits:
     max_tsne_rows: int = 50_000
     max_umap_rows: int = 1_000_000
     max_hdbscan_rows: int = 500_000
+    max_umap_point_epochs: int = 400_000_000
+    max_word_vector_cells: int = 50_000_000
     max_models_loaded: int = 2
     max_model_bytes: int = 2048 * _MB
     embed_cache_bytes: int = 2048 * _MB

@@ -19,7 +19,7 @@ import re
 
 import pandas as pd
 
-__all__ = ["FORMULA_START", "csv_safe", "md", "plot_text", "to_csv_bytes"]
+__all__ = ["FORMULA_START", "csv_safe", "formula_safe", "md", "plot_text", "to_csv_bytes"]
 
 # Markdown (CommonMark + GFM + Streamlit's extensions) is parsed first, and a backslash
 # before ASCII punctuation makes that character literal. Escaped: the characters that
@@ -83,7 +83,8 @@ def plot_text(text: object) -> str:
     return s.translate(_PLOT_ENTITIES)
 
 
-def _cell(value: object) -> object:
+def formula_safe(value: object) -> object:
+    """`value` with a leading ``'`` when it is text a spreadsheet would run as a formula."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
@@ -102,8 +103,8 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
         if isinstance(col.dtype, pd.CategoricalDtype):
             col = col.astype(object)
         if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
-            out.isetitem(i, col.map(_cell))
-    out.columns = pd.Index([_cell(c) for c in out.columns])
+            out.isetitem(i, col.map(formula_safe))
+    out.columns = pd.Index([formula_safe(c) for c in out.columns])
     return out
 
 

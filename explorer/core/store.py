@@ -78,7 +78,7 @@ __all__ = [
     "write_space_files",
 ]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
 
 
 class SpaceExists(InputError):
@@ -161,7 +161,7 @@ def step_key(params: Mapping[str, Any]) -> str:
 
 def check_space_name(name: str) -> str:
     """`name` if it is a plain space name (letters, digits, . _ -); else InputError."""
-    if not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InputError(
             f"{name[:40]!r} cannot name a space: use letters, digits, '.', '_' or '-' "
             "(at most 120, starting with a letter or digit)."
@@ -300,7 +300,10 @@ def _remove_leftovers(root: Path, name: str, keep: Path | None) -> None:
     Called under the name's build lock, so no live build owns them.
     """
     now = time.time()
-    for p in list(root.glob(f".{name}.v-*")) + list(root.glob(f".{name}.link-*")):
+    # Exactly the names this module gives `name`'s versions and links: a glob would also
+    # match another space's, e.g. the versions of a space named "NAME.v-1".
+    ours = re.compile(rf"\.{re.escape(name)}\.(v-(old)?|link-)[0-9a-f]{{8}}")
+    for p in [p for p in root.iterdir() if ours.fullmatch(p.name)]:
         if keep is not None and p.resolve() == keep:
             continue
         if p.is_symlink():

@@ -10,6 +10,8 @@ import numpy as np
 from explorer.core.errors import InputError
 
 __all__ = [
+    "MAX_FIELD_CHARS",
+    "check_text",
     "is_int",
     "check_finite",
     "check_matrix",
@@ -20,6 +22,20 @@ __all__ = [
 ]
 
 _MAX_NAMED = 8
+
+
+# The longest value one text field of a request may hold (a term, a title, a search):
+# what a person types, never a file's worth.
+MAX_FIELD_CHARS = 500
+
+
+def check_text(value: object, what: str, most: int = MAX_FIELD_CHARS) -> str:
+    """`value` if it is text of at most `most` characters; else InputError naming `what`."""
+    if not isinstance(value, str):
+        raise InputError(f"{what} must be text.")
+    if len(value) > most:
+        raise InputError(f"{what} is longer than {most:,} characters; shorten it.")
+    return value
 
 
 def is_int(value: object, lo: int | None = None) -> bool:

@@ -20,12 +20,12 @@ from explorer.core.limits import limits, over_limit
 from explorer.core.linalg import distance_name, pca
 from explorer.core.progress import Progress
 from explorer.core.space import Metric, Space
-from explorer.core.validate import is_int
+from explorer.core.validate import check_text, is_int
 from explorer.index.hnsw import VectorIndex
 from explorer.index.knn import map_graph, map_knn
 from explorer.maps.axes import Axis, axis_coords, parse_terms
 from explorer.maps.quality import QUALITY_K, MapQuality, map_quality
-from explorer.maps.umap import Knn, umap_layout
+from explorer.maps.umap import Knn, scaled_epochs, umap_layout
 from explorer.opened import steps
 from explorer.opened.handle import OpenedSpace, as_opened
 
@@ -33,8 +33,12 @@ __all__ = [
     "GIVEN_COLUMNS",
     "INITS",
     "METHODS",
+    "MAX_EPOCHS",
+    "MAX_NEIGHBORS",
+    "MAX_PERPLEXITY",
     "Projection",
     "ProjectionParams",
+    "check_cost",
     "default_params",
     "given_columns",
     "load_projection",
@@ -52,6 +56,12 @@ METHODS: tuple[Method, ...] = ("umap", "pca", "tsne", "axis", "given")
 # Columns of a map the user brought with the data (method "given").
 GIVEN_COLUMNS = ("x", "y", "z")
 INITS: tuple[Init, ...] = ("auto", "spectral", "pca", "random")
+# Upper bounds of the settings a browser can send. UMAP's own defaults are far below
+# them (15 neighbours, at most 500 epochs); the cost of a map is bounded separately,
+# by its points × epochs (:func:`check_cost`).
+MAX_NEIGHBORS = 200
+MAX_EPOCHS = 5000
+MAX_PERPLEXITY = 100.0
 
 
 @dataclass(frozen=True)
@@ -100,10 +110,10 @@ class ProjectionParams:
             )
         if self.dims not in (2, 3) or not is_int(self.dims):
             raise InputError(f"A map has 2 or 3 dimensions, not {self.dims!r}.")
-        if not is_int(self.n_neighbors) or self.n_neighbors < 2:
+        if not is_int(self.n_neighbors) or not 2 <= self.n_neighbors <= MAX_NEIGHBORS:
             raise InputError(
-                "UMAP's n_neighbors must be a whole number of at least 2, "
-                f"not {self.n_neighbors!r}."
+                f"UMAP's n_neighbors must be a whole number from 2 to {MAX_NEIGHBORS}, "
+                f"not {str(self.n_neighbors)[:40]!r}."
             )
         if not isinstance(self.min_dist, int | float) or not 0.0 <= self.min_dist <= 1.0:
             raise InputError(f"UMAP's min_dist must lie between 0 and 1, not {self.min_dist!r}.")
@@ -111,13 +121,23 @@ class ProjectionParams:
             raise InputError(f"Unknown UMAP init {self.init!r}; choose one of {', '.join(INITS)}.")
         if not isinstance(self.parallel, bool):
             raise InputError(f"parallel must be true or false, not {self.parallel!r}.")
-        if self.n_epochs is not None and (not is_int(self.n_epochs) or self.n_epochs < 1):
+        epochs_ok = self.n_epochs is None or (
+            is_int(self.n_epochs) and 1 <= self.n_epochs <= MAX_EPOCHS
+        )
+        if not epochs_ok:
             raise InputError(
                 f"UMAP's n_epochs must be empty (scaled to the number of points) or a whole "
-                f"number of at least 1, not {self.n_epochs!r}."
+                f"number from 1 to {MAX_EPOCHS:,}, not {str(self.n_epochs)[:40]!r}."
             )
-        if not isinstance(self.perplexity, int | float) or not self.perplexity > 0:
-            raise InputError(f"t-SNE's perplexity must be positive, not {self.perplexity!r}.")
+        if not isinstance(self.perplexity, int | float) or not (
+            0 < self.perplexity <= MAX_PERPLEXITY
+        ):
+            raise InputError(
+                f"t-SNE's perplexity must lie above 0 and at most {MAX_PERPLEXITY:g}, "
+                f"not {str(self.perplexity)[:40]!r}."
+            )
+        for name in ("x_from", "x_to", "y_from", "y_to"):
+            check_text(getattr(self, name), f"The axis field {name}")
         if not is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
         if self.method == "axis":
@@ -267,6 +287,22 @@ def _quality_from(arrays: dict[str, np.ndarray], rec: dict[str, Any] | None) -> 
 _ROW_LIMITS = {"umap": "max_umap_rows", "tsne": "max_tsne_rows"}
 
 
+def check_cost(space: Space, params: ProjectionParams) -> None:
+    """Refuse the map of `params` of `space` before it is queued when its cost is over
+    the operator's limits: its points (UMAP, t-SNE) and UMAP's points × epochs."""
+    n = space.mapped_rows.size
+    _check_size(params.method, n)
+    if params.method == "umap":
+        work = n * (params.n_epochs or scaled_epochs(n))
+        if work > limits().max_umap_point_epochs:
+            raise over_limit(
+                "UMAP's points × epochs",
+                work,
+                "max_umap_point_epochs",
+                "Use fewer epochs (leave n_epochs empty), or a space with fewer mapped rows.",
+            )
+
+
 def _check_size(method: str, n: int) -> None:
     """Refuse a map larger than the operator allows for `method` (PCA has no limit)."""
     field = _ROW_LIMITS.get(method)
@@ -285,7 +321,7 @@ def _compute(
     """A map of the space's map rows, and its quality: the arrays and record to store."""
     n_map = space.n_map
     rows = space.mapped_rows
-    _check_size(p.method, rows.size)
+    check_cost(space, p)
     x = np.asarray(space.vectors[rows], dtype=np.float32)
     if p.method == "axis":
         return _axis_compute(space, p, rows, x, index, progress)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from explorer.core.safe_text import formula_safe
 from explorer.core.space import Space
 from explorer.core.store import atomic_write_chunks
 from explorer.render.export import check_free
@@ -31,8 +32,12 @@ _TSV_BREAKS = re.compile(r"[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
 
 
 def _tsv_cell(value: object) -> str:
+    """One metadata cell: empty for a missing value, line breaks as spaces, and text a
+    spreadsheet would run as a formula neutralised as in a CSV download."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return ""
+    if isinstance(value, str):
+        return str(formula_safe(_TSV_BREAKS.sub(" ", value)))
     return _TSV_BREAKS.sub(" ", str(value))
 
 

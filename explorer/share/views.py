@@ -20,6 +20,7 @@ from typing import Any
 from explorer.core.errors import ExplorerError, InputError
 from explorer.core.manifest import verify_file
 from explorer.core.store import atomic_write_bytes, check_space_name, digests, edit_manifest
+from explorer.core.validate import check_text
 from explorer.maps.projections import ProjectionParams
 from explorer.opened.handle import OpenedSpace
 
@@ -39,7 +40,6 @@ __all__ = [
 ]
 
 PAGES = ("map", "neighbours", "analogies", "clusters", "quality")
-_MAX_TEXT = 500  # characters of any one field
 MAX_SELECTION = 2000  # ids in a selection
 _MAX_VIEWS = 100  # views in a tour
 _MAX_TOUR_BYTES = 1 << 20
@@ -67,11 +67,7 @@ class View:
 
 
 def _text(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise InputError(f"The view's {what} must be text.")
-    if len(value) > _MAX_TEXT:
-        raise InputError(f"The view's {what} is longer than {_MAX_TEXT} characters.")
-    return value
+    return check_text(value, f"The view's {what}")
 
 
 def _projection(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -218,11 +214,13 @@ def save_tour(opened: OpenedSpace, tour: Tour) -> str:
     manifest); returns its name. A tour of the same name is replaced."""
     if not tour.views:
         raise InputError("A tour needs at least one view: add the current view first.")
+    data = tour_to_json(tour)
+    tour_from_json(data)  # the limits an import applies, so a saved tour opens again
     folder = _version(opened)
     name = _slug(tour.title)
     rel = f"tours/{name}.json"
     with edit_manifest(folder) as man:
-        atomic_write_bytes(folder / rel, tour_to_json(tour))
+        atomic_write_bytes(folder / rel, data)
         man["files"].update(digests(folder, [rel]))
     return name
 

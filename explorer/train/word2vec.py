@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.core.errors import InputError
+from explorer.core.limits import limits
 from explorer.core.progress import Progress, stage
 from explorer.core.validate import is_int
 from explorer.opened.handle import OpenedSpace
@@ -39,6 +40,7 @@ __all__ = [
     "train_job",
     "train_word2vec",
     "training_record",
+    "vocabulary_bound",
 ]
 
 OnEpoch = Callable[["EpochStat"], None]
@@ -214,6 +216,14 @@ def _tracked_model(reporter: _Reporter, **kwargs: Any) -> tuple[Any, list[Any]]:
     return _Tracked(**kwargs), [_Epochs()]
 
 
+def vocabulary_bound(params: Word2VecParams) -> int:
+    """The most words a training with `params` keeps (the most frequent): its own
+    max_vocab, within the operator's bound on words × dimensions (the model's memory
+    grows with both: its input and output vectors, and gensim's tables)."""
+    cap = max(2, limits().max_word_vector_cells // params.dim)
+    return cap if params.max_vocab is None else min(params.max_vocab, cap)
+
+
 def train_word2vec(
     corpus: Corpus,
     params: Word2VecParams | None = None,
@@ -242,7 +252,7 @@ def train_word2vec(
         vector_size=p.dim,
         window=p.window,
         min_count=p.min_count,
-        max_final_vocab=p.max_vocab,
+        max_final_vocab=vocabulary_bound(p),
         sg=int(p.sg),
         negative=p.negative,
         sample=p.sample,
@@ -261,7 +271,8 @@ def train_word2vec(
         )
     reporter.words = max(int(model.corpus_total_words), 1)
     if progress:
-        progress(0.05, f"{n:,} words in the vocabulary; training {p.architecture}")
+        capped = " (the most frequent; the server's bound)" if n == vocabulary_bound(p) else ""
+        progress(0.05, f"{n:,} words in the vocabulary{capped}; training {p.architecture}")
     model.train(
         sentences,
         total_examples=model.corpus_count,

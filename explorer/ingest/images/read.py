@@ -44,6 +44,8 @@ _NPY = b"\x93NUMPY"
 _ZIPS = (b"PK\x03\x04", b"PK\x05\x06")
 _CHUNK = 1 << 20
 _ZIP_TAIL = 22 + 65535 + 76  # end record, its longest comment, the zip64 record and locator
+_ZIP64_LOCATOR = 20  # bytes of the ZIP64 end-record locator
+_ZIP64_RECORD = 56  # bytes of the ZIP64 end record (without extensible data)
 _ZIP_SLACK = 10_000  # folders and other files a zip may list besides its images
 _LISTING_SHARE = 16  # zipfile keeps ~600 B per member it lists, 13x the least entry (47 B)
 _ACCEPTED = "upload a .zip of .png/.jpg files, or a folder, or a .npy of image arrays"
@@ -188,9 +190,15 @@ def _check_zip_listing(tail: bytes, name: str) -> None:
     if at < 0 or len(tail) - at < 22:
         return  # not a zip: zipfile says so
     members, listing = struct.unpack("<HI", tail[at + 10 : at + 16])
-    at64 = tail.rfind(b"PK\x06\x06", 0, at)
-    if (members == 0xFFFF or listing == 0xFFFFFFFF) and at64 >= 0 and at - at64 >= 48:
-        members, listing = struct.unpack("<QQ", tail[at64 + 32 : at64 + 48])
+    # Where a ZIP64 locator sits just before the end record, zipfile takes the count and
+    # size from the ZIP64 record before it, whatever the plain record says: so do we.
+    locator = at - _ZIP64_LOCATOR
+    record = locator - _ZIP64_RECORD
+    if record >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+        if tail[record : record + 4] == b"PK\x06\x06":
+            members64, listing64 = struct.unpack("<QQ", tail[record + 32 : record + 48])
+            members = max(members, members64)
+            listing = max(listing, listing64)
     most = limits().max_rows + _ZIP_SLACK
     allowed = limits().max_decoded_bytes // _LISTING_SHARE
     if members > most or listing > allowed:

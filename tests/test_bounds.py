@@ -1,0 +1,180 @@
+"""What one browser user may ask of the server is bounded before any work starts
+(issue 18's holes, each with the test that found it)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import struct
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explorer.core.errors import ExplorerError, InputError
+from explorer.core.store import check_space_name, list_spaces
+from explorer.ingest.build import build_space
+from explorer.ingest.images import read_images
+from explorer.maps.projections import MAX_EPOCHS, ProjectionParams, check_cost
+from explorer.opened.handle import open_space
+from explorer.render.projector import projector_metadata
+from explorer.share.views import Tour, make_view, save_tour, view_from_query
+
+HUGE = "man, " * (17 << 18)  # a 17 MB "x from"
+
+
+def _build(folder: Path, n: int = 40, seed: int = 0, **kw: object) -> Path:
+    rng = np.random.default_rng(seed)
+    items = pd.DataFrame({"id": [f"w{i}" for i in range(n)], "text": [f"t {i}" for i in range(n)]})
+    build_space(items, rng.normal(size=(n, 8)), folder, **kw)  # type: ignore[arg-type]
+    return folder
+
+
+def test_a_huge_axis_term_is_refused_and_every_space_still_opens(tmp_path: Path) -> None:
+    from explorer.maps.projections import project_space
+
+    folder = _build(tmp_path / "s")
+    params = ProjectionParams(method="axis", x_from=HUGE, x_to="woman")
+    with pytest.raises(InputError, match="longer than 500 characters"):
+        params.validate()
+    with pytest.raises(InputError, match="longer than 500"):
+        project_space(open_space(folder), params)
+    assert [(s["name"], s["ok"]) for s in list_spaces(tmp_path)] == [("s", True)]
+    assert (folder / "manifest.json").stat().st_size < 64 << 10
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"n_epochs": "2000000000"}, "n_epochs must be"),
+        ({"n_epochs": str(MAX_EPOCHS + 1)}, "n_epochs must be"),
+        ({"n_neighbors": "1000000"}, "n_neighbors must be"),
+        ({"perplexity": "1e9"}, "perplexity must"),
+        ({"method": "axis", "x_from": "a" * 501, "x_to": "b"}, "x_from=.* is not valid"),
+    ],
+)
+def test_a_shared_link_cannot_ask_for_an_absurd_map(query: dict[str, str], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        view_from_query({"space": "iris", "page": "map", **query})
+    # Within the bounds, the same link is a map.
+    assert view_from_query({"space": "iris", "page": "map", "n_epochs": "500"}).params()
+
+
+def test_a_map_over_the_work_limit_is_refused_before_it_is_queued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _build(tmp_path / "s", n=300)
+    opened = open_space(folder)
+    monkeypatch.setenv("EXPLORER_MAX_UMAP_POINT_EPOCHS", str(300 * 1000))
+    check_cost(opened.space, ProjectionParams(n_epochs=1000))  # 300 × 1,000: at the limit
+    with pytest.raises(InputError, match="EXPLORER_MAX_UMAP_POINT_EPOCHS"):
+        check_cost(opened.space, ProjectionParams(n_epochs=1001))
+
+    from ui import cache
+
+    submitted: list[object] = []
+    monkeypatch.setattr(cache, "run_job", lambda *a, **k: submitted.append(a))
+    with pytest.raises(InputError, match="points × epochs"):
+        cache.projection(cache.open_space(folder), asdict(ProjectionParams(n_epochs=5000)))
+    assert submitted == []  # nothing was queued
+
+
+def _zip64_liar(members: int) -> bytes:
+    """A zip of one PNG whose plain end record says 1 member, and whose ZIP64 record (the
+    one Python's zipfile reads) says `members`."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("a.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    data = buf.getvalue()
+    eocd = data.rfind(b"PK\x05\x06")
+    cd_size, cd_offset = struct.unpack("<II", data[eocd + 12 : eocd + 20])
+    record_at = eocd  # the ZIP64 record and locator go where the plain record was
+    record = struct.pack(
+        "<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, members, members, cd_size, cd_offset
+    )
+    locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, record_at, 1)
+    return data[:eocd] + record + locator + data[eocd:]
+
+
+def test_a_zip64_record_cannot_hide_the_listing_from_the_check() -> None:
+    with pytest.raises(InputError, match="lists 50,000,000 files"):
+        read_images(_zip64_liar(50_000_000), name="bomb.zip")
+
+
+def test_a_build_removes_only_its_own_leftovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import explorer.core.store as store
+
+    monkeypatch.setattr(store, "REPLACED_GRACE_S", 0.0)  # every replaced version is old
+    other = _build(tmp_path / "X.v-1", seed=1)  # a space whose name looks like a version
+    linked = _build(tmp_path / "X.link-2", seed=2)
+    before = open_space(other).space.fingerprint
+    _build(tmp_path / "X", seed=3)
+    _build(tmp_path / "X", seed=4, overwrite=True)
+    _build(tmp_path / "X", seed=5, overwrite=True)
+    assert open_space(other).space.fingerprint == before
+    assert open_space(linked).space.n == 40
+    assert sorted(s["name"] for s in list_spaces(tmp_path) if s["ok"]) == [
+        "X",
+        "X.link-2",
+        "X.v-1",
+    ]
+
+
+def test_a_saved_tour_obeys_the_limits_of_an_imported_one(app_spaces: Path, tmp_path: Path) -> None:
+    shutil.copytree(app_spaces / "iris", tmp_path / "iris")
+    opened = open_space(tmp_path / "iris")
+    view = make_view({"space": "iris", "page": "map"})
+    with pytest.raises(InputError, match="1 to 100 views"):
+        save_tour(opened, Tour("Too long", tuple([view] * 101)))
+    with pytest.raises(InputError, match="longer than 500"):
+        save_tour(opened, Tour("t" * 20_000, (view,)))
+    assert save_tour(opened, Tour("Fine", (view,))) == "fine"
+
+
+def test_projector_metadata_is_neutralised_like_a_csv(tmp_path: Path) -> None:
+    items = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "text": ['=HYPERLINK("http://x")', "+1 plain", "fine"],
+            "score": [-1.5, 2.0, 3.0],
+        }
+    )
+    build_space(items, np.eye(3, 4) + 0.1, tmp_path / "s")
+    meta = projector_metadata(open_space(tmp_path / "s").space)
+    assert meta["text"].tolist() == ['\'=HYPERLINK("http://x")', "'+1 plain", "fine"]
+    assert meta["score"].tolist() == ["-1.5", "2.0", "3.0"]  # numbers are not formulas
+
+
+def test_names_are_whole_and_messages_name_spaces_not_version_folders(tmp_path: Path) -> None:
+    for bad in ("iris\n", "iris\nrm", "../iris", ".iris", ""):
+        with pytest.raises(InputError):
+            check_space_name(bad)
+    folder = _build(tmp_path / "iris")
+    vectors = folder.resolve() / "vectors.npy"
+    data = bytearray(vectors.read_bytes())
+    data[-1] ^= 0xFF
+    vectors.write_bytes(bytes(data))
+    with pytest.raises(ExplorerError) as err:
+        open_space(folder)
+    assert "'iris'" in str(err.value) and ".iris.v-" not in str(err.value)
+
+
+def test_word2vec_keeps_only_the_words_its_bound_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from explorer.train.corpus import builtin_corpus
+    from explorer.train.word2vec import Word2VecParams, train_word2vec, vocabulary_bound
+
+    small = builtin_corpus(max_tokens=30_000)
+    p = Word2VecParams(dim=20, epochs=1, min_count=1)
+    everything = train_word2vec(small, p)
+    monkeypatch.setenv("EXPLORER_MAX_WORD_VECTOR_CELLS", str(20 * 300))
+    assert vocabulary_bound(p) == 300 < len(everything.words)
+    bounded = train_word2vec(small, p)
+    assert len(bounded.words) <= 300
+    # The most frequent words are the ones kept.
+    assert set(bounded.words) <= set(everything.words[:400])
+    assert vocabulary_bound(Word2VecParams(dim=20, max_vocab=100)) == 100
