@@ -192,3 +192,21 @@ def test_thumbnails_are_read_once_per_version(
     table = next(d.value for d in nb.dataframe if "picture" in d.value.columns)
     assert table["picture"].str.startswith("data:image/png;base64,").sum() >= 9
     assert named(later, "thumbs.npy") == 0
+
+
+def test_a_cancelled_map_waits_for_the_user_to_ask_again(spaces: Path) -> None:
+    from ui.cache import CANCELLED
+
+    params = asdict(ProjectionParams(method="umap", n_epochs=20))
+    opened = open_space(spaces / "iris")
+    at = _map_page(spaces)
+    at.session_state["map_params"] = {str(spaces / "iris"): params}
+    at.session_state[CANCELLED] = [opened.job_key("projection", params)]
+    at.run()
+    assert not at.exception
+    assert any("Making the map: cancelled" in i.value for i in at.info)
+    assert not opened.has_step("projection", params)  # nothing was queued or made
+    at.button(key=[b.key for b in at.button if b.label == "Run it again"][0]).click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert opened.has_step("projection", params)
+    assert at.session_state[CANCELLED] == []

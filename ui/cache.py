@@ -12,12 +12,14 @@ Arguments starting with ``_`` are not hashed (the handle itself, progress callba
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer.cluster.agreement import silhouette
 from explorer.cluster.clusterings import (
@@ -80,6 +82,15 @@ def job_queue() -> JobQueue:
     return JobQueue(limits().workers)
 
 
+# Job keys this session cancelled: not run again until the user asks (small strings).
+CANCELLED = "cancelled_jobs"
+
+
+def _session() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
 def run_job(
     key: str,
     label: str,
@@ -87,9 +98,29 @@ def run_job(
     *args: Any,
     on_status: Callable[[JobStatus], None] | None = None,
 ) -> Any:
-    """Run `fn` as a job in the worker pool (once per `key`) and wait for it."""
+    """Run `fn` as a job in the worker pool (once per `key`) and wait for it, with a
+    Cancel button. The job belongs to this session and this page: a newer job of the
+    page replaces it, and leaving stops it (``explorer.runtime.jobs``)."""
     queue = job_queue()
-    return queue.wait(queue.submit(key, label, fn, *args), on_status)
+    session = _session()
+    cancelled: list[str] = st.session_state.setdefault(CANCELLED, [])
+    tag = hashlib.sha256(key.encode()).hexdigest()[:12]
+    if key in cancelled:
+        st.info(f"{label}: cancelled.", icon=":material/block:")
+        if not st.button("Run it again", key=f"job_again_{tag}"):
+            st.stop()
+        cancelled.remove(key)
+    slot = str(st.session_state.get("current_page", ""))
+    job = queue.submit(key, label, fn, *args, session=session, slot=slot)
+    holder = st.empty()
+    if holder.button("Cancel", key=f"job_cancel_{tag}") and not job.done:
+        queue.cancel(job, session)
+        cancelled.append(key)
+        st.rerun()
+    try:
+        return queue.wait(job, on_status)
+    finally:
+        holder.empty()
 
 
 def projection(

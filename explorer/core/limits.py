@@ -40,6 +40,7 @@ class Limits:
         max_ef: the largest hnswlib search breadth a query may ask for.
         workers: worker processes for heavy work (embedding, maps, clusterings) in
             the app; jobs beyond them wait in a queue.
+        max_job_seconds: how long one job may run before it is stopped.
     """
 
     max_file_bytes: int = 500 * _MB
@@ -57,6 +58,7 @@ class Limits:
     embed_cache_bytes: int = 2048 * _MB
     max_ef: int = 1024
     workers: int = 1
+    max_job_seconds: int = 3600
 
 
 def env_name(field: str) -> str:
