@@ -178,3 +178,67 @@ def test_word2vec_keeps_only_the_words_its_bound_allows(monkeypatch: pytest.Monk
     # The most frequent words are the ones kept.
     assert set(bounded.words) <= set(everything.words[:400])
     assert vocabulary_bound(Word2VecParams(dim=20, max_vocab=100)) == 100
+
+
+def _zip_of(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _scan_bomb(repeats: int) -> bytes:
+    """A progressive JPEG whose last scan is repeated `repeats` times: tiny, and each
+    scan makes the decoder go over the whole picture again."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    pixels = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(buf, format="JPEG", progressive=True)
+    data = buf.getvalue()
+    last = data.rfind(b"\xff\xda")
+    end = data.rfind(b"\xff\xd9")
+    return data[:end] + data[last:end] * repeats + data[end:]
+
+
+def test_a_jpeg_scan_bomb_is_refused() -> None:
+    from explorer.ingest.images.decode import MAX_SCANS, jpeg_scans
+
+    plain = _scan_bomb(0)
+    assert 1 < jpeg_scans(plain) <= MAX_SCANS
+    assert read_images(_zip_of({"ok.jpg": plain})).names == ["ok.jpg"]
+    bomb = _scan_bomb(800)
+    with pytest.raises(InputError, match="800 scans|scans, over the limit"):
+        read_images(_zip_of({"bomb.jpg": bomb}))
+
+
+def test_decoded_pixels_count_against_the_budget_not_the_bytes_on_disk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((3000, 3000), dtype=np.uint16)).save(buf, format="PNG")
+    flat = buf.getvalue()  # a few kB on disk, 18 MB once decoded (16-bit grey)
+    assert len(flat) < 100_000
+    monkeypatch.setenv("EXPLORER_MAX_DECODED_BYTES", str(40 << 20))
+    assert len(read_images(_zip_of({"a.png": flat, "b.png": flat}))) == 2
+    with pytest.raises(InputError, match="read and decoded so far.*EXPLORER_MAX_DECODED_BYTES"):
+        read_images(_zip_of({f"{i}.png": flat for i in range(3)}))
+
+
+def test_decoding_a_collection_has_a_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    import explorer.ingest.images.read as read
+
+    clock = iter(range(0, 10_000, 400))  # every decode seems to take 400 s
+    monkeypatch.setattr(read, "time", SimpleNamespace(perf_counter=lambda: float(next(clock))))
+    png = io.BytesIO()
+    from PIL import Image
+
+    Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(png, format="PNG")
+    files = {f"{i}.png": png.getvalue() for i in range(3)}
+    with pytest.raises(InputError, match="Seconds spent decoding.*EXPLORER_MAX_DECODE_SECONDS"):
+        read_images(_zip_of(files))

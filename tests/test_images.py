@@ -218,10 +218,10 @@ def test_damaged_images_are_skipped_when_others_are_good(tmp_path: Path) -> None
     only_bad = _folder(tmp_path / "bad", {"cut.png": good[: len(good) // 2]})
     with pytest.raises(InputError, match="could not be decoded"):
         read_images(only_bad)
-    # A JPEG cut inside its pixel data is found when decoded, and named.
-    cut_jpeg = read_images(_zip({"cut.jpg": colour[: len(colour) - 200]}))
-    with pytest.raises(InputError, match="'cut.jpg' could not be decoded"):
-        cut_jpeg.pixels(8)
+    # A JPEG cut inside its pixel data is found by the reading pass, which decodes every
+    # image once, and named.
+    with pytest.raises(InputError, match="could not be decoded.*'cut.jpg'"):
+        read_images(_zip({"cut.jpg": colour[: len(colour) - 200]}))
 
 
 def test_links_out_of_the_folder_are_not_followed(tmp_path: Path) -> None:

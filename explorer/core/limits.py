@@ -41,6 +41,7 @@ class Limits:
         workers: worker processes for heavy work (embedding, maps, clusterings) in
             the app; jobs beyond them wait in a queue.
         max_job_seconds: how long one job may run before it is stopped.
+        max_decode_seconds: seconds reading one image collection may spend decoding.
     """
 
     max_file_bytes: int = 500 * _MB
@@ -59,6 +60,7 @@ class Limits:
     max_ef: int = 1024
     workers: int = 1
     max_job_seconds: int = 3600
+    max_decode_seconds: int = 600
 
 
 def env_name(field: str) -> str:

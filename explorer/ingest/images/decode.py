@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 __all__ = [
-    "JPEG_MAGIC",
     "ADVICE",
     "BILINEAR",
+    "JPEG_MAGIC",
     "MAX_PIXELS",
     "PNG_MAGIC",
     "Undecodable",
@@ -38,6 +38,12 @@ __all__ = [
 
 # A 40-megapixel photo decodes to 160 MB as RGBA; a larger "image" is a bomb or a scan.
 MAX_PIXELS = 40_000_000
+# The largest side any pass decodes a JPEG at (it decodes at 1/2..1/8 scale when that
+# still reaches it): the reading pass decodes each image once this way and counts what
+# it took, and no later pass asks for more.
+DECODE_SIDE = 512
+# A progressive JPEG has about ten scans; each decodes the whole picture again.
+MAX_SCANS = 64
 _FORMATS = ("PNG", "JPEG")  # PIL may use no other reader (some run external programs)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -105,6 +111,37 @@ def open_image(data: bytes, name: str, side: int | None = None) -> PILImage.Imag
             "truncated. Save it again, or leave it out."
         ) from None
     return img
+
+
+def jpeg_scans(data: bytes) -> int:
+    """How many scans a JPEG holds (its start-of-scan markers; inside a scan's data a 0xFF
+    byte is always followed by 0x00, so the marker cannot occur there by chance)."""
+    return data.count(b"\xff\xda")
+
+
+def decoded_bytes(img: PILImage.Image) -> int:
+    """The bytes of `img`'s pixels as PIL holds them once decoded."""
+    per_band = 2 if "16" in img.mode else 4 if img.mode in ("I", "F") else 1
+    return img.size[0] * img.size[1] * len(img.getbands()) * per_band
+
+
+def admit_image(data: bytes, name: str) -> int:
+    """Decode `data` once as every later pass may (a JPEG at the scale whose sides reach
+    :data:`DECODE_SIDE`, a PNG in full), under the pixel and scan limits; returns the
+    bytes the decoded pixels take, for the collection's budget.
+
+    Raises:
+        InputError: over :data:`MAX_PIXELS`, or a JPEG of more than :data:`MAX_SCANS`
+            scans (each scan decodes the whole image again: a scan bomb).
+        Undecodable: data PIL's reader cannot make sense of.
+    """
+    if data.startswith(JPEG_MAGIC) and jpeg_scans(data) > MAX_SCANS:
+        raise InputError(
+            f"The image '{name}' is a JPEG of {jpeg_scans(data):,} scans, over the limit of "
+            f"{MAX_SCANS} (each scan decodes the whole picture again). Save it again as a "
+            "plain JPEG, or leave it out."
+        )
+    return decoded_bytes(open_image(data, name, DECODE_SIDE))
 
 
 def flatten_image(img: PILImage.Image) -> tuple[PILImage.Image, bool]:

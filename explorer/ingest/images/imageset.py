@@ -10,6 +10,7 @@ import numpy as np
 
 from explorer.ingest.images.decode import (
     BILINEAR,
+    DECODE_SIDE,
     as_uint8,
     check_image_array,
     check_output,
@@ -96,11 +97,13 @@ class ImageSet:
         return self.pixels(size, 3)
 
     def _decoded(self, r: int, side: int) -> tuple[PILImage.Image, bool]:
-        """Row `r` as "L" or "RGB" (sides ≥ `side` where it has them), and whether grey."""
+        """Row `r` as "L" or "RGB" (sides ≥ `side` where it has them, never decoded larger
+        than the reading pass decoded it), and whether grey."""
         from PIL import Image
 
         if self._array is not None:
             arr = self._array[r]
             return flatten_image(Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr))
         assert self._encoded is not None
+        side = min(side, DECODE_SIDE)  # what the reading pass decoded and counted
         return flatten_image(open_image(self._encoded[r], self.names[r], side))

@@ -16,6 +16,7 @@ import math
 import os
 import re
 import struct
+import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -31,9 +32,9 @@ from explorer.ingest.images.decode import (
     JPEG_MAGIC,
     PNG_MAGIC,
     Undecodable,
+    admit_image,
     check_image_array,
     check_output,
-    open_image,
 )
 from explorer.ingest.images.imageset import ImageSet
 
@@ -58,19 +59,32 @@ class _Reading:
     def __init__(self, name: str, max_images: int | None) -> None:
         self.name = name
         self.want = _want(max_images)
-        self.used = 0  # bytes read so far
+        self.used = 0  # bytes read so far, and the bytes their pixels decode to
         self.budget = limits().max_decoded_bytes
+        self.seconds = 0.0  # spent decoding so far
+        self.time_budget = float(limits().max_decode_seconds)
         self.left_out = 0  # image files a "first N" read left unread
         self.names: list[str] = []
         self.data: list[bytes] = []
         self.skipped: dict[str, list[str]] = {}
 
     def take(self, amount: int) -> None:
-        """Count `amount` more bytes read, refused past ``max_decoded_bytes``."""
+        """Count `amount` more bytes read or decoded, refused past ``max_decoded_bytes``."""
         self.used += amount
         if self.used > self.budget:
-            what = f"The bytes of the images in '{self.name}' read so far"
+            what = f"The bytes of the images in '{self.name}', read and decoded so far"
             raise over_limit(what, self.used, "max_decoded_bytes", ADVICE)
+
+    def decode(self, data: bytes, name: str) -> None:
+        """Decode `data` once as later passes will, counting its pixels' bytes and the
+        time it took against the collection's budgets."""
+        start = time.perf_counter()
+        decoded = admit_image(data, name)
+        self.seconds += time.perf_counter() - start
+        self.take(decoded)
+        if self.seconds > self.time_budget:
+            what = f"Seconds spent decoding the images of '{self.name}'"
+            raise over_limit(what, round(self.seconds), "max_decode_seconds", ADVICE)
 
     def skip(self, why: str, name: str) -> None:
         self.skipped.setdefault(why, []).append(name)
@@ -110,7 +124,7 @@ class _Reading:
                 raise over_limit(what, got, "max_file_bytes", ADVICE)
         data = b"".join(parts)
         try:
-            open_image(data, name)
+            self.decode(data, name)
         except Undecodable:
             self.skip("could not be decoded", name)
             return
@@ -282,10 +296,12 @@ def read_images(
 
     Folder and zip: every PNG/JPEG in name order; hidden files, ``__MACOSX/`` and folders
     pass unmentioned. Other files, zip members named absolutely or with ``..``, links to
-    folders or out of the folder, and images whose header (or a PNG's chunks) is damaged
-    are skipped with a note: one good image is enough. Damage found only in decoding
-    raises then. Raises InputError for no image; not a folder, .zip or .npy; an image of
-    over :data:`MAX_PIXELS` pixels; a limit exceeded (named, with its variable).
+    folders or out of the folder, and images that cannot be decoded are skipped with a
+    note: one good image is enough. Each image is decoded once here, as later passes
+    will decode it (``decode.admit_image``), and counted: its pixels' bytes against
+    ``max_decoded_bytes`` and the time against ``max_decode_seconds``. Raises InputError
+    for no image; not a folder, .zip or .npy; an image of over :data:`MAX_PIXELS` pixels
+    or a JPEG of over :data:`MAX_SCANS` scans; a limit exceeded (named, with its variable).
     """
     if not isinstance(source, bytes):
         source = Path(source)
