@@ -242,3 +242,44 @@ def test_decoding_a_collection_has_a_time_budget(monkeypatch: pytest.MonkeyPatch
     files = {f"{i}.png": png.getvalue() for i in range(3)}
     with pytest.raises(InputError, match="Seconds spent decoding.*EXPLORER_MAX_DECODE_SECONDS"):
         read_images(_zip_of(files))
+
+
+class _Upload:
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self.size, self._data = name, len(data), data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def test_a_session_keeps_one_upload_per_uploader(tmp_path: Path) -> None:
+    from ui.build_ui import save_upload
+
+    first = save_upload(_Upload("a.csv", b"x" * 100), tmp_path)
+    second = save_upload(_Upload("b.csv", b"y" * 50), tmp_path)
+    assert not first.exists() and second.read_bytes() == b"y" * 50
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.csv"]
+
+
+def test_upload_folders_of_ended_or_idle_sessions_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import time
+
+    import ui.build_ui as build_ui
+
+    monkeypatch.setattr(build_ui.tempfile, "gettempdir", lambda: str(tmp_path))
+    alive = {"live": True, "ended": False}
+    monkeypatch.setattr(build_ui, "_session_alive", lambda sid: alive.get(sid))
+    folders = {}
+    for name in ("live", "ended", "unknown", "idle", "own"):
+        folders[name] = tmp_path / f"{build_ui.UPLOADS}{name}--x1"
+        folders[name].mkdir()
+        (folders[name] / "data.csv").write_text("id\n1\n")
+    old = time.time() - build_ui.UPLOAD_IDLE_S - 10
+    os.utime(folders["idle"], (old, old))
+    os.utime(folders["own"], (old, old))
+    build_ui.sweep_uploads(own=folders["own"])
+    left = sorted(p.name.split("--")[0][len(build_ui.UPLOADS) :] for p in tmp_path.iterdir())
+    assert left == ["live", "own", "unknown"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer.core.errors import InputError
 from explorer.core.limits import limits, over_limit
@@ -102,25 +105,53 @@ def safe_name(name: str) -> str:
     return base[:120]
 
 
-def upload_dir() -> Path:
-    """This session's private upload folder: a new temporary folder outside the spaces
-    folder, removed after each build (see :func:`forget_uploads`)."""
-    known = st.session_state.get("upload_dir")
-    if known and Path(known).is_dir():
-        return Path(known)
-    # Folders of sessions that ended without a build are removed after a day.
-    stale = time.time() - 86_400
-    for old in Path(tempfile.gettempdir()).glob("explorer-upload-*"):
-        if old.is_dir() and old.stat().st_mtime < stale:
+UPLOADS = "explorer-upload-"
+# An upload folder no session has touched for this long belongs to no one any more.
+UPLOAD_IDLE_S = 3600
+
+
+def _session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "none"
+
+
+def _session_alive(session_id: str) -> bool | None:
+    """Whether the server still has the browser session `session_id` (None: cannot tell,
+    e.g. outside a server)."""
+    if not runtime.exists():
+        return None
+    return bool(runtime.get_instance().is_active_session(session_id))
+
+
+def sweep_uploads(own: Path | None = None) -> None:
+    """Remove the upload folders of sessions that ended, and of any no session touched for
+    :data:`UPLOAD_IDLE_S` (`own`, this session's, stays)."""
+    now = time.time()
+    for old in Path(tempfile.gettempdir()).glob(f"{UPLOADS}*"):
+        if old == own or not old.is_dir() or old.is_symlink():
+            continue
+        owner = old.name[len(UPLOADS) :].split("--", 1)[0]
+        if _session_alive(owner) is False or now - old.stat().st_mtime > UPLOAD_IDLE_S:
             shutil.rmtree(old, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(prefix="explorer-upload-"))
-    st.session_state["upload_dir"] = str(folder)
+
+
+def upload_dir() -> Path:
+    """This session's private upload folder: a temporary folder outside the spaces
+    folder, named by the session, removed after each build (:func:`forget_uploads`), when
+    the session ends, or after an hour untouched (:func:`sweep_uploads`)."""
+    known = st.session_state.get("upload_dir")
+    folder = Path(known) if known and Path(known).is_dir() else None
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix=f"{UPLOADS}{_session_id()}--"))
+        st.session_state["upload_dir"] = str(folder)
+    os.utime(folder)  # in use: not idle
+    sweep_uploads(own=folder)
     return folder
 
 
 def forget_uploads() -> None:
     folder = st.session_state.pop("upload_dir", None)
-    if folder and Path(folder).name.startswith("explorer-upload-"):
+    if folder and Path(folder).name.startswith(UPLOADS):
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -136,6 +167,11 @@ def save_upload(upload: Any, folder: Path) -> Path:
             "Upload a smaller file, or fewer rows.",
         )
     if not path.is_file() or path.stat().st_size != upload.size:
+        # One file per uploader: the one the form shows now (a session's uploads stay
+        # within a few files of max_file_bytes, however often it drops new ones).
+        for other in folder.iterdir():
+            if other.is_file() and other != path:
+                other.unlink(missing_ok=True)
         path.write_bytes(upload.getvalue())  # once per upload, not on every rerun
     return path
 
