@@ -37,6 +37,9 @@ __all__ = [
     "ALGORITHMS",
     "FEATURES",
     "LINKAGES",
+    "MAX_CLUSTERS",
+    "MAX_MIN_SIZE",
+    "MAX_TERMS",
     "Algorithm",
     "ClusterInfo",
     "ClusterParams",
@@ -49,6 +52,11 @@ __all__ = [
     "load_clustering",
     "resolve_features",
 ]
+
+# Upper bounds of the settings a browser can send (the Clusters page offers far less).
+MAX_CLUSTERS = 1000
+MAX_MIN_SIZE = 100_000
+MAX_TERMS = 50
 
 Algorithm = Literal["auto", "kmeans", "hdbscan", "agglomerative"]
 Features = Literal["full", "pca50", "umap5", "map"]
@@ -116,28 +124,34 @@ class ClusterParams:
                 f"Unknown clustering features {self.features!r}; choose one of "
                 f"{', '.join(FEATURES)} (or leave it empty for the default)."
             )
-        if not is_int(self.n_clusters) or self.n_clusters < 1:
+        if not is_int(self.n_clusters) or not 1 <= self.n_clusters <= MAX_CLUSTERS:
             raise InputError(
-                f"n_clusters must be a whole number of at least 1, not {self.n_clusters!r}."
+                f"n_clusters must be a whole number from 1 to {MAX_CLUSTERS}, "
+                f"not {str(self.n_clusters)[:40]!r}."
             )
         if self.linkage not in LINKAGES:
             raise InputError(
                 f"Unknown linkage {self.linkage!r}; choose one of {', '.join(LINKAGES)}."
             )
-        if not is_int(self.min_cluster_size) or self.min_cluster_size < 2:
+        if not is_int(self.min_cluster_size) or not 2 <= self.min_cluster_size <= MAX_MIN_SIZE:
             raise InputError(
-                f"HDBSCAN's min_cluster_size must be a whole number of at "
-                f"least 2, not {self.min_cluster_size!r}."
+                f"HDBSCAN's min_cluster_size must be a whole number from 2 to "
+                f"{MAX_MIN_SIZE:,}, not {str(self.min_cluster_size)[:40]!r}."
             )
-        if self.min_samples is not None and (not is_int(self.min_samples) or self.min_samples < 1):
+        if self.min_samples is not None and (
+            not is_int(self.min_samples) or not 1 <= self.min_samples <= MAX_MIN_SIZE
+        ):
             raise InputError(
-                f"HDBSCAN's min_samples must be empty or a whole number of at "
-                f"least 1, not {self.min_samples!r}."
+                f"HDBSCAN's min_samples must be empty or a whole number from 1 to "
+                f"{MAX_MIN_SIZE:,}, not {str(self.min_samples)[:40]!r}."
             )
         if not is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
-        if not is_int(self.n_terms) or self.n_terms < 1:
-            raise InputError(f"n_terms must be a whole number of at least 1, not {self.n_terms!r}.")
+        if not is_int(self.n_terms) or not 1 <= self.n_terms <= MAX_TERMS:
+            raise InputError(
+                f"n_terms must be a whole number from 1 to {MAX_TERMS}, "
+                f"not {str(self.n_terms)[:40]!r}."
+            )
         if not is_int(self.n_exemplars) or self.n_exemplars < 1:
             raise InputError(
                 f"n_exemplars must be a whole number of at least 1, not {self.n_exemplars!r}."
