@@ -2,9 +2,10 @@
 
 Eight headless-Chromium sessions against one `streamlit run app.py` ask for an analogy
 and an item's neighbours (see bench/load.py); each answer is timed from the request to
-the answer on screen. Run twice on a fresh server each: alone, and while a ninth
-session computes a UMAP map of the same space (in the worker process). Peak memory is
-the resident size of the server's process tree, workers included.
+the answer on screen. Run three times on a fresh server each: alone; while a ninth
+session computes a UMAP map of the same space (in a worker process); and with that map
+while a hostile session holds open the costliest map address the server accepts.
+Peak memory is the resident size of the server's process tree, workers included.
 """
 
 from __future__ import annotations
@@ -40,11 +41,16 @@ def _space(root: Path, n: int) -> None:
     build_space(pd.DataFrame({"id": words, "text": words}), np.asarray(vecs), root / "words")
 
 
-def _round(browser: object, root: Path, with_map: bool) -> tuple[list[float], int, list[str]]:
-    url, proc = start_server(root, "words", root.parent / f"server-{with_map}.log")
+def _round(
+    browser: object, root: Path, with_map: bool, hostile: bool
+) -> tuple[list[float], int, list[str]]:
+    log = root.parent / f"server-{with_map}-{hostile}.log"
+    url, proc = start_server(root, "words", log)
     try:
         with MemorySampler(proc.pid) as mem:
-            out = run_sessions(browser, url, SESSIONS, "city", with_map, root.parent)
+            out = run_sessions(
+                browser, url, SESSIONS, "city", with_map, root.parent, hostile=hostile
+            )
     finally:
         stop_server(proc)
     return out.seconds, mem.peak, out.errors
@@ -58,14 +64,16 @@ def run(quick: bool) -> list[Row]:
     with tempfile.TemporaryDirectory() as d, sync_playwright() as p:
         browser = launch(p)
         results = {}
-        for with_map in (False, True):
-            root = Path(d) / f"spaces-{with_map}"
+        for with_map, hostile in ((False, False), (True, False), (True, True)):
+            root = Path(d) / f"spaces-{with_map}-{hostile}"
             _space(root, n)
-            results[with_map] = _round(browser, root, with_map)
+            results[with_map, hostile] = _round(browser, root, with_map, hostile)
         browser.close()
-    (alone, mem_alone, err_alone), (busy, mem_busy, err_busy) = results[False], results[True]
+    alone, mem_alone, err_alone = results[False, False]
+    busy, mem_busy, err_busy = results[True, False]
+    hostile, _, err_hostile = results[True, True]
     data = f"{SESSIONS} sessions, GloVe {n:,} words, analogy + neighbours each"
-    note = f"errors: {len(err_alone) + len(err_busy)}"
+    note = f"errors: {len(err_alone) + len(err_busy) + len(err_hostile)}"
     for name, q in (("p50", 50), ("p95", 95)):
         ours = float(np.percentile(busy, q))
         base = float(np.percentile(alone, q))
@@ -77,6 +85,19 @@ def run(quick: bool) -> list[Row]:
                 "s",
                 base,
                 "no map computed",
+                data=data,
+                note=note,
+            )
+        )
+    for name, q in (("p50", 50), ("p95", 95)):
+        rows.append(
+            Row(
+                GROUP,
+                f"response {name} with the map and a hostile session",
+                float(np.percentile(hostile, q)),
+                "s",
+                float(np.percentile(busy, q)),
+                "the map, no hostile session",
                 data=data,
                 note=note,
             )

@@ -5,7 +5,8 @@ Each session is a Chromium page with its own Streamlit session. It opens the wor
 space, asks for an analogy (the Analogies page answers its default probe) and for an
 item's neighbours (read back from the page's CSV download), and every answer is
 timed from the action to the answer on screen. One more session may open the Map,
-which computes a UMAP map in a worker meanwhile. Server memory is the resident size
+which computes a UMAP map in a worker meanwhile; and a hostile one may hold open the
+most expensive map address the server accepts (:data:`HOSTILE`). Server memory is the resident size
 of the server's whole process tree (its workers included), sampled every 0.2 s.
 """
 
@@ -28,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WAIT_MS = 240_000
+# The costliest map a shared link may ask for: the most neighbours and epochs allowed.
+HOSTILE = "/Map?space=words&page=map&method=umap&n_neighbors=200&n_epochs=5000&seed=7"
 
 
 def free_port() -> int:
@@ -133,6 +136,7 @@ class Outcome:
     seconds: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     map_points: int = 0
+    hostile_running: bool = False  # the hostile map still held its worker at the end
 
 
 def wait_idle(pg: Any, timeout: int = WAIT_MS) -> None:
@@ -163,10 +167,23 @@ def _analogy_answer(pg: Any) -> str:
 
 
 def run_sessions(
-    browser: Any, url: str, n: int, item: str, with_map: bool, downloads: Path
+    browser: Any,
+    url: str,
+    n: int,
+    item: str,
+    with_map: bool,
+    downloads: Path,
+    hostile: bool = False,
 ) -> Outcome:
-    """`n` sessions (and a map session if `with_map`) against the server at `url`."""
+    """`n` sessions (and a map session if `with_map`) against the server at `url`, with
+    a hostile session holding :data:`HOSTILE` open first if `hostile`."""
     out = Outcome()
+    intruder = None
+    if hostile:
+        intruder = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+        intruder.goto(f"{url}{HOSTILE}", wait_until="commit")
+        # Its map job is under way (a job shows its Cancel button while it runs).
+        intruder.get_by_role("button", name="Cancel").wait_for(timeout=WAIT_MS)
     pages = []
     for _ in range(n):
         ctx = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
@@ -212,6 +229,8 @@ def run_sessions(
             return gd ? gd._fullData.reduce((s, t) => s + (t.x ? t.x.length : 0), 0) : 0; }""")
         )
         out.errors += _problems(mapper, "map session")
-    for pg in pages + ([mapper] if mapper is not None else []):
+    if intruder is not None:
+        out.hostile_running = intruder.get_by_role("button", name="Cancel").is_visible()
+    for pg in pages + [p for p in (mapper, intruder) if p is not None]:
         pg.context.close()
     return out

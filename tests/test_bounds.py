@@ -283,3 +283,15 @@ def test_upload_folders_of_ended_or_idle_sessions_are_removed(
     build_ui.sweep_uploads(own=folders["own"])
     left = sorted(p.name.split("--")[0][len(build_ui.UPLOADS) :] for p in tmp_path.iterdir())
     assert left == ["live", "own", "unknown"]
+
+
+def test_an_image_training_over_its_cost_is_refused_before_it_starts(tmp_path: Path) -> None:
+    from explorer.train.clip import ClipParams
+    from explorer.train.image_jobs import BUILTIN_IMAGES, train_clip_space, train_simclr_space
+    from explorer.train.simclr import SimCLRParams
+
+    with pytest.raises(InputError, match="12,000,000.*EXPLORER_MAX_IMAGE_EPOCHS"):
+        train_simclr_space(BUILTIN_IMAGES, tmp_path / "s", SimCLRParams(epochs=200), limit=60_000)
+    with pytest.raises(InputError, match="EXPLORER_MAX_IMAGE_EPOCHS"):
+        train_clip_space(BUILTIN_IMAGES, tmp_path / "c", ClipParams(epochs=200), limit=60_000)
+    assert not (tmp_path / "s").exists() and not (tmp_path / "c").exists()

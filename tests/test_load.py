@@ -1,7 +1,9 @@
-"""Load: 8 concurrent Chromium sessions query one app server while a 9th computes a map.
+"""Load: 8 concurrent Chromium sessions query one app server while a 9th computes a map,
+and a hostile 10th holds open the costliest map address the server accepts.
 
-Every answer must be the engine's own answer and no session may show an error: the
-map's UMAP runs in a worker process, so it slows nobody's queries into failure.
+Every answer must be the engine's own answer, no session may show an error, and the
+normal map must arrive: maps run in worker processes, and one session holds at most
+one of them, so the hostile map slows nobody's work into failure.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ def test_eight_sessions_and_a_map_at_once(glove_small_file: Path, tmp_path: Path
         with sync_playwright() as p:
             browser = launch(p)
             try:
-                out = run_sessions(browser, url, 8, ITEM, with_map=True, downloads=tmp_path)
+                out = run_sessions(
+                    browser, url, 8, ITEM, with_map=True, downloads=tmp_path, hostile=True
+                )
             finally:
                 browser.close()
     finally:
@@ -47,3 +51,4 @@ def test_eight_sessions_and_a_map_at_once(glove_small_file: Path, tmp_path: Path
     assert out.analogies == [want_answer] * 8 and want_answer == "queen"
     assert out.neighbours == [want_nbrs] * 8
     assert out.map_points == 5000  # the UMAP map was computed and drawn meanwhile
+    assert out.hostile_running  # while the costliest map still held a worker

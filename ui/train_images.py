@@ -11,7 +11,7 @@ import streamlit as st
 from explorer.core.errors import InputError
 from explorer.core.safe_text import md
 from explorer.runtime.jobs import fresh_key
-from explorer.train.image_jobs import BUILTIN_IMAGES, TEACHING_NOTE
+from explorer.train.image_jobs import BUILTIN_IMAGES, TEACHING_NOTE, check_training_cost
 from ui import cache, common
 from ui.build_ui import forget_uploads, safe_name, save_upload, upload_dir
 
@@ -64,6 +64,7 @@ def _name(prefix: str, default: str) -> tuple[str, bool | None]:
 def _run(
     prefix: str, what: str, job: Any, source: str, name: str, params: dict, options: dict
 ) -> None:
+    check_training_cost(int(options.get("limit") or 0), int(params.get("epochs") or 1))
     bar = st.progress(0.0, text="Waiting to start…")
     try:
         cache.run_job(

@@ -39,9 +39,11 @@ class Limits:
         embed_cache_bytes: size on disk of the embedding cache (oldest entries go first).
         max_ef: the largest hnswlib search breadth a query may ask for.
         workers: worker processes for heavy work (embedding, maps, clusterings) in
-            the app; jobs beyond them wait in a queue.
+            the app; jobs beyond them wait in a queue. A session runs one job at a
+            time, so with two, no single session can hold up everyone else's work.
         max_job_seconds: how long one job may run before it is stopped.
         max_decode_seconds: seconds reading one image collection may spend decoding.
+        max_image_epochs: images × epochs of one SimCLR or CLIP training.
     """
 
     max_file_bytes: int = 500 * _MB
@@ -58,9 +60,10 @@ class Limits:
     max_model_bytes: int = 2048 * _MB
     embed_cache_bytes: int = 2048 * _MB
     max_ef: int = 1024
-    workers: int = 1
+    workers: int = 2
     max_job_seconds: int = 3600
     max_decode_seconds: int = 600
+    max_image_epochs: int = 1_000_000
 
 
 def env_name(field: str) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.core.errors import InputError
+from explorer.core.limits import limits, over_limit
 from explorer.core.progress import Progress, stage
 from explorer.core.store import refuse_clash
 from explorer.ingest.images import ImageSet
@@ -27,6 +28,7 @@ __all__ = [
     "builtin_images",
     "clip_job",
     "simclr_job",
+    "check_training_cost",
     "train_clip_space",
     "train_simclr_space",
 ]
@@ -69,6 +71,19 @@ def _record(trainer: str, params: Any, epochs: list[Any], seconds: float, **more
     }
 
 
+def check_training_cost(n_images: int, epochs: int) -> None:
+    """Refuse a training whose images × epochs is over the operator's bound, before it
+    starts (its time grows with both)."""
+    work = int(n_images) * int(epochs)
+    if work > limits().max_image_epochs:
+        raise over_limit(
+            "Images × epochs of this training",
+            work,
+            "max_image_epochs",
+            "Use fewer images or fewer epochs.",
+        )
+
+
 def train_simclr_space(
     source: str | Path,
     out: Path,
@@ -92,6 +107,7 @@ def train_simclr_space(
 
     p = params or SimCLRParams()
     p.validate()
+    check_training_cost(limit, p.epochs)  # at most `limit` images are read
     out = Path(out)
     refuse_clash(out, overwrite)
     if str(source) == BUILTIN_IMAGES:
@@ -267,6 +283,7 @@ def train_clip_space(
 
     p = params or ClipParams()
     p.validate()
+    check_training_cost(limit, p.epochs)  # at most `limit` images are read
     out = Path(out)
     refuse_clash(out, overwrite)
     training = stage(progress, 0, 0.85)
