@@ -295,3 +295,48 @@ def test_an_image_training_over_its_cost_is_refused_before_it_starts(tmp_path: P
     with pytest.raises(InputError, match="EXPLORER_MAX_IMAGE_EPOCHS"):
         train_clip_space(BUILTIN_IMAGES, tmp_path / "c", ClipParams(epochs=200), limit=60_000)
     assert not (tmp_path / "s").exists() and not (tmp_path / "c").exists()
+
+
+def test_a_space_keeps_its_newest_steps_and_a_bounded_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import explorer.core.store as store
+    from explorer.maps.projections import load_projection, project_space
+
+    monkeypatch.setattr(store, "MAX_STEPS", 3)
+    folder = _build(tmp_path / "s")
+    maps = [ProjectionParams(method="pca", seed=s) for s in range(5)]
+    for p in maps:
+        project_space(open_space(folder), p)
+    opened = open_space(folder)
+    steps = opened.manifest()["steps"]
+    assert len(steps) == 3 and len(list((folder / "steps").iterdir())) == 6
+    assert [load_projection(opened, p) is not None for p in maps] == [False] * 2 + [True] * 3
+
+
+def test_a_space_holds_a_bounded_number_of_tours(
+    app_spaces: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import explorer.share.views as views
+
+    monkeypatch.setattr(views, "MAX_TOURS", 2)
+    shutil.copytree(app_spaces / "iris", tmp_path / "iris")
+    opened = open_space(tmp_path / "iris")
+    view = make_view({"space": "iris", "page": "map"})
+    save_tour(opened, Tour("one", (view,)))
+    save_tour(opened, Tour("two", (view,)))
+    save_tour(opened, Tour("two", (view, view)))  # replacing one is fine
+    with pytest.raises(InputError, match="holds 2 tours"):
+        save_tour(opened, Tour("three", (view,)))
+
+
+def test_every_k_a_figure_is_measured_at_is_bounded(tmp_path: Path) -> None:
+    from explorer.analysis.compare import CompareParams
+    from explorer.maps.projections import projection_quality
+
+    folder = _build(tmp_path / "s")
+    with pytest.raises(InputError, match="from 1 to 1,000"):
+        projection_quality(open_space(folder), ProjectionParams(method="pca"), 10**9)
+    for bad in ({"k": 10**6}, {"cka_sample": 10**9}, {"n_listed": 10**7}):
+        with pytest.raises(InputError, match="must be a whole number from"):
+            CompareParams(**bad).validate()  # type: ignore[arg-type]

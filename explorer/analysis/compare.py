@@ -23,7 +23,7 @@ from explorer.core.errors import InputError
 from explorer.core.linalg import procrustes
 from explorer.core.progress import Progress, stage
 from explorer.core.space import Space, make_space
-from explorer.core.validate import is_int
+from explorer.core.validate import MAX_K, is_int
 from explorer.index.hnsw import VectorIndex
 from explorer.index.knn import rows_knn
 from explorer.maps.projections import ProjectionParams, default_params, project_space
@@ -70,10 +70,18 @@ class CompareParams:
 
     def validate(self) -> None:
         """Raise InputError naming the first bad setting and what it may be."""
-        for name, low in (("k", 1), ("cka_sample", 3), ("n_listed", 1), ("restrict_vocab", 1)):
+        bounds = {
+            "k": (1, MAX_K),
+            "cka_sample": (3, 20_000),
+            "n_listed": (1, 1_000),
+            "restrict_vocab": (1, 1_000_000),
+        }
+        for name, (low, high) in bounds.items():
             v = getattr(self, name)
-            if not is_int(v) or v < low:
-                raise InputError(f"{name} must be a whole number of at least {low}, not {v!r}.")
+            if not is_int(v) or not low <= v <= high:
+                raise InputError(
+                    f"{name} must be a whole number from {low:,} to {high:,}, not {str(v)[:40]!r}."
+                )
         if not is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise InputError(f"seed must be a whole number from 0 to 2³²-1, not {self.seed!r}.")
 

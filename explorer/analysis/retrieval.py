@@ -35,6 +35,7 @@ from explorer.core.errors import InputError
 from explorer.core.limits import limits, over_limit
 from explorer.core.progress import Progress
 from explorer.core.space import Space
+from explorer.core.validate import check_k
 from explorer.index.hnsw import VectorIndex
 
 __all__ = [
@@ -296,8 +297,7 @@ def evaluate_retrieval(
     Raises:
         InputError: no query can be scored (none judged, or none made into a vector).
     """
-    if k < 1:
-        raise InputError(f"k must be at least 1 (got {k}).")
+    k = check_k(k)
     notes: list[str] = []
     judged = _judgements(space, queries, qrels, notes)
     todo = queries[queries["query_id"].isin(judged)].reset_index(drop=True)

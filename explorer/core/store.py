@@ -287,6 +287,10 @@ def _exists(folder: Path) -> bool:
     return folder.is_symlink() or folder.exists()
 
 
+# Stored steps (maps, clusterings, quality figures) one space keeps, each a few hundred
+# bytes of its manifest.
+MAX_STEPS = 1000
+
 # A replaced version stays this long (seconds) for readers that resolved the name
 # just before it was replaced.
 REPLACED_GRACE_S = 60.0
@@ -468,7 +472,15 @@ def save_step(
     atomic_write_json(folder / f"{base}.json", dict(params))
     with edit_manifest(folder) as man:
         man["files"].update(digests(folder, [f"{base}.npz", f"{base}.json"]))
-        man["steps"] = {**man.get("steps", {}), f"{kind}-{key}": dict(params)}
+        steps = {**man.get("steps", {}), f"{kind}-{key}": dict(params)}
+        # The oldest go first: a space's manifest stays far below what opening accepts.
+        while len(steps) > MAX_STEPS:
+            old = next(iter(steps))
+            del steps[old]
+            for rel in (f"steps/{old}.npz", f"steps/{old}.json"):
+                man["files"].pop(rel, None)
+                (folder / rel).unlink(missing_ok=True)
+        man["steps"] = steps
 
 
 def load_step(

@@ -11,6 +11,8 @@ from explorer.core.errors import InputError
 
 __all__ = [
     "MAX_FIELD_CHARS",
+    "MAX_K",
+    "check_k",
     "check_text",
     "is_int",
     "check_finite",
@@ -36,6 +38,17 @@ def check_text(value: object, what: str, most: int = MAX_FIELD_CHARS) -> str:
     if len(value) > most:
         raise InputError(f"{what} is longer than {most:,} characters; shorten it.")
     return value
+
+
+# The most neighbours any figure is measured at (a map's quality, retrieval, compare).
+MAX_K = 1000
+
+
+def check_k(k: object, what: str = "k") -> int:
+    """`k` if it is a whole number from 1 to :data:`MAX_K`; else InputError."""
+    if not is_int(k) or not 1 <= int(k) <= MAX_K:  # type: ignore[call-overload]
+        raise InputError(f"{what} must be a whole number from 1 to {MAX_K:,}, not {str(k)[:40]!r}.")
+    return int(k)  # type: ignore[call-overload]
 
 
 def is_int(value: object, lo: int | None = None) -> bool:

@@ -20,7 +20,7 @@ from explorer.core.limits import limits, over_limit
 from explorer.core.linalg import distance_name, pca
 from explorer.core.progress import Progress
 from explorer.core.space import Metric, Space
-from explorer.core.validate import check_text, is_int
+from explorer.core.validate import check_k, check_text, is_int
 from explorer.index.hnsw import VectorIndex
 from explorer.index.knn import map_graph, map_knn
 from explorer.maps.axes import Axis, axis_coords, parse_terms
@@ -502,8 +502,7 @@ def projection_quality(
     At k = 10 it is the figure stored with the map; another k is a step of its own,
     measured once and stored beside the map.
     """
-    if not is_int(k) or k < 1:
-        raise InputError(f"k must be a whole number of at least 1, not {k!r}.")
+    k = check_k(k)
     o = as_opened(opened)
     proj = project_space(o, params)
     if proj.quality is not None and proj.quality.k == k:

@@ -42,6 +42,7 @@ __all__ = [
 PAGES = ("map", "neighbours", "analogies", "clusters", "quality")
 MAX_SELECTION = 2000  # ids in a selection
 _MAX_VIEWS = 100  # views in a tour
+MAX_TOURS = 100  # tours stored with one space
 _MAX_TOUR_BYTES = 1 << 20
 _PROBE_KEYS = ("a", "b", "c", "item")
 _PROJECTION_KEYS = tuple(f.name for f in fields(ProjectionParams))
@@ -220,6 +221,12 @@ def save_tour(opened: OpenedSpace, tour: Tour) -> str:
     name = _slug(tour.title)
     rel = f"tours/{name}.json"
     with edit_manifest(folder) as man:
+        held = [f for f in man["files"] if f.startswith("tours/")]
+        if rel not in held and len(held) >= MAX_TOURS:
+            raise InputError(
+                f"This space holds {MAX_TOURS} tours already: replace one (save under its "
+                "title), or ask the operator to rebuild the space."
+            )
         atomic_write_bytes(folder / rel, data)
         man["files"].update(digests(folder, [rel]))
     return name
