@@ -136,6 +136,7 @@ class Outcome:
     seconds: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     map_points: int = 0
+    map_seconds: float = 0.0  # from the map session's start to its map on screen
     hostile_running: bool = False  # the hostile map still held its worker at the end
 
 
@@ -189,6 +190,7 @@ def run_sessions(
         ctx = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
         pages.append(ctx.new_page())
     mapper = None
+    map_started = time.perf_counter()
     if with_map:
         mapper = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
         mapper.goto(f"{url}/Map", wait_until="commit")
@@ -222,6 +224,7 @@ def run_sessions(
         out.errors += _problems(pg, f"session {i}")
     if mapper is not None:
         mapper.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
+        out.map_seconds = time.perf_counter() - map_started
         wait_idle(mapper)
         out.map_points = int(
             mapper.evaluate("""() => {

@@ -340,3 +340,24 @@ def test_every_k_a_figure_is_measured_at_is_bounded(tmp_path: Path) -> None:
     for bad in ({"k": 10**6}, {"cka_sample": 10**9}, {"n_listed": 10**7}):
         with pytest.raises(InputError, match="must be a whole number from"):
             CompareParams(**bad).validate()  # type: ignore[arg-type]
+
+
+def test_a_shared_selection_keeps_only_the_spaces_ids(
+    app_spaces: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from ui.views import SELECTION
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("EXPLORER_SPACES", str(app_spaces))
+    monkeypatch.chdir(root)
+    at = AppTest.from_file(str(root / "pages/1_Map.py"), default_timeout=300)
+    ids = open_space(app_spaces / "iris").space.ids[:2].tolist()
+    at.query_params["space"] = "iris"
+    at.query_params["page"] = "map"
+    at.query_params["method"] = "pca"
+    at.query_params["selection"] = ",".join([ids[0], "no-such-item", "x" * 400, ids[1]])
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state[SELECTION] == ids

@@ -51,4 +51,5 @@ def test_eight_sessions_and_a_map_at_once(glove_small_file: Path, tmp_path: Path
     assert out.analogies == [want_answer] * 8 and want_answer == "queen"
     assert out.neighbours == [want_nbrs] * 8
     assert out.map_points == 5000  # the UMAP map was computed and drawn meanwhile
+    assert out.map_seconds < 120, f"the map took {out.map_seconds:.0f} s"
     assert out.hostile_running  # while the costliest map still held a worker
