@@ -89,7 +89,9 @@ try:
         space_b = opened_b.space
         # Both maps 2-D: positions are compared in the plane.
         maps = [asdict(replace(common.map_params(o), dims=2)) for o in (opened, opened_b)]
-        params = asdict(CompareParams(k=chosen["k"]))
+        compare = CompareParams(k=chosen["k"])
+        compare.validate()  # before it is queued
+        params = asdict(compare)
         questions = str(google_analogies_path()) if chosen["analogies"] else None
         with_b = {"b": opened_b.key, "params": params, "maps": maps, "analogies": questions}
         res = cache.run_job(

@@ -361,3 +361,18 @@ def test_a_shared_selection_keeps_only_the_spaces_ids(
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state[SELECTION] == ids
+
+
+def test_a_clustering_over_its_limit_is_refused_before_it_is_queued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from explorer.cluster.clusterings import ClusterParams
+    from ui import cache
+
+    folder = _build(tmp_path / "s", n=300)
+    monkeypatch.setenv("EXPLORER_MAX_HDBSCAN_ROWS", "100")
+    submitted: list[object] = []
+    monkeypatch.setattr(cache, "run_job", lambda *a, **k: submitted.append(a))
+    with pytest.raises(InputError, match="EXPLORER_MAX_HDBSCAN_ROWS"):
+        cache.clustering(cache.open_space(folder), asdict(ClusterParams(algorithm="hdbscan")))
+    assert submitted == []

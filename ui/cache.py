@@ -25,6 +25,7 @@ from explorer.cluster.agreement import silhouette
 from explorer.cluster.clusterings import (
     Clustering,
     ClusterParams,
+    check_clustering_cost,
     clustering_key,
     clustering_stored,
     load_clustering,
@@ -165,6 +166,7 @@ def clustering(
     p = ClusterParams(**params)
     p.validate()
     if not clustering_stored(opened, p, map_coords):
+        check_clustering_cost(opened.space, p)  # refused here, before it is queued
         key = opened.job_key("clustering", clustering_key(opened.space, p, map_coords))
         run_job(
             key,

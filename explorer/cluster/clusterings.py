@@ -46,6 +46,7 @@ __all__ = [
     "Clustering",
     "Features",
     "cluster",
+    "check_clustering_cost",
     "cluster_space",
     "clustering_key",
     "clustering_stored",
@@ -506,6 +507,12 @@ def clustering_stored(
 ) -> bool:
     """Whether the clustering of `params` is stored (cheap: nothing is read)."""
     return steps.is_stored(opened, "clustering", clustering_key(opened.space, params, map_coords))
+
+
+def check_clustering_cost(space: Space, params: ClusterParams) -> None:
+    """Refuse the clustering of `params` of `space` before it is queued when it is larger
+    than the operator allows (HDBSCAN's points, a 5-d UMAP's points)."""
+    _check_size(_resolved(space, params), space.mapped_rows.size)
 
 
 def _check_size(p: ClusterParams, n: int) -> None:
