@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -69,19 +69,23 @@ def spaces(app_spaces: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.fixture()
 def hashing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every whole-file check that runs: checksums (by file name) and hnswlib file checks."""
+    """Every whole-file check of a file read that runs: checksums (by file name) and
+    hnswlib file checks. Hashing a file as it is written is not counted."""
     seen: list[str] = []
-    digest, check = manifest.file_digest, hnsw.check_hnsw_file
+    once, check = manifest.check_once, hnsw.check_hnsw_file
 
-    def counted_digest(path: Path) -> dict[str, object]:
-        seen.append(Path(path).name)
-        return digest(path)
+    def counted_once(path: Path, what: str, run: Callable[[], None]) -> None:
+        def counted() -> None:
+            seen.append(Path(path).name)
+            run()
+
+        once(path, what, counted)
 
     def counted_check(path: Path, *args: int) -> None:
         seen.append(f"structure of {Path(path).name}")
         check(path, *args)
 
-    monkeypatch.setattr(manifest, "file_digest", counted_digest)
+    monkeypatch.setattr(manifest, "check_once", counted_once)
     monkeypatch.setattr(hnsw, "check_hnsw_file", counted_check)
     return seen
 
@@ -144,14 +148,18 @@ def test_a_job_on_a_verified_version_hashes_no_file_again(spaces: Path, hashing:
     opened = open_space(spaces / "iris")
     opened.index  # noqa: B018 - the process checks the version: its data and its index
     assert {"items.parquet", "vectors.npy", "index.json", "index_rows.npy"} <= set(hashing)
-    hashing.clear()
     version, name = str(opened.version), opened.name
+    # A copy of iris may already store these two (earlier tests add them); the first
+    # job reads and checks them once, which is the one check this test allows.
+    tasks.make_map(version, name, asdict(PCA), progress=lambda f, m: None)
+    tasks.make_clustering(version, name, {"algorithm": "kmeans"}, None, progress=print)
+    hashing.clear()
     umap = ProjectionParams(method="umap", seed=11)  # made here: no copy of iris has it
     tasks.make_map(version, name, asdict(umap), progress=lambda f, m: None)
     tasks.make_map(version, name, asdict(PCA), progress=lambda f, m: None)
     tasks.make_clustering(version, name, {"algorithm": "kmeans"}, None, progress=print)
     assert open_space(spaces / "iris").has_step("projection", asdict(umap))
-    assert hashing == []
+    assert hashing == [], hashing
 
 
 def test_a_file_changed_after_it_was_checked_is_checked_again(

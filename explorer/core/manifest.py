@@ -36,6 +36,7 @@ __all__ = [
     "MANIFEST",
     "SCHEMA_VERSION",
     "check_once",
+    "digest_and_trust",
     "file_digest",
     "read_manifest",
     "seal",
@@ -106,6 +107,15 @@ def file_digest(path: Path) -> dict[str, Any]:
             h.update(block)
             size += len(block)
     return {"bytes": size, "xxh3": h.hexdigest()}
+
+
+def digest_and_trust(path: Path) -> dict[str, Any]:
+    """:func:`file_digest` of a file this process has just written, remembered as
+    checked, so reading it back (the next figure's job) does not hash it again."""
+    ident = _identity(os.stat(path))
+    digest = file_digest(path)
+    _remember(_checked, (os.path.abspath(path), f"xxh3:{digest['xxh3']}"), ident)
+    return digest
 
 
 def verify_file(folder: Path, rel: str, expected: Mapping[str, Any], name: str) -> None:

@@ -43,6 +43,7 @@ from explorer.core.manifest import (
     CORE_FILES,
     MANIFEST,
     SCHEMA_VERSION,
+    digest_and_trust,
     file_digest,
     read_manifest,
     seal,
@@ -227,7 +228,7 @@ def edit_manifest(folder: Path) -> Iterator[dict[str, Any]]:
 
 def digests(folder: Path, rels: list[str]) -> dict[str, dict[str, Any]]:
     """{rel: {"bytes", "xxh3"}} of files inside `folder`."""
-    return {rel: file_digest(Path(folder) / rel) for rel in rels}
+    return {rel: digest_and_trust(Path(folder) / rel) for rel in rels}
 
 
 def update_manifest(folder: Path, **changes: Any) -> dict[str, Any]:
