@@ -92,6 +92,8 @@ def test_every_page_renders(env: Path, path: str) -> None:
     no_errors(at)
     titles = ("Map", "Neighbours", "Analogies", "Clusters", "Quality", "Compare", "Labels")
     assert at.title[0].value.endswith((*titles, "Export", "Tour", "Train"))
+    # Every page's sidebar names the active space (Train, which needs none, included).
+    assert at.selectbox(key="sidebar_space").value == "words"
 
 
 def test_map_colour_search_and_selection(env: Path) -> None:

@@ -343,6 +343,35 @@ def test_cli_json_says_what_was_written_and_never_overwrites(
     assert back["cluster"][:MAP_ROWS].tolist() == clusters.labels.tolist()
 
 
+def test_cli_exports_an_axis_map_with_the_flags_of_project(
+    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every map the Map page shows can be exported: an axis map is that map, with its
+    axes' titles, never another map in its place."""
+    import xml.etree.ElementTree as ET
+
+    from explorer.cli.main import main
+
+    folder = str(built / "demo")
+    axis = ["--method", "axis", "--x-from", "item-000", "item-001", "--x-to", "item-002"]
+    table, picture = tmp_path / "axis.csv", tmp_path / "axis.svg"
+    assert main(["export", folder, "--format", "csv", "--out", str(table), *axis]) == 0
+    assert main(["export", folder, "--format", "svg", "--out", str(picture), *axis]) == 0
+    capsys.readouterr()
+    params = ProjectionParams(method="axis", x_from="item-000, item-001", x_to="item-002")
+    proj = project_space(open_space(built / "demo"), params)
+    assert proj.method == "axis"
+    back = pd.read_csv(table)
+    np.testing.assert_allclose(back[["x_map", "y"]][:MAP_ROWS], proj.coords, rtol=1e-5)
+    texts = [t.text for t in ET.fromstring(picture.read_bytes()).iter() if t.text]
+    assert "item-000, item-001 → item-002" in texts and "main remaining spread" in texts
+    assert "Demo · AXIS map" in texts
+    # An axis map needs its terms: a clear message, no file.
+    missing = tmp_path / "none.csv"
+    assert main(["export", folder, "--format", "csv", "--out", str(missing), "--method", "axis"])
+    assert "x" in capsys.readouterr().err and not missing.exists()
+
+
 # ---------------------------------------------------------------------------- the page
 
 

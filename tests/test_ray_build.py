@@ -42,7 +42,7 @@ def test_engine_flags_and_misuse(tmp_path: Path, capsys: pytest.CaptureFixture[s
     args = parser().parse_args(["build", "t.csv", "--out", "o"])
     assert args.engine == "local" and args.fit_sample == 20_000 and args.gpus_per_worker == 0
     assert main(["build", "--sample", "iris", "--out", str(tmp_path / "s"), "--engine", "ray"]) == 2
-    assert "--engine ray builds from a text table" in capsys.readouterr().err
+    assert "--engine ray builds from a table of texts or vectors" in capsys.readouterr().err
     # A taken name is refused before Ray starts, not after the embedding.
     (tmp_path / "taken").mkdir()
     (tmp_path / "t.csv").write_text("text\nhello\n")
@@ -149,7 +149,7 @@ def test_ray_reads_tables_as_the_local_readers_do(local_ray: Any, tmp_path: Path
         else:
             table.to_json(path, orient="records", lines=True)
         frame, got_fmt, name = read_table(str(path))
-        items, source, _ = items_from_frame(frame, name, got_fmt)
+        items, _, source, _ = items_from_frame(frame, name, got_fmt)
         expected = read_source(path).items
         assert items["id"].tolist() == expected["id"].tolist() == ["007", "x", "y"], fmt
         assert items["text"].tolist() == expected["text"].tolist(), fmt
@@ -158,3 +158,28 @@ def test_ray_reads_tables_as_the_local_readers_do(local_ray: Any, tmp_path: Path
         read_table(str(tmp_path))
     with pytest.raises(InputError, match="no file"):
         read_table(str(tmp_path / "missing.csv"))
+
+
+def test_npy_shards_are_read_in_name_order_and_bad_ones_refused_by_name(
+    local_ray: Any, tmp_path: Path
+) -> None:
+    from explorer.scale.build import read_npy_shards
+
+    x = np.random.default_rng(1).normal(size=(30, 6)).astype(np.float32)
+    for i, part in enumerate(np.array_split(x, 3)):
+        np.save(tmp_path / f"part-{2 - i}.npy", part)  # names in reverse of the rows
+    items, vectors, record, _ = read_npy_shards(str(tmp_path))
+    want = np.concatenate([x[20:], x[10:20], x[:10]])  # part-0, part-1, part-2
+    np.testing.assert_array_equal(vectors, want)  # as given: the build normalises them
+    assert items["id"].tolist() == [str(i) for i in range(30)]
+    assert record["files"] == ["part-0.npy", "part-1.npy", "part-2.npy"]
+    np.save(tmp_path / "part-3.npy", np.ones((5, 8), dtype=np.float32))
+    with pytest.raises(InputError, match="one d"):
+        read_npy_shards(str(tmp_path))
+    (tmp_path / "part-3.npy").write_bytes(b"\x93NUMPY not really")
+    with pytest.raises(InputError, match="part-3.npy"):
+        read_npy_shards(str(tmp_path))
+    (tmp_path / "part-3.npy").unlink()
+    np.save(tmp_path / "part-3.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(InputError, match="part-3.npy"):
+        read_npy_shards(str(tmp_path))  # a pickled array is refused, never loaded

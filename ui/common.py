@@ -180,7 +180,9 @@ def sidebar(opened: OpenedSpace | None = None) -> None:
     with st.sidebar:
         names = [m["name"] for m in saved_spaces() if m["ok"]]
         if names:
-            current = opened.name if opened is not None else None
+            # Pages that need no open space (Train) still show which one is active.
+            folder = active_folder() if opened is None else None
+            current = opened.name if opened is not None else folder and Path(folder).name
             # Show the active space even when it was opened elsewhere (Home, a card).
             st.session_state["sidebar_space"] = current if current in names else None
             st.selectbox(
@@ -224,10 +226,10 @@ def set_map_params(where: OpenedSpace | str, params: ProjectionParams) -> None:
 
 
 def axis_titles(params: ProjectionParams) -> tuple[str, str]:
-    """Titles of a semantic-axis map's axes, e.g. ("man → woman", "poor → rich")."""
-    x = f"{params.x_from} → {params.x_to}"
-    y = f"{params.y_from} → {params.y_to}" if params.y_from else "main remaining spread"
-    return x, y
+    """Titles of a semantic-axis map's axes (``explorer.maps.axes.axis_titles``)."""
+    from explorer.maps.axes import axis_titles as titles
+
+    return titles(params.x_from, params.x_to, params.y_from, params.y_to)
 
 
 def job_bar(bar: Any) -> Callable[[JobStatus], None]:

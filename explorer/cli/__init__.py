@@ -7,6 +7,7 @@ __all__ = [
     "compare",
     "export",
     "main",
+    "map_flags",
     "retrieval",
     "train",
     "zeroshot",

@@ -26,21 +26,18 @@ __all__ = ["cmd_export", "register"]
 
 def register(add: Add) -> None:
     """Add the ``export`` command."""
+    from explorer.cli.map_flags import add_map_flags
     from explorer.cluster.clusterings import ALGORITHMS, ClusterParams
-    from explorer.maps.projections import METHODS, ProjectionParams
     from explorer.render.export import FORMATS
 
-    pd_, cd_ = defaults(ProjectionParams), defaults(ClusterParams)
+    cd_ = defaults(ClusterParams)
     e = add("export", cmd_export, "write a space's table, map or projector bundle to files")
     e.add_argument("dir")
     e.add_argument("--format", choices=FORMATS, required=True)
     e.add_argument(
         "--out", required=True, help="the file to write (a folder for --format projector)"
     )
-    # The maps made from the vectors alone (semantic axes and given maps need more).
-    methods = [m for m in METHODS if m in ("umap", "pca", "tsne")]
-    e.add_argument("--method", choices=methods, default=pd_["method"], help="the map's method")
-    e.add_argument("--dims", type=int, choices=[2, 3], default=pd_["dims"])
+    add_map_flags(e)  # every map the Map page shows, as `project` names it
     e.add_argument(
         "--clusters",
         choices=[*ALGORITHMS, "none"],
@@ -67,11 +64,11 @@ def register(add: Add) -> None:
 
 def _map_and_clusters(args: argparse.Namespace, opened: OpenedSpace) -> tuple[Any, Any]:
     """The stored map of the asked parameters and its clustering (either made if missing)."""
+    from explorer.cli.map_flags import map_params
     from explorer.cluster.clusterings import ClusterParams, cluster_space
-    from explorer.maps.projections import ProjectionParams, project_space
+    from explorer.maps.projections import project_space
 
-    params = ProjectionParams(method=args.method, dims=args.dims)
-    proj = project_space(opened, params, progress=progress(args))
+    proj = project_space(opened, map_params(args), progress=progress(args))
     if progress(args):
         print(file=sys.stderr)
     if args.clusters == "none":
@@ -101,7 +98,16 @@ def _file_bytes(args: argparse.Namespace, opened: OpenedSpace, rows: Any) -> byt
         table = tables.export_table(space, proj, clusters, rows)
         return tables.table_csv(table) if args.format == "csv" else tables.table_parquet(table)
     title = f"{space.source.get('title') or opened.name} · {proj.method.upper()} map"
-    fig = export.export_figure(space, proj, clustering=clusters, view=_view(args), title=title)
+    axes = None
+    if proj.method == "axis":
+        from explorer.cli.map_flags import map_params
+        from explorer.maps.axes import axis_titles
+
+        p = map_params(args)
+        axes = axis_titles(p.x_from, p.x_to, p.y_from, p.y_to)
+    fig = export.export_figure(
+        space, proj, clustering=clusters, view=_view(args), title=title, axis_titles=axes
+    )
     if args.format == "svg":
         from explorer.render.svg import map_svg
 

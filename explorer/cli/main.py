@@ -48,8 +48,9 @@ def _ray_build(args: argparse.Namespace) -> Any:
 
     if args.sample or args.captions or args.metadata or args.metric not in (None, "cosine"):
         raise InputError(
-            "--engine ray builds from a text table (CSV, TSV, Parquet or JSONL; a path or "
-            "URL) with metric cosine: leave out --sample, --captions, --metadata, --metric."
+            "--engine ray builds from a table of texts or vectors (CSV, TSV, Parquet or "
+            "JSONL; a path or URL) or from .npy shards, with metric cosine: leave out "
+            "--sample, --captions, --metadata, --metric."
         )
     if not args.input:
         raise InputError("Give the INPUT table (a path or URL) to build from.")
@@ -236,25 +237,13 @@ def cmd_analogy(args: argparse.Namespace) -> None:
 
 
 def cmd_project(args: argparse.Namespace) -> None:
-    from explorer.maps.projections import ProjectionParams, project_space
+    from explorer.cli.map_flags import map_params
+    from explorer.maps.projections import project_space
 
     opened = opened_space(args.dir)
 
     space = opened.space
-    params = ProjectionParams(
-        method=args.method,
-        dims=args.dims,
-        n_neighbors=args.n_neighbors,
-        min_dist=args.min_dist,
-        perplexity=args.perplexity,
-        seed=args.seed,
-        parallel=not args.repeatable,
-        x_from=", ".join(args.x_from or []),
-        x_to=", ".join(args.x_to or []),
-        y_from=", ".join(args.y_from or []),
-        y_to=", ".join(args.y_to or []),
-        orthogonal=not args.not_orthogonal,
-    )
+    params = map_params(args)
     proj = project_space(opened, params, progress=progress(args))
     if progress(args):
         print(file=sys.stderr)
@@ -455,32 +444,13 @@ def _add_queries(add: Add) -> None:
 
 
 def _add_steps(add: Add) -> None:
+    from explorer.cli.map_flags import add_map_flags
     from explorer.cluster.clusterings import ALGORITHMS, FEATURES, ClusterParams
-    from explorer.maps.projections import METHODS, ProjectionParams
 
-    pd_, cd_ = defaults(ProjectionParams), defaults(ClusterParams)
+    cd_ = defaults(ClusterParams)
     pr = add("project", cmd_project, "compute and store a 2-D/3-D map")
     pr.add_argument("dir")
-    pr.add_argument("--method", choices=METHODS, default=pd_["method"])
-    pr.add_argument("--dims", type=int, choices=[2, 3], default=pd_["dims"])
-    pr.add_argument("--n-neighbors", type=int, default=pd_["n_neighbors"])
-    pr.add_argument("--min-dist", type=float, default=pd_["min_dist"])
-    pr.add_argument("--perplexity", type=float, default=pd_["perplexity"])
-    pr.add_argument("--seed", type=int, default=pd_["seed"])
-    pr.add_argument(
-        "--repeatable",
-        action="store_true",
-        help="UMAP on one core: the same map for the same seed on every run (slower)",
-    )
-    for axis in ("x", "y"):
-        for end in ("from", "to"):
-            pr.add_argument(
-                f"--{axis}-{end}",
-                nargs="+",
-                metavar="TERM",
-                help=f"--method axis: terms at the {end} end of {axis} (items or free text)",
-            )
-    pr.add_argument("--not-orthogonal", action="store_true", help="--method axis: keep y as given")
+    add_map_flags(pr)
     c = add("cluster", cmd_cluster, "cluster a space")
     c.add_argument("dir")
     c.add_argument("--method", choices=ALGORITHMS, default=cd_["algorithm"])
@@ -493,14 +463,17 @@ def _add_steps(add: Add) -> None:
 
 
 def _register_modules(add: Add) -> None:
-    """Commands of the other ``explorer/cli/`` modules (one module per family of commands)."""
+    """Commands of the other ``explorer/cli/`` modules (one module per family of commands;
+    the modules they share, such as ``common``, have no ``register``)."""
     import importlib
     import pkgutil
 
     here = Path(__file__).parent
     for info in sorted(pkgutil.iter_modules([str(here)]), key=lambda m: m.name):
-        if info.name not in ("main", "common"):
-            importlib.import_module(f"explorer.cli.{info.name}").register(add)
+        if info.name != "main":
+            module = importlib.import_module(f"explorer.cli.{info.name}")
+            if hasattr(module, "register"):
+                module.register(add)
 
 
 def main(argv: list[str] | None = None) -> int:

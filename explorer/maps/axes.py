@@ -19,7 +19,14 @@ from explorer.core.errors import InputError
 from explorer.core.linalg import pca, unit_rows
 from explorer.core.space import Space
 
-__all__ = ["Axis", "axis_coords", "parse_terms", "pole_vector", "poles"]
+__all__ = ["Axis", "axis_coords", "axis_titles", "parse_terms", "pole_vector", "poles"]
+
+
+def axis_titles(x_from: str, x_to: str, y_from: str, y_to: str) -> tuple[str, str]:
+    """Titles of a semantic-axis map's axes, e.g. ("man → woman", "poor → rich"); a map
+    without a y axis shows the main remaining spread upward."""
+    y = f"{y_from} → {y_to}" if y_from else "main remaining spread"
+    return f"{x_from} → {x_to}", y
 
 
 def parse_terms(text: str) -> list[str]:

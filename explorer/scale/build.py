@@ -11,12 +11,14 @@ Stages, and what Ray does in each:
    (``s3://``, ``gs://``, ...), in parallel read tasks, blocks kept in file order
    (``preserve_order``). The driver then picks the id and text columns with the very
    logic of :func:`explorer.ingest.sources.read_source`, so ids and row order match
-   ``build_from_file`` of the same file.
-2. embed: ``Dataset.map_batches`` with an actor pool (``ActorPoolStrategy``), one model
-   per actor, CPU or ``num_gpus`` per actor. Each batch carries its row numbers, so the
-   result's order never depends on which actor finished first; the blocks Ray returns
-   are written one by one into a memory-mapped (n, d) file (Ray spills and
-   back-pressures when the driver lags behind).
+   ``build_from_file`` of the same file. Vectors come in too: a Parquet (or JSON Lines)
+   list column, or ``.npy`` shards (one file, or a folder of them in name order, each
+   read by a Ray task without unpickling); such a build skips the embedding.
+2. embed (texts only): ``Dataset.map_batches`` with an actor pool
+   (``ActorPoolStrategy``), one model per actor, CPU or ``num_gpus`` per actor. Each
+   batch carries its row numbers, so the result's order never depends on which actor
+   finished first; the blocks Ray returns are written one by one into a memory-mapped
+   (n, d) file (Ray spills and back-pressures when the driver lags behind).
 3. save and index: :func:`explorer.ingest.build.build_space` with the vectors given, exactly
    the single-machine save and index (hnswlib ``index.bin``, ef tuned).
 4. map: see :mod:`explorer.scale.maps`.
@@ -38,7 +40,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -56,6 +58,7 @@ __all__ = [
     "RayOptions",
     "embed_on_ray",
     "items_from_frame",
+    "read_npy_shards",
     "ray_build",
     "read_table",
     "require_ray",
@@ -72,6 +75,7 @@ _EXT_FORMAT = {
     ".pq": "parquet",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    ".npy": "npy",
 }
 # A column the map stage adds: True for the rows UMAP was fitted on.
 FITTED_COLUMN = "umap_fitted"
@@ -142,18 +146,22 @@ def ray_build(
     overwrite: bool = False,
     progress: Progress | None = None,
 ) -> BuildSummary:
-    """Build the space of the text table `source` (a path or URL) into `out` on Ray.
+    """Build the space of `source` (a text table, a table with a vector column, or
+    ``.npy`` shards: a path or URL) into `out` on Ray.
 
     Joins or starts Ray (a Ray started here is shut down at the end; one already
     running, e.g. a test's, is used as it is). Returns the build's summary.
 
     Raises:
-        InputError: Ray missing, bad options, an unreadable or text-less input.
+        InputError: Ray missing, bad options, an unreadable input, or one with neither
+            texts nor vectors.
     """
     opts = options or RayOptions()
     opts.validate()
     # Before hours of work (build_space checks again, under the name's lock).
     refuse_clash(Path(out), overwrite, "add --overwrite to replace it")
+    if _format_of(source, fmt) == "npy":
+        _shard_paths(source)  # a URL or an empty folder is refused before Ray starts
     ray = require_ray()
     started_here = not ray.is_initialized()
     if started_here:
@@ -201,21 +209,32 @@ def _run(
     report = progress or (lambda f, msg: None)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    report(0.0, f"Reading {source} with Ray Data")
-    frame, fmt, name = read_table(source, fmt, id_col)
-    items, record, notes = items_from_frame(frame, name, fmt, text_col, id_col, limit)
+    report(0.0, f"Reading {source} with Ray")
+    given: np.ndarray | None
+    if _format_of(source, fmt) == "npy":
+        items, given, record, notes = read_npy_shards(source, id_col, limit)
+    else:
+        frame, fmt, name = read_table(source, fmt, id_col)
+        items, given, record, notes = items_from_frame(frame, name, fmt, text_col, id_col, limit)
     seconds["read"] = time.perf_counter() - t
     if FITTED_COLUMN in items.columns:
         raise InputError(f"The input has a column '{FITTED_COLUMN}', a name the Ray build uses.")
-    spec = resolve_model(opts.model, trusted=True).spec
+    # Given vectors record the model only when named (text queries are embedded by it),
+    # as the local build does; texts are embedded by the model named or the default.
+    spec = resolve_model(opts.model, trusted=True).spec if given is None or opts.model else None
     fitted = fit_sample_rows(len(items), opts.fit_sample, opts.seed)
     items[FITTED_COLUMN] = np.isin(np.arange(len(items)), fitted)
     with tempfile.TemporaryDirectory(prefix=".ray-build-", dir=_scratch_root(out)) as scratch:
         t = time.perf_counter()
-        vectors, n_truncated, workers = embed_on_ray(
-            items["text"], spec, opts, Path(scratch) / "vectors.npy", report
-        )
-        seconds["embed"] = time.perf_counter() - t
+        n_truncated, workers = 0, 0
+        if given is None:
+            assert spec is not None
+            vectors, n_truncated, workers = embed_on_ray(
+                items["text"], spec, opts, Path(scratch) / "vectors.npy", report
+            )
+            seconds["embed"] = time.perf_counter() - t
+        else:
+            vectors = given
         space, index, summary = build_space(
             items,
             vectors,
@@ -240,7 +259,9 @@ def _run(
     summary.n_truncated = n_truncated
     summary.seconds = seconds
     summary.notes += [
-        f"Embedded on Ray by {workers} worker(s)"
+        "Vectors read on Ray, as given"
+        if given is not None
+        else f"Embedded on Ray by {workers} worker(s)"
         + (f" with {opts.gpus_per_worker:g} GPU each" if opts.gpus_per_worker else " on CPU"),
         f"Map: UMAP fitted on {map_record['fitted_rows']:,} sampled points, "
         f"{map_record['placed_rows']:,} placed by transform "
@@ -265,7 +286,7 @@ def _format_of(source: str, fmt: str | None) -> str:
     if fmt is not None:
         if fmt not in set(_EXT_FORMAT.values()):
             raise InputError(
-                f"--engine ray reads csv, tsv, parquet or jsonl, not {fmt!r}. "
+                f"--engine ray reads csv, tsv, parquet, jsonl or npy, not {fmt!r}. "
                 "Use --engine local for other formats."
             )
         return fmt
@@ -273,7 +294,7 @@ def _format_of(source: str, fmt: str | None) -> str:
     if ext not in _EXT_FORMAT:
         raise InputError(
             f"Cannot tell the format of {source!r} from its extension: give --format "
-            "csv, tsv, parquet or jsonl (a folder of files needs it too)."
+            "csv, tsv, parquet, jsonl or npy (a folder of files needs it too)."
         )
     return _EXT_FORMAT[ext]
 
@@ -340,16 +361,18 @@ def items_from_frame(
     text_col: str | None = None,
     id_col: str | None = None,
     limit: int | None = None,
-) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
-    """(items, source record, notes) of a raw table, as ``build_from_file`` makes them.
+) -> tuple[pd.DataFrame, np.ndarray | None, dict[str, Any], list[str]]:
+    """(items, vectors or None, source record, notes) of a raw table, as
+    ``build_from_file`` makes them.
 
     The same column logic as :func:`explorer.ingest.sources.read_source` (its private
     phases, reused rather than copied): the text column, the ids (a unique ``id``
     column or row numbers after rows without text are skipped), the metadata, the
-    texts cut to ``max_text_chars``.
+    texts cut to ``max_text_chars``, and the vectors of a list column (or of numeric
+    columns) when the table holds them.
 
     Raises:
-        InputError: no text column, a bad id column, or vectors instead of texts.
+        InputError: neither texts nor vectors, or a bad id column.
     """
     from explorer.ingest.sources.assemble import Chosen, assemble
     from explorer.ingest.sources.bounds import cut_texts
@@ -362,14 +385,80 @@ def items_from_frame(
     frame.columns = [str(c) for c in frame.columns]
     opts = Opts(text_col, id_col, None, None, limit)
     items, vectors = assemble(frame, name, opts, None, notes, chosen)
-    if vectors is not None:
+    if "text" in items.columns:
+        cut_texts(items, notes)
+    kind: Literal["text", "vectors"] = "text" if vectors is None else "vectors"
+    record = source_record([name], fmt, kind, items, vectors, chosen, limit, {})
+    return items, vectors, {**record, "format": fmt, "kind": kind}, notes
+
+
+def _shard_paths(source: str) -> list[Path]:
+    """A .npy file, or the .npy files of a folder in name order."""
+    if "://" in source:
         raise InputError(
-            f"{name!r} holds vectors, not texts to embed; the Ray engine embeds texts. "
-            "Build it with --engine local."
+            f"{source!r}: .npy shards are read from a path that every node of the cluster "
+            "sees (a shared file system); for object stores, write the vectors as a "
+            "Parquet list column."
         )
-    cut_texts(items, notes)
-    record = source_record([name], fmt, "text", items, None, chosen, limit, {})
-    return items, {**record, "format": fmt, "kind": "text"}, notes
+    path = Path(_uri(source))
+    paths = sorted(path.glob("*.npy")) if path.is_dir() else [path]
+    if not paths:
+        raise InputError(f"The folder {source!r} holds no .npy files.")
+    return paths
+
+
+def _read_shard(path: str) -> np.ndarray:
+    """One shard's (n, d) float32 rows (a Ray task: checked and never unpickled)."""
+    from explorer.ingest.sources.arrays import read_npy
+
+    return np.asarray(read_npy(Path(path)), dtype=np.float32)
+
+
+def read_npy_shards(
+    source: str, id_col: str | None = None, limit: int | None = None
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any], list[str]]:
+    """(items, vectors, source record, notes) of ``.npy`` shards read in parallel Ray tasks,
+    stacked in name order: the items and vectors ``build_from_file`` makes of one .npy
+    holding the same rows (ids are row numbers)."""
+    import ray
+
+    from explorer.ingest.sources.assemble import Chosen, assemble
+    from explorer.ingest.sources.common import Opts
+
+    if id_col:
+        raise InputError(".npy shards hold only vectors: their ids are row numbers.")
+    paths = _shard_paths(source)
+    task = ray.remote(_read_shard)
+    try:
+        parts = ray.get([task.remote(str(p)) for p in paths])
+    except ray.exceptions.RayTaskError as exc:
+        cause = getattr(exc, "cause", None) or exc
+        why = (str(cause).strip().splitlines() or [""])[0][:300]
+        raise InputError(f"Could not read {source!r} as .npy shards: {why}") from None
+    dims = {p.shape[1] if p.ndim == 2 else -1 for p in parts}
+    if len(dims) != 1 or -1 in dims:
+        raise InputError(f"The .npy shards of {source!r} must all be (rows, d) with one d.")
+    vectors = np.concatenate(parts)
+    if limit is not None:
+        vectors = vectors[:limit]
+    notes: list[str] = []
+    chosen = Chosen()
+    name = os.path.basename(source.rstrip("/")) or source
+    items, vectors_out = assemble(
+        pd.DataFrame(index=range(len(vectors))),
+        name,
+        Opts(None, None, None, None, limit),
+        vectors,
+        notes,
+        chosen,
+    )
+    assert vectors_out is not None
+    from explorer.ingest.sources.read import source_record
+
+    record = source_record(
+        [p.name for p in paths], "npy", "vectors", items, vectors_out, chosen, limit, {}
+    )
+    return items, vectors_out, {**record, "format": "npy", "kind": "vectors"}, notes
 
 
 # --------------------------------------------------------------------------- embed
