@@ -20,8 +20,10 @@ from explorer.analysis.evaluate import google_analogies_path
 from explorer.core.safe_text import md, to_csv_bytes
 from explorer.core.space import Space
 from explorer.core.store import check_space_name
+from explorer.ingest.samples import partner_sample
 from explorer.render.scatter import scatter_map
 from ui import cache, common
+from ui.build_ui import build_sample_now
 
 CHART_A, CHART_B = "cmp_map_a", "cmp_map_b"
 CHOSEN = "cmp_params"  # {"a", "b", "k", "analogies"}: the comparison shown
@@ -58,9 +60,21 @@ st.caption(
 
 name_a = opened.name
 saved = {m["name"]: m for m in common.saved_spaces() if m["ok"]}
-names = list(saved) or [name_a]
+names = [n for n in saved if n != name_a]
+if not names:
+    st.info(
+        "Compare needs a second saved space of the same items (they are matched by id): "
+        "the same texts embedded by another model, say."
+    )
+    partner = partner_sample(space.source.get("sample"))
+    if partner is not None and st.button(
+        f"Build “{partner.title}” to compare with", type="primary", key="cmp_build_partner"
+    ):
+        build_sample_now(partner.name, open_it=False)
+    common.link("pages/home.py", "Build or upload another space on Home", ":material/home:")
+    st.stop()
 if st.session_state.get("cmp_b") not in names:
-    st.session_state["cmp_b"] = next((n for n in names if n != name_a), name_a)
+    st.session_state["cmp_b"] = names[0]
 st.session_state.setdefault("cmp_k", 10)
 c = st.columns([3, 1, 2, 1], vertical_alignment="bottom")
 name_b = c[0].selectbox("Compare with (B)", names, key="cmp_b")

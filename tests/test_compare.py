@@ -334,3 +334,28 @@ def test_compare_page_metrics_and_linked_selection(
     assert _highlighted(at, 0) == [7]
     assert _highlighted(at, 1) == sorted([int(b.row_of[str(a.ids[7])]), only_b])
     assert any(s.value == "Selection: 2 items" for s in at.subheader)
+
+
+def test_compare_alone_offers_to_build_the_same_items_by_another_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no second space, Compare does not offer the active space as its own partner:
+    it says what it needs and builds the sample of the same items by another model."""
+    items, x = _topics()
+    source = {"sample": "wordnet-minilm", "title": "WordNet nouns · MiniLM"}
+    build_space(items, x, tmp_path / "wordnet-minilm", source=source)
+    monkeypatch.setenv("EXPLORER_SPACES", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "pages/6_Compare.py"), default_timeout=600)
+    at.session_state["space_folder"] = str(tmp_path / "wordnet-minilm")
+    at.run()
+    _no_errors(at)
+    assert not [s for s in at.selectbox if s.key == "cmp_b"]  # no partner to choose
+    assert any("needs a second saved space" in i.value for i in at.info)
+    build = at.button(key="cmp_build_partner")
+    assert build.label == "Build “WordNet nouns · GloVe” to compare with"
+    build.click().run()
+    _no_errors(at)
+    assert (tmp_path / "wordnet-glove").exists()
+    assert at.session_state["space_folder"].endswith("wordnet-minilm")  # A stays active
+    assert at.selectbox(key="cmp_b").value == "wordnet-glove"

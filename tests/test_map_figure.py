@@ -112,3 +112,28 @@ def test_the_colour_name_is_escaped_in_the_caption() -> None:
     values = pd.Series(coords[:, 1].astype(float))
     out = draw_map(coords, labels, method="umap", budget=BUDGET, colour=values, colour_name="y")
     assert "coloured by the mean of their y" in out.caption
+
+
+def _lab(hex_colour: str) -> np.ndarray:
+    """CIELAB (D65) of a #RRGGBB colour."""
+    rgb = np.array([int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    rgb = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = xyz @ rgb / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_no_two_of_the_twenty_categories_share_a_colour() -> None:
+    """Every category a map names gets a colour no other has, nor "other": the twenty
+    are at least 27 CIELAB units apart (ΔE76; about 2 is the smallest difference people
+    see) and 19 from "other"'s grey, where the old palette put two oranges 10.5 apart."""
+    from itertools import combinations
+
+    from explorer.render.colours import MAX_CATEGORIES, OTHER_COLOUR, PALETTE
+
+    assert len(set(PALETTE)) == len(PALETTE) >= MAX_CATEGORIES >= 20
+    labs = {c: _lab(c) for c in [*PALETTE, OTHER_COLOUR]}
+    closest = min(np.linalg.norm(labs[a] - labs[b]) for a, b in combinations(labs, 2))
+    assert closest >= 19
+    assert min(np.linalg.norm(labs[a] - labs[b]) for a, b in combinations(PALETTE, 2)) >= 27

@@ -47,9 +47,10 @@ UPLOAD_TYPES = [
 ]
 
 
-def build_sample_now(name: str) -> None:
+def build_sample_now(name: str, open_it: bool = True) -> None:
     """Build a sample once, in a worker: a visitor who finds another build of it running
-    waits for that build and opens its result instead of building it again."""
+    waits for that build and uses its result instead of building it again. `open_it`:
+    make it the active space (Compare builds a partner and keeps its own)."""
     bar = st.progress(0.0, text=f"Building {SAMPLES[name].title}…")
     with friendly(f"Building {name}"):
         try:
@@ -63,8 +64,9 @@ def build_sample_now(name: str) -> None:
             )
             st.session_state["last_summary"] = lines
         except SpaceExists:
-            pass  # built meanwhile by someone else: open theirs
-        set_active(name)
+            pass  # built meanwhile by someone else: use theirs
+        if open_it:
+            set_active(name)
         bar.empty()
         st.rerun()
 

@@ -211,8 +211,16 @@ def _show_clip_scores(s: dict[str, Any]) -> None:
         {"direction": "image → text", **s["recall_i2t"]},
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    from explorer.train.clip import ZEROSHOT_TEMPLATE
+
+    prompt = str(s.get("prompt", ""))
+    kept_out = (
+        "a template not used in training"
+        if prompt == ZEROSHOT_TEMPLATE
+        else "a general prompt; your own captions may use the same words"
+    )
     st.caption(
         "Recall@k at the class level: a query counts as found when one of its k nearest "
         "items (of the other modality) has its class. Zero-shot: each image takes the class "
-        f"whose prompt “{md(s.get('prompt', ''))}” is nearest (a template not used in training)."
+        f"whose prompt “{md(prompt)}” is nearest ({kept_out})."
     )

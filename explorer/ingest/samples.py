@@ -16,12 +16,14 @@ from explorer.ingest.models import DEFAULT_MODEL
 __all__ = [
     "DEFAULT_SAMPLE",
     "FORTUNE_TOPICS",
+    "PARTNERS",
     "SAMPLES",
     "WORDNET_CATEGORIES",
     "Sample",
     "SampleData",
     "fortune_items",
     "load_sample",
+    "partner_sample",
     "wordnet_items",
 ]
 
@@ -373,6 +375,22 @@ SAMPLES: dict[str, Sample] = {
 }
 
 DEFAULT_SAMPLE = "words-glove"
+
+
+# Samples of the same items embedded by another model: Compare's natural partners.
+PARTNERS = {
+    "words-glove": "words-minilm",
+    "words-minilm": "words-glove",
+    "wordnet-glove": "wordnet-minilm",
+    "wordnet-minilm": "wordnet-glove",
+}
+
+
+def partner_sample(name: str | None) -> Sample | None:
+    """The built-in sample of the same items embedded by another model, if there is one
+    (GloVe words beside MiniLM words, say), for Compare."""
+    partner = PARTNERS.get(name or "")
+    return SAMPLES[partner] if partner else None
 
 
 def load_sample(name: str) -> tuple[Sample, SampleData]:

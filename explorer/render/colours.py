@@ -32,27 +32,32 @@ __all__ = [
 ]
 
 MAX_CATEGORIES = 20
+# Twenty colours no two of which look alike: Glasbey et al.'s construction (2007), as
+# colorcet's ``glasbey_category10`` (matplotlib's ten first, then the colours farthest
+# from all before them). Any two differ by at least 27 in CIELAB (ΔE76), and each from
+# OTHER_COLOUR by 19 (tests/test_map_figure.py); the Tableau 10 + category10 pair this
+# replaces had two near-identical oranges (ΔE 10.5).
 PALETTE = [
-    "#4E79A7",
-    "#F28E2B",
-    "#E15759",
-    "#76B7B2",
-    "#59A14F",
-    "#EDC948",
-    "#B07AA1",
-    "#FF9DA7",
-    "#9C755F",
-    "#BAB0AC",
-    "#1F77B4",
-    "#FF7F0E",
-    "#2CA02C",
-    "#D62728",
-    "#9467BD",
+    "#1F77B3",
+    "#FF7E0E",
+    "#2BA02B",
+    "#D62628",
+    "#9367BC",
     "#8C564B",
-    "#E377C2",
-    "#7F7F7F",
-    "#BCBD22",
-    "#17BECF",
+    "#E277C1",
+    "#7E7E7E",
+    "#BCBC21",
+    "#16BDCF",
+    "#3A0182",
+    "#004201",
+    "#0FFFA8",
+    "#5D003F",
+    "#BCBCFF",
+    "#D8AFA1",
+    "#B80080",
+    "#004D52",
+    "#6B6400",
+    "#7C0100",
 ]
 OTHER_COLOUR = "#C8C8C8"
 # plotly's "Viridis" colour scale, whose stops a density view interpolates.

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from explorer.render.colours import PALETTE
+
 __all__ = ["figure_points", "map_png", "placer"]
 
 
@@ -75,7 +77,7 @@ def figure_points(fig: Any) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...
         if line is not None and line.width:
             outline = _rgba(line.color or "#000000", 1.0)
         if not _has_scale(m):
-            fills = [_rgba(m.color or "#4E79A7", opacity)] * n
+            fills = [_rgba(m.color or PALETTE[0], opacity)] * n
         else:
             rgb = _scale_colours(np.asarray(m.color, dtype=float), m.colorscale)
             fills = [(int(r), int(g), int(b), int(255 * opacity)) for r, g, b in rgb.tolist()]
@@ -124,7 +126,7 @@ def _legend(draw: Any, keys: list[Any], x: int, y: int, s: int, fig: Any) -> Non
             y += 176 * s
             continue
         r = 6 * s
-        fill = _rgba(m.color or "#4E79A7", 1.0)
+        fill = _rgba(m.color or PALETTE[0], 1.0)
         width = int(m.line.width or 0) * s if m.line else 0
         outline = _rgba(m.line.color, 1.0) if width else None
         box = (x, y, x + 2 * r, y + 2 * r)

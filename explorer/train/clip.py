@@ -35,6 +35,7 @@ __all__ = [
     "ClipResult",
     "ClipScores",
     "TEMPLATES",
+    "USER_TEMPLATE",
     "ZEROSHOT_TEMPLATE",
     "caption_for",
     "class_captions",
@@ -52,6 +53,9 @@ TEMPLATES = (
     "a small photo of the {}",
 )
 ZEROSHOT_TEMPLATE = "a product photo of a {}"
+# A user's own images: their captions are the user's, so the prompt is the plain,
+# general one (its class name as written, in lower case).
+USER_TEMPLATE = "a photo of a {}"
 # How people name Fashion-MNIST's classes ("a photo of a trouser" is not English, and
 # the frozen text model places what people write).
 PHRASES = {"T-shirt/top": "t-shirt", "Trouser": "pair of trousers", "Bag": "handbag"}
@@ -272,6 +276,7 @@ def score_clip(
     captions: Sequence[str],
     caption_labels: Sequence[str],
     text_model: str = DEFAULT_MODEL,
+    prompt: str = ZEROSHOT_TEMPLATE,
 ) -> ClipScores:
     """Recall@1/5/10 both ways and zero-shot accuracy of held-out images.
 
@@ -280,6 +285,9 @@ def score_clip(
         labels: (n,) their classes.
         captions, caption_labels: captions to retrieve (distinct ones are used) and
             the class of each.
+        prompt: the zero-shot template, "{}" standing for a class: Fashion-MNIST's is
+            kept out of its training captions; a user's images get the general
+            :data:`USER_TEMPLATE` with their classes as written.
     """
     from explorer.ingest.embed import embed_texts
 
@@ -292,7 +300,11 @@ def score_clip(
     sims = cap_vec @ img.T  # (captions, images)
     ks = (1, 5, 10)
     classes = sorted(set(cls.tolist()))
-    prompts = embed_texts([caption_for(c, ZEROSHOT_TEMPLATE) for c in classes], text_model).vectors
+    if prompt == ZEROSHOT_TEMPLATE:
+        texts = [caption_for(c, prompt) for c in classes]
+    else:
+        texts = [prompt.format(c.lower()) for c in classes]
+    prompts = embed_texts(texts, text_model).vectors
     guess = np.asarray(classes, dtype=object)[np.argmax(img @ prompts.T, axis=1)]
     counts = np.unique(cls, return_counts=True)[1]
     return ClipScores(
@@ -303,4 +315,5 @@ def score_clip(
         majority=float(counts.max() / counts.sum()),
         n_images=len(cls),
         n_classes=len(classes),
+        prompt=prompt,
     )

@@ -25,6 +25,7 @@ from explorer.ingest.images import ImageSet
 __all__ = [
     "BUILTIN_IMAGES",
     "TEACHING_NOTE",
+    "teaching_note",
     "builtin_images",
     "clip_job",
     "simclr_job",
@@ -39,6 +40,21 @@ TEACHING_NOTE = (
     "ten classes. It shows how contrastive training builds a shared space; it is not a "
     "general image model."
 )
+
+
+def teaching_note(images: str | None = None, n: int | None = None) -> str:
+    """What a teaching-size model was trained on: Fashion-MNIST's clothes (`images`
+    None or the built-in name), else `n` of the user's images from `images`."""
+    if images is None or images in (BUILTIN_IMAGES, "Fashion-MNIST"):
+        return TEACHING_NOTE
+    what = f"{n:,} of your images" if n is not None else "your images"
+    return (
+        f"A teaching-size model: a small CNN trained in minutes on {what} ({images}), "
+        f"shrunk to {_SIDE}×{_SIDE}. It shows how contrastive training builds a shared "
+        "space from these images alone; it is not a general image model."
+    )
+
+
 # User images are shrunk to this side for the small CNN (Fashion-MNIST is 28).
 _SIDE = 32
 
@@ -60,13 +76,15 @@ def _pixels(images: ImageSet, builtin: bool) -> np.ndarray:
     return images.pixels(28 if builtin else _SIDE)
 
 
-def _record(trainer: str, params: Any, epochs: list[Any], seconds: float, **more: Any) -> dict:
+def _record(
+    trainer: str, params: Any, epochs: list[Any], seconds: float, note: str, **more: Any
+) -> dict:
     return {
         "trainer": trainer,
         "params": asdict(params),
         "epochs": [e if isinstance(e, dict) else asdict(e) for e in epochs],
         "seconds": round(seconds, 3),
-        "note": TEACHING_NOTE,
+        "note": note,
         **more,
     }
 
@@ -132,6 +150,7 @@ def train_simclr_space(
         result.params,
         result.epochs,
         result.seconds,
+        teaching_note(Path(str(source)).name, len(images)),
         estimate_s=round(estimate, 1),
         comparison=comparison,
         images=len(images),
@@ -200,13 +219,21 @@ class _ClipRun:
     result: Any
     scores: Any
     name: str
+    trained: int  # images the model was trained on
 
 
 def _clip_builtin(p: Any, limit: int, progress: Progress | None) -> _ClipRun:
     """Fashion-MNIST: `limit` training images with templated captions; the space and the
     figures are 2,000 test images and every caption."""
     from explorer.ingest.image_space import image_items
-    from explorer.train.clip import TEMPLATES, caption_for, class_captions, score_clip, train_clip
+    from explorer.train.clip import (
+        TEMPLATES,
+        ZEROSHOT_TEMPLATE,
+        caption_for,
+        class_captions,
+        score_clip,
+        train_clip,
+    )
     from explorer.train.encoder import encode
 
     train_set, train_cls = builtin_images("train", limit)
@@ -220,8 +247,15 @@ def _clip_builtin(p: Any, limit: int, progress: Progress | None) -> _ClipRun:
     items["class"] = space_cls
     texts = table.assign(id=[f"caption:{i}" for i in range(len(table))], modality="text")
     items = pd.concat([items, texts[items.columns]], ignore_index=True)
-    scores = score_clip(vec, space_cls, list(all_caps), list(all_caps.values()), p.text_model)
-    return _ClipRun(space_set, items, vec, result, scores, "Fashion-MNIST")
+    scores = score_clip(
+        vec,
+        space_cls,
+        list(all_caps),
+        list(all_caps.values()),
+        p.text_model,
+        prompt=ZEROSHOT_TEMPLATE,
+    )
+    return _ClipRun(space_set, items, vec, result, scores, "Fashion-MNIST", len(train_set))
 
 
 def _clip_user(
@@ -235,7 +269,7 @@ def _clip_user(
     """A user's images and captions: trained on all but `held_out` of the images, which
     give the figures; the space holds every image and caption."""
     from explorer.ingest.image_space import image_items, load_image_input
-    from explorer.train.clip import score_clip, train_clip
+    from explorer.train.clip import USER_TEMPLATE, score_clip, train_clip
     from explorer.train.encoder import encode
 
     if captions is None:
@@ -253,8 +287,10 @@ def _clip_user(
         table["text"].tolist(),
         cap_labels,
         p.text_model,
+        prompt=USER_TEMPLATE,
     )
-    return _ClipRun(images, image_items(images, table), vec, result, scores, Path(str(source)).name)
+    name = Path(str(source)).name
+    return _ClipRun(images, image_items(images, table), vec, result, scores, name, len(train_rows))
 
 
 def train_clip_space(
@@ -292,12 +328,14 @@ def train_clip_space(
     else:
         run = _clip_user(source, captions, p, limit, held_out, training)
     vectors = np.concatenate([run.vectors, _embed_caption_items(run.items, p.text_model)])
+    note = teaching_note(run.name, run.trained)
     res = run.result
     record = _record(
         "clip",
         res.params,
         res.epochs,
         res.seconds,
+        note,
         scores=run.scores.to_dict(),
         images=len(run.images),
     )
@@ -310,7 +348,7 @@ def train_clip_space(
         source={"kind": "trained", "trainer": "clip", "images": run.name},
         extra={
             "title": f"Teaching-size CLIP on {run.name}",
-            "description": TEACHING_NOTE,
+            "description": note,
             "training": record,
         },
         overwrite=overwrite,
@@ -322,7 +360,7 @@ def train_clip_space(
         "seconds": round(res.seconds, 1),
         "epochs": res.epochs,
         "scores": run.scores.to_dict(),
-        "note": TEACHING_NOTE,
+        "note": note,
     }
 
 
