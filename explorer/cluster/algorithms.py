@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 # Above this many points KMeans switches to MiniBatchKMeans (full Lloyd passes get slow).
+# Chosen on the bench's tuning sets (docs/maps.md, "Which data chose what").
 MINIBATCH_ABOVE = 20_000
 # Agglomerative clustering needs O(n²) memory; above AGGLO_MAX points it clusters a
 # seeded sample of AGGLO_SAMPLE points and gives every other point the cluster of

@@ -50,7 +50,8 @@ class IndexParams:
     """hnswlib settings. `exact_below`: spaces with fewer indexed rows use exact search."""
 
     M: int = 16
-    # 64 builds faster than 200 with the same kNN agreement; ef_search is then tuned
+    # 64 builds faster than 200 with the same kNN agreement on the tuning sets (GloVe
+    # and MiniLM words; docs/maps.md, "Which data chose what"); ef_search is then tuned
     # to keep recall@10 at 0.98 (see tune_ef).
     ef_construction: int = 64
     ef_search: int = 64

@@ -20,7 +20,8 @@ def graph_ef(k: int) -> int:
     as wide as 512 where the index's own graph caps recall. A map graph queries every
     point, and its time grows with ef, while a map needs each point's near neighbours,
     not all of them exactly: a breadth of about 2k keeps the map as trustworthy as a
-    wider one, in less time (docs/maps.md, "How our map is made", step 1).
+    wider one, in less time, on the tuning sets (docs/maps.md, "How our map is made",
+    step 1, and "Which data chose what").
     """
     return max(16, 2 * k)
 

@@ -90,13 +90,14 @@ def scaled_epochs(n: int) -> int:
 
     umap-learn's own rule is a step (500 below 10k, 200 above). Fewer than 200 on big
     maps cost faithfulness, more cost time for little (trustworthiness by epochs on
-    100k words: docs/maps.md, "Epochs").
+    100k words, the tuning sets: docs/maps.md, "Epochs").
     """
     return int(np.clip(round(200 * np.sqrt(20_000 / max(n, 1))), 200, 500))
 
 
 # init "auto": from twice this many points, UMAP starts from a spectral layout of
 # this many seeded landmarks (the rest placed among their neighbours), below it from PCA.
+# Chosen on the tuning sets, GloVe and MiniLM words (docs/maps.md, "Which data chose what").
 LANDMARKS = 20_000
 
 
