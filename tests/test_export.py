@@ -369,7 +369,8 @@ def test_cli_exports_an_axis_map_with_the_flags_of_project(
     # An axis map needs its terms: a clear message, no file.
     missing = tmp_path / "none.csv"
     assert main(["export", folder, "--format", "csv", "--out", str(missing), "--method", "axis"])
-    assert "x" in capsys.readouterr().err and not missing.exists()
+    assert "needs terms at both ends of x" in capsys.readouterr().err
+    assert not missing.exists()
 
 
 # ---------------------------------------------------------------------------- the page
