@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
+
+from explorer.maps.quality import map_neighbours
 
 BLOCK = 512
 
@@ -38,17 +39,6 @@ def _ranks(dist: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return out
 
 
-def map_neighbours(coords: np.ndarray, k: int) -> np.ndarray:
-    """Each point's k nearest other points on a 2-D map (Euclidean)."""
-    nn = NearestNeighbors(n_neighbors=k + 1).fit(coords)
-    idx = nn.kneighbors(coords, return_distance=False)
-    # Drop the point itself wherever it is listed (ties may put it second).
-    out = np.empty((len(coords), k), dtype=np.int64)
-    for i, row in enumerate(idx):
-        out[i] = row[row != i][:k]
-    return out
-
-
 def evaluate(
     x: np.ndarray, maps: dict[str, np.ndarray], k: int = 10, graph_k: int = 15
 ) -> tuple[dict[str, dict[str, float]], np.ndarray]:
@@ -60,7 +50,8 @@ def evaluate(
     n = len(x)
     x = np.ascontiguousarray(x, dtype=np.float32)
     names = list(maps)
-    low = {name: map_neighbours(np.asarray(c, dtype=np.float64), k) for name, c in maps.items()}
+    # The product's one definition of a map-side neighbour (every point here is drawn).
+    low = {name: map_neighbours(c, k) for name, c in maps.items()}
     penalty = dict.fromkeys(names, 0)
     kept = dict.fromkeys(names, 0)
     exact = np.empty((n, graph_k), dtype=np.int64)

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import RESULTS, ROOT, machine
+from bench.heldout_report import table
 
 OUT = RESULTS / "heldout"
 DOCS = ROOT / "docs" / "results"
@@ -255,6 +256,28 @@ def _fresh(method: str, data: str, seed: int, quick: bool) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def measure(runs: list[dict[str, Any]], data: str, quick: bool) -> tuple[str, float]:
+    """Trustworthiness, preservation (all points) and graph recall of every saved map of
+    one set, written into its run; returns (the set's description, seconds taken)."""
+    from bench.allpoints import evaluate, recall
+
+    x, _, desc = _data(data, quick)
+    folder = OUT / ("quick" if quick else "full") / data
+    ok = [r for r in runs if "error" not in r]
+    maps, graphs = {}, {}
+    for r in ok:
+        saved = np.load(folder / f"{r['method']}-{r['seed']}.npz")
+        maps[f"{r['method']}-{r['seed']}"] = saved["coords"]
+        graphs[f"{r['method']}-{r['seed']}"] = saved["graph"]
+    t = time.perf_counter()
+    scores, exact = evaluate(x, maps)
+    for r in ok:
+        name = f"{r['method']}-{r['seed']}"
+        r |= scores[name]
+        r["graph_recall"] = recall(graphs[name], exact[:, : K - 1])
+    return desc, time.perf_counter() - t
+
+
 def run(
     sets: list[str],
     methods: list[str],
@@ -264,7 +287,6 @@ def run(
     save: Callable[[dict[str, Any]], None],
 ) -> dict[str, Any]:
     """Every method on every set; `save` is called with the report after each set."""
-    from bench.allpoints import evaluate, recall
 
     report: dict[str, Any] = {
         "machine": machine(),
@@ -282,21 +304,9 @@ def run(
                     continue
                 print(f"{data} seed {seed}: {method}", flush=True)
                 runs.append(_fresh(method, data, seed, quick))
-        x, _, desc = _data(data, quick)
-        folder = OUT / ("quick" if quick else "full") / data
-        ok = [r for r in runs if "error" not in r]
-        maps = {}
-        for r in ok:
-            saved = np.load(folder / f"{r['method']}-{r['seed']}.npz")
-            maps[f"{r['method']}-{r['seed']}"] = saved["coords"]
-            r["graph"] = saved["graph"]
-        t = time.perf_counter()
-        scores, exact = evaluate(x, maps)
-        for r in ok:
-            r |= scores[f"{r['method']}-{r['seed']}"]
-            r["graph_recall"] = recall(r.pop("graph"), exact[:, : K - 1])
-        report["sets"][data] = {"desc": desc, "eval_seconds": time.perf_counter() - t, "runs": runs}
-        print(summary(report["sets"][data]), flush=True)
+        desc, seconds = measure(runs, data, quick)
+        report["sets"][data] = {"desc": desc, "eval_seconds": seconds, "runs": runs}
+        print(table(report["sets"][data]), flush=True)
         save(report)
     return report
 
@@ -304,7 +314,6 @@ def run(
 def redo(path: Path, data: str, which: list[str], why: str, quick: bool) -> dict[str, Any]:
     """Run the named runs ("METHOD:SEED") of one set again, replacing them in the saved
     report at `path`, and measure the set's maps again; each redone run says why."""
-    from bench.allpoints import evaluate, recall
 
     report = json.loads(path.read_text())
     entry = report["sets"][data]
@@ -315,43 +324,9 @@ def redo(path: Path, data: str, which: list[str], why: str, quick: bool) -> dict
         entry["runs"] = [
             r for r in entry["runs"] if (r["method"], r["seed"]) != (method, int(seed))
         ] + [fresh]
-    x, _, _ = _data(data, quick)
-    folder = OUT / ("quick" if quick else "full") / data
-    ok = [r for r in entry["runs"] if "error" not in r]
-    maps = {}
-    for r in ok:
-        saved = np.load(folder / f"{r['method']}-{r['seed']}.npz")
-        maps[f"{r['method']}-{r['seed']}"] = saved["coords"]
-        r["graph"] = saved["graph"]
-    scores, exact = evaluate(x, maps)
-    for r in ok:
-        r |= scores[f"{r['method']}-{r['seed']}"]
-        r["graph_recall"] = recall(r.pop("graph"), exact[:, : K - 1])
+    entry["eval_seconds"] = measure(entry["runs"], data, quick)[1]
     path.write_text(json.dumps(report, indent=1, default=float))
     return report
-
-
-def summary(entry: dict[str, Any]) -> str:
-    """A Markdown table of one set: each method's mean and 95% interval over seeds."""
-    from bench.heldout_report import interval
-
-    lines = [
-        f"**{entry['desc']}**",
-        "",
-        "| method | seconds | trustworthiness | preservation | graph recall | runs |",
-        "|---|---|---|---|---|---|",
-    ]
-    for method in METHODS:
-        rs = [r for r in entry["runs"] if r["method"] == method and "error" not in r]
-        if not rs:
-            continue
-        cells = []
-        for key, fmt in (("seconds", "{:.1f}"), ("trust", "{:.4f}"), ("preservation", "{:.3f}")):
-            m, h = interval([r[key] for r in rs])
-            cells.append(f"{fmt.format(m)} ± {fmt.format(h)}")
-        rec = np.mean([r["graph_recall"] for r in rs])
-        lines.append(f"| {method} | {' | '.join(cells)} | {rec:.3f} | {len(rs)} |")
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -379,7 +354,7 @@ def main() -> None:
     DOCS.mkdir(parents=True, exist_ok=True)
     if a.redo:
         report = redo(DOCS / name, a.sets[0], a.redo, a.why, a.quick)
-        print(summary(report["sets"][a.sets[0]]))
+        print(table(report["sets"][a.sets[0]]))
         return
 
     def save(report: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from explorer.cli.common import Add, defaults, opened_space, out, progress
 from explorer.core.errors import InputError
 
 if TYPE_CHECKING:
+    from explorer.maps.projections import ProjectionParams
     from explorer.opened.handle import OpenedSpace
     from explorer.render.map_style import MapView
 
@@ -62,13 +63,14 @@ def register(add: Add) -> None:
     e.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
 
-def _map_and_clusters(args: argparse.Namespace, opened: OpenedSpace) -> tuple[Any, Any]:
-    """The stored map of the asked parameters and its clustering (either made if missing)."""
-    from explorer.cli.map_flags import map_params
+def _map_and_clusters(
+    args: argparse.Namespace, opened: OpenedSpace, params: ProjectionParams
+) -> tuple[Any, Any]:
+    """The stored map of `params` and its clustering (either made if missing)."""
     from explorer.cluster.clusterings import ClusterParams, cluster_space
     from explorer.maps.projections import project_space
 
-    proj = project_space(opened, map_params(args), progress=progress(args))
+    proj = project_space(opened, params, progress=progress(args))
     if progress(args):
         print(file=sys.stderr)
     if args.clusters == "none":
@@ -90,21 +92,21 @@ def _view(args: argparse.Namespace) -> MapView:
 
 def _file_bytes(args: argparse.Namespace, opened: OpenedSpace, rows: Any) -> bytes:
     """The bytes of a one-file export (csv, parquet, html, png or svg)."""
+    from explorer.cli.map_flags import map_params
     from explorer.render import export, raster, tables
 
     space = opened.space
-    proj, clusters = _map_and_clusters(args, opened)
+    params = map_params(args)
+    proj, clusters = _map_and_clusters(args, opened, params)
     if args.format in ("csv", "parquet"):
         table = tables.export_table(space, proj, clusters, rows)
         return tables.table_csv(table) if args.format == "csv" else tables.table_parquet(table)
     title = f"{space.source.get('title') or opened.name} · {proj.method.upper()} map"
     axes = None
     if proj.method == "axis":
-        from explorer.cli.map_flags import map_params
         from explorer.maps.axes import axis_titles
 
-        p = map_params(args)
-        axes = axis_titles(p.x_from, p.x_to, p.y_from, p.y_to)
+        axes = axis_titles(params.x_from, params.x_to, params.y_from, params.y_to)
     fig = export.export_figure(
         space, proj, clustering=clusters, view=_view(args), title=title, axis_titles=axes
     )
