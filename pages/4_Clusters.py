@@ -12,7 +12,7 @@ from explorer.cluster.agreement import cluster_agreement
 from explorer.cluster.clusterings import ALGORITHMS, FEATURES, LINKAGES, ClusterParams
 from explorer.core.safe_text import md
 from explorer.render.scatter import scatter_map
-from ui import cache, common
+from ui import cache, common, renaming
 
 common.setup("Clusters", ":material/bubble_chart:")
 opened = common.require_space()
@@ -82,6 +82,7 @@ table = pd.DataFrame(
     [
         {
             "cluster": c.cluster,
+            "name": c.short_name or "—",
             "size": c.size,
             "label terms": " · ".join(c.terms),
             "exemplars": " | ".join(str(space.display_text[r])[:60] for r in c.exemplars[:3]),
@@ -90,6 +91,7 @@ table = pd.DataFrame(
     ]
 )
 st.dataframe(table, hide_index=True, width="stretch", key="cluster_table")
+renaming.rename_panel(opened, result, proj)
 
 ids = [c.cluster for c in result.clusters]
 chosen = st.selectbox(
@@ -136,12 +138,14 @@ st.metric(
 )
 if label_cols:
     label = st.selectbox("Label column", label_cols, key="cluster_label")
-    truth = space.items[label].iloc[: space.n_map].astype(str).to_numpy()
-    keep = result.labels >= 0
+    column = space.items[label].iloc[: space.n_map]
+    truth = column.astype(str).to_numpy()
+    # Items without a label (a word WordNet lacks) are left out, as noise is.
+    keep = (result.labels >= 0) & column.notna().to_numpy()
     if not keep.any():
         st.caption(
-            "Every item is noise in this clustering, so there is nothing to compare: lower "
-            "HDBSCAN's min cluster size, or use KMeans."
+            f"No item is both clustered and has a {label}, so there is nothing to compare. "
+            "If every item is noise, lower HDBSCAN's min cluster size, or use KMeans."
         )
     else:
         with common.friendly("Comparing with the labels"):
@@ -149,7 +153,10 @@ if label_cols:
             c1, c2 = st.columns(2)
             c1.metric("Adjusted Rand index", f"{agree['ari']:.3f}")
             c2.metric("Normalised mutual information", f"{agree['nmi']:.3f}")
-            st.caption(f"Measured on the {int(keep.sum()):,} clustered items (noise left out).")
+            st.caption(
+                f"Measured on the {int(keep.sum()):,} clustered items with a {label} "
+                "(noise and unlabelled items left out)."
+            )
             st.dataframe(agree["table"], width="stretch", key="cluster_crosstab")
 else:
     st.caption("This space has no categorical label column to compare with.")

@@ -28,8 +28,12 @@ proj = common.current_map(opened)
 if proj is None:
     st.stop()
 k = st.slider("Neighbourhood size k", 5, 50, QUALITY_K, key=common.QUALITY_K_KEY)
-with common.friendly("Measuring the map"), st.spinner("Measuring the map…"):
-    q = cache.map_quality(opened, asdict(common.map_params(opened)), k)
+with common.friendly("Measuring the map"):
+    bar = st.progress(0.0, text="Measuring the map…")
+    try:
+        q = cache.map_quality(opened, asdict(common.map_params(opened)), k, common.job_bar(bar))
+    finally:
+        bar.empty()
     c = st.columns(3)
     c[0].metric(
         "Trustworthiness",

@@ -21,14 +21,13 @@ from explorer.analysis.zeroshot import (
     label_vectors,
     parse_labels,
     truth_column,
-    zero_shot_job,
 )
 from explorer.core.safe_text import md, to_csv_bytes
 from explorer.core.space import Space
 from explorer.render.scatter import scatter_map
-from ui import cache, common
+from ui import cache, common, map_figures
 
-ZS = "zs_choice"  # {folder: {"labels": [str], "truth": column or None}}: small values only
+ZS = map_figures.ZS  # {folder: {"labels": [str], "truth": column or None}}: small values only
 RT = "rt_eval"  # {folder: the last benchmark's figures (a small dict)}
 NONE = "(none)"
 
@@ -56,15 +55,7 @@ def run_zero_shot(labels: list[str]) -> ZeroShot | None:
     bar = st.progress(0.0, text="Labelling the items…")
     try:
         with common.friendly("Zero-shot labelling"):
-            return cache.run_job(  # type: ignore[no-any-return]
-                opened.job_key("zeroshot", {"labels": labels}),
-                "Zero-shot labels",
-                zero_shot_job,
-                str(opened.version),
-                opened.name,
-                labels,
-                on_status=common.job_bar(bar),
-            )
+            return cache.zero_shot(opened, labels, common.job_bar(bar))
         return None
     finally:
         bar.empty()

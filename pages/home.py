@@ -8,7 +8,7 @@ from explorer.core.errors import ExplorerError, user_message
 from explorer.core.safe_text import md
 from explorer.index.hnsw import IndexUnavailable
 from explorer.ingest.samples import DEFAULT_SAMPLE, SAMPLES
-from ui import cache, common
+from ui import cache, common, start_here
 from ui.build_ui import build_sample_now, rebuild_index_now, sample_cards, upload_flow
 
 common.setup("Home", ":material/home:")
@@ -62,6 +62,7 @@ if opened is not None:
         for col, (path, label, icon) in zip(st.columns(len(pages)), pages, strict=True):
             with col:
                 common.link(path, label, icon)
+        start_here.start_here(opened, {m["name"] for m in common.saved_spaces() if m["ok"]})
 
 if st.session_state.get("last_summary"):
     with st.expander("Last build", expanded=True):

@@ -263,3 +263,153 @@ def test_a_map_over_the_point_budget_opens_as_a_density_picture(
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert len(fig["layout"]["images"]) == 1  # the picture, not 150 markers
     assert fig["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
+
+
+def test_the_map_is_drawn_before_its_quality_which_then_fills_in(env: Path) -> None:
+    """A new map shows at once with a line saying its quality is coming; a worker
+    measures it, and the line then shows the stored figures."""
+    import time
+
+    from explorer.maps.projections import ProjectionParams, projection_quality
+    from explorer.opened.handle import open_space
+
+    at = page("pages/1_Map.py", env)
+    params = {**at.session_state["map_params"][str(env / "words")], "seed": 4242}
+    at.session_state["map_params"] = {str(env / "words"): params}
+    at.run()
+    no_errors(at)
+    assert at.get("plotly_chart"), "the map is drawn"
+    assert any("Measuring how faithful this map is" in c.value for c in at.caption)
+    line: list[str] = []
+    deadline = time.monotonic() + 120
+    while not line and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+        no_errors(at)
+        line = [c.value for c in at.caption if "How faithful this map is" in c.value]
+    assert line, "the quality never filled in"
+    assert not any("Measuring how faithful" in c.value for c in at.caption)
+    q = projection_quality(open_space(env / "words"), ProjectionParams(**params))
+    assert f"trustworthiness {q.trustworthiness:.3f}" in line[0]
+    assert f"continuity {q.continuity:.3f}" in line[0]
+
+
+def test_a_word_space_clustering_is_compared_with_wordnet(env: Path) -> None:
+    """Words get WordNet's categories at build time; Clusters compares with them at
+    once, leaving out the words WordNet lacks."""
+    from explorer.cluster.agreement import cluster_agreement
+    from explorer.cluster.clusterings import ClusterParams, cluster_space
+    from explorer.opened.handle import open_space
+
+    at = page("pages/4_Clusters.py", env)
+    at.session_state["cluster_params"] = {
+        str(env / "words"): {**vars(ClusterParams(algorithm="kmeans", n_clusters=20))}
+    }
+    at.run()
+    no_errors(at)
+    assert at.selectbox(key="cluster_label").value == "wordnet"
+    ari = float(next(m for m in at.metric if m.label == "Adjusted Rand index").value)
+    nmi = float(next(m for m in at.metric if m.label == "Normalised mutual information").value)
+    opened = open_space(env / "words")
+    result = cluster_space(opened, ClusterParams(algorithm="kmeans", n_clusters=20))
+    cats = opened.space.items["wordnet"].iloc[: opened.space.n_map]
+    keep = (result.labels >= 0) & cats.notna().to_numpy()
+    assert 0 < keep.sum() < opened.space.n_map  # some words have no category
+    want = cluster_agreement(result.labels[keep], cats.to_numpy(dtype=object)[keep].astype(str))
+    assert ari == pytest.approx(want["ari"], abs=5e-4) and nmi == pytest.approx(
+        want["nmi"], abs=5e-4
+    )
+    assert any("with a wordnet" in c.value for c in at.caption)
+
+
+def test_clusters_are_renamed_and_reset_on_the_clusters_page(env: Path) -> None:
+    from explorer.cluster.clusterings import ClusterParams, cluster_space
+    from explorer.opened.handle import open_space
+
+    params = ClusterParams(algorithm="kmeans", n_clusters=7, seed=77)
+    at = page("pages/4_Clusters.py", env)
+    at.session_state["cluster_params"] = {str(env / "words"): vars(params)}
+    at.run()
+    no_errors(at)
+    automatic = frame(at, "label terms")["name"].tolist()
+    at.radio(key="rename_level").set_value("a cluster")
+    at.selectbox(key="rename_which").set_value(3)
+    at.text_input(key="rename_text").input("Places abroad")
+    next(b for b in at.button if b.label == "Save name").click().run()
+    no_errors(at)
+    names = frame(at, "label terms")["name"].tolist()
+    assert names[3] == "Places abroad" and names[:3] + names[4:] == automatic[:3] + automatic[4:]
+    # Stored with the clustering: a fresh read of the space has it.
+    assert cluster_space(open_space(env / "words"), params).clusters[3].label == "3: Places abroad"
+    at.button(key="rename_reset").click().run()
+    no_errors(at)
+    assert frame(at, "label terms")["name"].tolist() == automatic
+    assert cluster_space(open_space(env / "words"), params).clusters[3].name is None
+
+
+def _marker_colours(at: AppTest, title: str) -> tuple[list[int], list[float]]:
+    """(rows, colour values) of the trace whose colour bar is titled `title`."""
+    import json
+
+    from tests.plotly_json import typed
+
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    trace = next(
+        t
+        for t in fig["data"]
+        if t.get("marker", {}).get("colorbar", {}).get("title", {}).get("text") == title
+    )
+    return typed(trace["customdata"]).tolist(), typed(trace["marker"]["color"]).tolist()
+
+
+def test_the_map_is_coloured_by_neighbours_kept_and_zero_shot_margin(env: Path) -> None:
+    """Per-point figures as a continuous colour with a colour bar: the map's neighbours
+    kept (once measured) and the zero-shot margin of the Labels page's categories."""
+    import time
+
+    import numpy as np
+
+    from explorer.analysis.zeroshot import zero_shot
+    from explorer.maps.projections import ProjectionParams, projection_quality
+    from explorer.opened.handle import open_space
+
+    labels = ["animal", "food", "city", "sport"]
+    at = page("pages/1_Map.py", env, zs_choice={str(env / "words"): {"labels": labels}})
+    params = {**at.session_state["map_params"][str(env / "words")], "seed": 5151}
+    at.session_state["map_params"] = {str(env / "words"): params}
+    at.run()
+    no_errors(at)
+    deadline = time.monotonic() + 120
+    while "neighbours kept (map)" not in at.selectbox(key="map_colour").options:
+        assert time.monotonic() < deadline, "the map's quality never came"
+        time.sleep(0.5)
+        at.run()
+    assert "zero-shot margin" in at.selectbox(key="map_colour").options
+    opened = open_space(env / "words")
+    at.selectbox(key="map_colour").select("neighbours kept (map)").run()
+    no_errors(at)
+    rows, colours = _marker_colours(at, "neighbours kept (map)")
+    kept = projection_quality(opened, ProjectionParams(**params)).preservation
+    np.testing.assert_allclose(colours, kept[rows], atol=1e-6)
+    assert len(set(np.round(colours, 3))) > 2  # really a scale of values
+    at.selectbox(key="map_colour").select("zero-shot margin").run()
+    no_errors(at)
+    rows, colours = _marker_colours(at, "zero-shot margin")
+    margin = zero_shot(opened.space, labels).margin
+    np.testing.assert_allclose(colours, margin[rows], atol=1e-5)
+
+
+def test_home_says_where_to_start(env: Path) -> None:
+    """A first-time visitor is told what the open space shows best: for words, the named
+    regions and their WordNet agreement, and the nouns sample coloured by meaning."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    no_errors(at)
+    guide = next(m.value for m in at.markdown if m.value.startswith("**Where to start**"))
+    assert "WordNet category" in guide and "ARI" in guide
+    assert any(b.key == "start_nouns" and "WordNet nouns" in b.label for b in at.button)
+    at.session_state["space_folder"] = str(env / "iris")
+    at.run()
+    no_errors(at)
+    guide = next(m.value for m in at.markdown if m.value.startswith("**Where to start**"))
+    assert "coloured by species" in guide and "WordNet" not in guide
+    assert not any(b.key == "start_nouns" for b in at.button)

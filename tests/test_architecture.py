@@ -32,6 +32,7 @@ LAYERS = (
     "runtime",
     "scale",
     "cli",
+    "api",
 )
 # Files allowed directly in explorer/: the package's facade and `python -m explorer`.
 TOP_FILES = {"__init__.py", "__main__.py"}

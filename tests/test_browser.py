@@ -204,6 +204,8 @@ def test_upload_csv_builds_and_maps(page, server, tmp_path: Path) -> None:  # ty
     page.locator(".js-plotly-plot").first.wait_for()
     wait_idle(page)
     assert plot_points(page) == 12
+    # Drawn before its quality, which a worker measures and the page then shows.
+    page.get_by_text("How faithful this map is (k = 10)").wait_for(timeout=60_000)
     no_traceback(page)
     # The same name again: the build waits for another name or a confirmed replace.
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").click()
@@ -239,3 +241,30 @@ def test_bad_upload_shows_a_friendly_error(page, server, tmp_path: Path) -> None
     alert.wait_for()
     no_traceback(page)
     shot(page, "bad-upload")
+
+
+def test_renaming_a_cluster_shows_on_the_map_and_in_an_svg_export(  # type: ignore[no-untyped-def]
+    page, server, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    page.goto(f"{server}/Clusters")
+    wait_idle(page)
+    page.get_by_label("New name").fill("Two species")
+    page.get_by_label("New name").press("Enter")  # submits the form, as Save name does
+    wait_idle(page)
+    no_traceback(page)
+    page.goto(f"{server}/Map?space=iris&colour=cluster")
+    page.locator(".js-plotly-plot").first.wait_for()
+    wait_idle(page)
+    # Written on the map where the cluster lies, and in the legend.
+    page.locator(".js-plotly-plot .annotation-text", has_text="Two species").first.wait_for()
+    page.locator(".js-plotly-plot .legendtext", has_text="0: Two species").first.wait_for()
+    shot(page, "map-renamed")
+    # The same name in a picture exported from the same space.
+    svg = tmp_path / "map.svg"
+    cmd = [sys.executable, "-m", "explorer", "export", str(SPACES["root"] / "iris")]
+    cmd += ["--format", "svg", "--out", str(svg), "--colour", "cluster", "--names", "each"]
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+    assert "Two species" in svg.read_text()

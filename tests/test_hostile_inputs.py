@@ -146,4 +146,4 @@ def test_clusters_page_with_only_noise_says_so(
     at.session_state["cluster_params"] = {str(tmp_path / "spaces" / "flat"): hdbscan}
     at.run()  # HDBSCAN finds no dense group in 30 random points: all noise
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert any("Every item is noise" in c.value for c in at.caption)
+    assert any("If every item is noise" in c.value for c in at.caption)

@@ -227,3 +227,41 @@ def test_umap_gets_scaled_epochs_and_pca_init(
     assert epochs[-1] == (scaled_epochs(300), True)
     project(x, ProjectionParams(n_epochs=37, init="spectral", parallel=False))
     assert seen["init"] == "spectral" and epochs[-1] == (37, False)
+
+
+def test_a_map_drawn_first_is_measured_later_from_the_graph_it_kept(
+    digits_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The map comes without its quality; measuring it afterwards needs no new search
+    and gives the figures a search for the true neighbours gives."""
+    from explorer.index import knn
+    from explorer.maps.projections import projection_quality, quality_stored
+    from explorer.maps.quality import map_quality
+
+    opened = open_space(digits_dir)
+    p = ProjectionParams(method="umap", seed=913)
+    proj = project_space(opened, p, quality=False)
+    assert proj.quality is None and not quality_stored(opened, p)
+    assert proj.neighbours is not None and proj.neighbours.shape == (opened.space.n_map, 10)
+
+    def no_search(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the true neighbours were searched again")
+
+    with monkeypatch.context() as m:
+        m.setattr(knn, "rows_knn", no_search)
+        q = projection_quality(opened, p)
+    assert quality_stored(opened, p)
+    space = opened.space
+    searched = knn.map_knn(space, opened.index, 10)
+    want = map_quality(np.asarray(space.vectors), proj.coords, searched, space.metric, 10)
+    assert q.trustworthiness == pytest.approx(want.trustworthiness, abs=2e-3)
+    assert np.nanmean(q.preservation) == pytest.approx(np.nanmean(want.preservation), abs=5e-3)
+    assert q.trustworthiness >= 0.95
+    # Reopened, the map and its quality are read back, not made again.
+    reopened = open_space(digits_dir)
+    with monkeypatch.context() as m:
+        m.setattr(knn, "rows_knn", no_search)
+        m.setattr("explorer.maps.projections.project", no_search)
+        again = project_space(reopened, p)
+    assert again.quality is not None and again.quality.trustworthiness == q.trustworthiness
+    np.testing.assert_array_equal(again.coords, proj.coords)

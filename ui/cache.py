@@ -21,6 +21,7 @@ import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from explorer.analysis.zeroshot import ZeroShot, zero_shot_job
 from explorer.cluster.agreement import silhouette
 from explorer.cluster.clusterings import (
     Clustering,
@@ -32,6 +33,7 @@ from explorer.cluster.clusterings import (
 )
 from explorer.cluster.levels import BroadLevel
 from explorer.cluster.levels import broad_level as engine_broad_level
+from explorer.cluster.renames import Level, rename, reset_names
 from explorer.core.errors import ExplorerError
 from explorer.core.limits import limits
 from explorer.index.knn import map_knn
@@ -42,8 +44,9 @@ from explorer.maps.projections import (
     load_projection,
     projection_quality,
     projection_stored,
+    quality_stored,
 )
-from explorer.maps.quality import MapQuality
+from explorer.maps.quality import QUALITY_K, MapQuality
 from explorer.opened.handle import OpenedSpace, open_version, resolve
 from explorer.runtime import tasks
 from explorer.runtime.jobs import JobQueue, JobStatus
@@ -56,8 +59,13 @@ __all__ = [
     "map_quality",
     "open_space",
     "projection",
+    "quality_in_background",
+    "stored_quality",
+    "rename_cluster",
+    "reset_cluster_names",
     "run_job",
     "silhouette_score",
+    "zero_shot",
 ]
 
 
@@ -130,7 +138,8 @@ def projection(
     on_status: Callable[[JobStatus], None] | None = None,
 ) -> Projection:
     """The map of `params`: made by a worker process (queued, with progress) and
-    stored on disk if new, then kept in memory.
+    stored on disk if new, then kept in memory. A new map is drawn before its quality
+    is measured (:func:`quality_in_background`, :func:`map_quality`).
 
     The computation stays outside Streamlit's cache, which cannot replay progress
     updates; the cache only keeps the stored result in memory.
@@ -142,7 +151,14 @@ def projection(
         key = opened.job_key("projection", params)
         version = str(opened.version)
         run_job(
-            key, "Making the map", tasks.make_map, version, opened.name, params, on_status=on_status
+            key,
+            "Making the map",
+            tasks.make_map,
+            version,
+            opened.name,
+            params,
+            False,  # its quality is measured after it is drawn
+            on_status=on_status,
         )
     return _stored_projection(opened.key, params, opened)
 
@@ -191,9 +207,88 @@ def _stored_clustering(
     return stored
 
 
-def map_quality(opened: OpenedSpace, params: dict[str, Any], k: int) -> MapQuality:
-    """The quality of the map of `params` at k: stored with the map, or as its own step."""
+def zero_shot(
+    opened: OpenedSpace, labels: list[str], on_status: Callable[[JobStatus], None] | None = None
+) -> ZeroShot:
+    """The zero-shot labels of `opened` for the categories `labels`: a worker's job, answered
+    at once when the same categories were asked before (by any page)."""
+    return run_job(  # type: ignore[no-any-return]
+        opened.job_key("zeroshot", {"labels": labels}),
+        "Zero-shot labels",
+        zero_shot_job,
+        str(opened.version),
+        opened.name,
+        labels,
+        on_status=on_status,
+    )
+
+
+def map_quality(
+    opened: OpenedSpace,
+    params: dict[str, Any],
+    k: int,
+    on_status: Callable[[JobStatus], None] | None = None,
+) -> MapQuality:
+    """The quality of the map of `params` at k: stored with the map, or as its own step
+    measured by a worker process (queued, with progress) if new."""
+    p = ProjectionParams(**params)
+    if not quality_stored(opened, p, k):
+        key = opened.job_key("quality", {**params, "quality_k": k})
+        version = str(opened.version)
+        run_job(
+            key,
+            "Measuring the map",
+            tasks.measure_map,
+            version,
+            opened.name,
+            params,
+            k,
+            on_status=on_status,
+        )
     return _map_quality(opened.key, params, k, opened)
+
+
+def stored_quality(opened: OpenedSpace, params: dict[str, Any]) -> MapQuality | None:
+    """The quality at k = 10 of the map of `params` if it is measured already, else None
+    (nothing is started)."""
+    if not quality_stored(opened, ProjectionParams(**params), QUALITY_K):
+        return None
+    return _map_quality(opened.key, params, QUALITY_K, opened)
+
+
+def quality_in_background(
+    opened: OpenedSpace, params: dict[str, Any]
+) -> tuple[MapQuality | None, JobStatus | None]:
+    """The quality at k = 10 of the (stored) map of `params` when it is measured; else
+    (None, the status of the worker's job measuring it), the job started if need be.
+
+    Nobody waits here: the caller asks again (asking keeps the job alive; a job no
+    session asks about is cancelled, see ``explorer.runtime.jobs``).
+    """
+    measured = stored_quality(opened, params)
+    if measured is not None:
+        return measured, None
+    key = opened.job_key("quality", {**params, "quality_k": QUALITY_K})
+    queue = job_queue()
+    slot = f"{st.session_state.get('current_page', '')}:quality"
+    job = queue.submit(
+        key,
+        "Measuring the map",
+        tasks.measure_map,
+        str(opened.version),
+        opened.name,
+        params,
+        QUALITY_K,
+        session=_session(),
+        slot=slot,
+    )
+    status = queue.status(job)
+    if status.state == "failed":
+        assert status.error is not None
+        raise status.error
+    if status.state == "done":
+        return _map_quality(opened.key, params, QUALITY_K, opened), None
+    return None, status
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -213,15 +308,45 @@ def _map_neighbours_table(key: str, k: int, _opened: OpenedSpace) -> np.ndarray:
 
 def broad_level(opened: OpenedSpace, clustering: Clustering) -> BroadLevel:
     """The broad level of `clustering`, whose labels (n_map,) are the key: a clustering
-    on the map changes with the map while its parameters stay the same."""
-    return _broad_level(opened.key, clustering.labels, opened, clustering)
+    on the map changes with the map while its parameters stay the same; so are the
+    names people gave its regions."""
+    given = sorted(clustering.broad_names.items())
+    return _broad_level(opened.key, clustering.labels, given, opened, clustering)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _broad_level(
-    key: str, labels: np.ndarray, _opened: OpenedSpace, _clustering: Clustering
+    key: str,
+    labels: np.ndarray,
+    given: list[tuple[int, str]],
+    _opened: OpenedSpace,
+    _clustering: Clustering,
 ) -> BroadLevel:
     return engine_broad_level(_opened.space, _clustering)
+
+
+def rename_cluster(
+    opened: OpenedSpace,
+    params: dict[str, Any],
+    map_coords: np.ndarray | None,
+    level: Level,
+    number: int,
+    name: str,
+    count: int,
+) -> None:
+    """Give a cluster (or broad region) of the clustering of `params` a name (empty: its
+    automatic one again), stored with it; every session reads the clustering afresh."""
+    key = clustering_key(opened.space, ClusterParams(**params), map_coords)
+    rename(opened, key, level, number, name, count)
+    _stored_clustering.clear()
+
+
+def reset_cluster_names(
+    opened: OpenedSpace, params: dict[str, Any], map_coords: np.ndarray | None
+) -> None:
+    """Back to the automatic names of the clustering of `params`."""
+    reset_names(opened, clustering_key(opened.space, ClusterParams(**params), map_coords))
+    _stored_clustering.clear()
 
 
 def silhouette_score(opened: OpenedSpace, labels: np.ndarray) -> float | None:

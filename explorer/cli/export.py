@@ -2,7 +2,7 @@
 
 The map is the stored one of the given parameters (made and stored if missing), and
 the clustering the pages show by default (or the one asked for), as ``project`` and
-``cluster`` make them.
+``cluster`` make them; the files are written by :mod:`explorer.render.export_files`.
 """
 
 from __future__ import annotations
@@ -10,16 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from explorer.cli.common import Add, defaults, opened_space, out, progress
 from explorer.core.errors import InputError
 
 if TYPE_CHECKING:
-    from explorer.maps.projections import ProjectionParams
-    from explorer.opened.handle import OpenedSpace
     from explorer.render.map_style import MapView
 
 __all__ = ["cmd_export", "register"]
@@ -63,22 +59,6 @@ def register(add: Add) -> None:
     e.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
 
-def _map_and_clusters(
-    args: argparse.Namespace, opened: OpenedSpace, params: ProjectionParams
-) -> tuple[Any, Any]:
-    """The stored map of `params` and its clustering (either made if missing)."""
-    from explorer.cluster.clusterings import ClusterParams, cluster_space
-    from explorer.maps.projections import project_space
-
-    proj = project_space(opened, params, progress=progress(args))
-    if progress(args):
-        print(file=sys.stderr)
-    if args.clusters == "none":
-        return proj, None
-    clustering = ClusterParams(algorithm=args.clusters, n_clusters=args.k)
-    return proj, cluster_space(opened, clustering, map_coords=proj.coords)
-
-
 def _view(args: argparse.Namespace) -> MapView:
     """The Map page's view settings that the command's options name."""
     from explorer.render.map_style import NONE, MapView
@@ -90,35 +70,11 @@ def _view(args: argparse.Namespace) -> MapView:
     return MapView(colour_by=colour, names=names, level="broad regions")
 
 
-def _file_bytes(args: argparse.Namespace, opened: OpenedSpace, rows: Any) -> bytes:
-    """The bytes of a one-file export (csv, parquet, html, png or svg)."""
-    from explorer.cli.map_flags import map_params
-    from explorer.render import export, raster, tables
-
-    space = opened.space
-    params = map_params(args)
-    proj, clusters = _map_and_clusters(args, opened, params)
-    if args.format in ("csv", "parquet"):
-        table = tables.export_table(space, proj, clusters, rows)
-        return tables.table_csv(table) if args.format == "csv" else tables.table_parquet(table)
-    title = f"{space.source.get('title') or opened.name} · {proj.method.upper()} map"
-    axes = None
-    if proj.method == "axis":
-        from explorer.maps.axes import axis_titles
-
-        axes = axis_titles(params.x_from, params.x_to, params.y_from, params.y_to)
-    fig = export.export_figure(
-        space, proj, clustering=clusters, view=_view(args), title=title, axis_titles=axes
-    )
-    if args.format == "svg":
-        from explorer.render.svg import map_svg
-
-        return map_svg(fig)
-    return export.map_html(fig, title) if args.format == "html" else raster.map_png(fig)
-
-
 def cmd_export(args: argparse.Namespace) -> None:
+    from explorer.cli.map_flags import map_params
+    from explorer.cluster.clusterings import ClusterParams
     from explorer.render import export, projector
+    from explorer.render.export_files import write_export
 
     target = Path(args.out)
     if args.format == "projector":
@@ -126,6 +82,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     else:
         paths = [target]
     export.check_free(paths, args.overwrite)  # before any work
+    params = map_params(args)  # read once: the map and its axis titles share it
     opened = opened_space(args.dir)
     space = opened.space
     if args.colour is not None and args.colour not in ("cluster", "none", *space.metadata_columns):
@@ -133,13 +90,23 @@ def cmd_export(args: argparse.Namespace) -> None:
             f"No column {args.colour!r} to colour by; choose 'cluster', 'none' or one of "
             f"{', '.join(space.metadata_columns) or '(no columns)'}."
         )
-    rows = np.arange(space.n_map) if args.map_only else None
     n_rows = space.n_map if args.map_only else space.n
-    if args.format == "projector":
-        written = projector.write_projector(space, target, rows=rows, overwrite=args.overwrite)
-    else:
-        data = _file_bytes(args, opened, rows)
-        written = {target: export.write_bytes(target, data, overwrite=args.overwrite)}
+    clusters = None
+    if args.clusters != "none":
+        clusters = ClusterParams(algorithm=args.clusters, n_clusters=args.k)
+    written = write_export(
+        opened,
+        target,
+        args.format,
+        params,
+        clusters,
+        _view(args),
+        map_only=args.map_only,
+        overwrite=args.overwrite,
+        progress=progress(args),
+    )
+    if progress(args):
+        print(file=sys.stderr)
     if args.format in ("html", "png", "svg"):
         n_rows = space.n_map
     names = [str(p) for p in written]

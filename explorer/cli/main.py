@@ -60,7 +60,7 @@ def _ray_build(args: argparse.Namespace) -> Any:
         gpus_per_worker=args.gpus_per_worker,
         fit_sample=args.fit_sample,
         model=args.model,
-        precision=args.precision or "fp32",
+        precision=args.precision or "auto",
     )
 
     def lines(f: float, msg: str) -> None:
@@ -405,7 +405,8 @@ def _add_build(add: Add) -> None:
     b.add_argument(
         "--precision",
         choices=["fp32", "bf16", "auto"],
-        help="bf16: fast mode where the CPU supports it (falls back to fp32 with a note)",
+        help="auto (default): bfloat16 where the CPU runs it natively and the model's"
+        " vectors stay within cosine 0.99 of float32's, else float32; fp32: always float32",
     )
     r = b.add_argument_group("scale", "--engine ray: a text table on a Ray cluster (docs/scale.md)")
     r.add_argument("--engine", choices=["local", "ray"], default="local")

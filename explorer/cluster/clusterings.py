@@ -20,16 +20,28 @@ from typing import Any, Literal
 import numpy as np
 
 from explorer.cluster import algorithms
+from explorer.cluster.features import (
+    FEATURES,
+    NEED_MAP,
+    PCA_DIMS,
+    UMAP_DIMS,
+    UMAP_NEIGHBORS,
+    Features,
+    directions,
+    features_of,
+    map_features,
+)
 from explorer.cluster.names import ClusterInfo, describe_clusters
+from explorer.cluster.renames import load_names, named
 from explorer.core.errors import InputError
 from explorer.core.limits import limits, over_limit
-from explorer.core.linalg import pca, unit_rows
 from explorer.core.progress import Progress
 from explorer.core.space import METRICS, Metric, Space
 from explorer.core.validate import check_matrix, is_int
 from explorer.index.hnsw import VectorIndex
 from explorer.index.knn import map_graph
-from explorer.maps.umap import Knn, umap_layout
+from explorer.ingest.word_categories import categories_of
+from explorer.maps.umap import Knn
 from explorer.opened import steps
 from explorer.opened.handle import OpenedSpace, as_opened
 
@@ -52,6 +64,7 @@ __all__ = [
     "clustering_stored",
     "load_clustering",
     "resolve_features",
+    "with_given_names",
 ]
 
 # Upper bounds of the settings a browser can send (the Clusters page offers far less).
@@ -60,21 +73,11 @@ MAX_MIN_SIZE = 100_000
 MAX_TERMS = 50
 
 Algorithm = Literal["auto", "kmeans", "hdbscan", "agglomerative"]
-Features = Literal["full", "pca50", "umap5", "map"]
 Linkage = Literal["ward", "average", "complete", "single"]
 
 ALGORITHMS: tuple[Algorithm, ...] = ("auto", "kmeans", "hdbscan", "agglomerative")
-FEATURES: tuple[Features, ...] = ("full", "pca50", "umap5", "map")
 LINKAGES: tuple[Linkage, ...] = ("ward", "average", "complete", "single")
 
-PCA_DIMS = 50
-UMAP_DIMS = 5
-UMAP_NEIGHBORS = 15
-
-_NEED_MAP = (
-    "Clustering on the map needs the map's coordinates: make a map first, "
-    "or choose other features (full, pca50 or umap5)."
-)
 _ALGO_NAMES = {
     "auto": "Automatic",
     "kmeans": "KMeans",
@@ -168,6 +171,8 @@ class Clustering:
     clusters: one ClusterInfo per cluster, largest first, noise excluded.
     params: the parameters, with the features resolved.
     ran_on: a sentence saying what ran on which features.
+    broad_names: names people gave its broad regions, by region number
+        (:mod:`explorer.cluster.renames`; the clusters' own are in `clusters`).
     """
 
     labels: np.ndarray
@@ -176,6 +181,7 @@ class Clustering:
     ran_on: str
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    broad_names: dict[int, str] = field(default_factory=dict)
 
 
 def resolve_features(params: ClusterParams, dim: int) -> ClusterParams:
@@ -189,87 +195,6 @@ def resolve_features(params: ClusterParams, dim: int) -> ClusterParams:
     return replace(params, features=features)
 
 
-# ---------------------------------------------------------------------------
-# Features
-
-
-def _features(
-    x: np.ndarray,
-    features: Features,
-    metric: Metric,
-    seed: int,
-    map_xy: np.ndarray | None,
-    knn: Knn | None,
-    notes: list[str],
-) -> tuple[np.ndarray, str]:
-    """(feature rows (n, k) the algorithm runs on, phrase naming them)."""
-    n, d = x.shape
-    if features == "map":
-        assert map_xy is not None
-        return map_xy, f"the {map_xy.shape[1]}-D map coordinates"
-    if features == "umap5" and d <= UMAP_DIMS:
-        notes.append(
-            f"The vectors have only {d} dimensions, so they are clustered as they are "
-            f"(a {UMAP_DIMS}-d UMAP would not reduce them)."
-        )
-        features = "full"
-    if features == "umap5":
-        if n > UMAP_NEIGHBORS + 1:
-            # min_dist=0 packs clusters tightly, which is what density clustering
-            # wants (UMAP docs' advice).
-            w = umap_layout(
-                x,
-                dims=UMAP_DIMS,
-                n_neighbors=UMAP_NEIGHBORS,
-                min_dist=0.0,
-                metric=metric,
-                seed=seed,
-                knn=knn,
-            )
-            return w, f"a {UMAP_DIMS}-d UMAP of the {d}-d vectors"
-        features = "pca50" if d > PCA_DIMS else "full"
-        notes.append(
-            f"A 5-d UMAP needs more than {UMAP_NEIGHBORS + 1} points (there are {n}), "
-            f"so {features} was used instead."
-        )
-    if features == "pca50":
-        k = min(PCA_DIMS, n - 1, d)
-        if 1 <= k < d:
-            return pca(x, k, seed), f"a {k}-d PCA of the {d}-d vectors"
-    return x, f"the {d}-d vectors"
-
-
-# ---------------------------------------------------------------------------
-# Entry points
-
-
-def _directions(x: np.ndarray, metric: Metric, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(rows to cluster, (n,) bool: which have a direction). Under cosine, unit rows."""
-    if metric != "cosine":
-        return x, np.ones(x.shape[0], dtype=bool)
-    unit, norms = unit_rows(x)
-    keep = norms > 0
-    if not keep.all():
-        notes.append(
-            f"{int((~keep).sum())} item(s) with a zero vector have no direction "
-            "and are not clustered."
-        )
-    return unit, keep
-
-
-def _map_features(map_coords: np.ndarray | None, n: int) -> np.ndarray:
-    """(n, 2|3) float32 map coordinates to cluster on, checked."""
-    if map_coords is None:
-        raise InputError(_NEED_MAP)
-    map_xy = np.asarray(map_coords, dtype=np.float32)
-    if map_xy.ndim != 2 or map_xy.shape[0] != n or map_xy.shape[1] not in (2, 3):
-        raise InputError(
-            f"The map coordinates have shape {map_xy.shape}; they must be "
-            f"({n}, 2) or ({n}, 3), one row per vector."
-        )
-    return map_xy
-
-
 def cluster(
     vectors: np.ndarray,
     params: ClusterParams | None = None,
@@ -278,6 +203,7 @@ def cluster(
     texts: Sequence[str] | None = None,
     map_coords: np.ndarray | None = None,
     knn: Knn | None = None,
+    categories: Sequence[object] | None = None,
 ) -> Clustering:
     """Cluster (n, d) vectors.
 
@@ -286,7 +212,9 @@ def cluster(
             direction) and the rest are normalised to unit length here.
         params: algorithm and settings; see ClusterParams.
         metric: the space's metric; decides how exemplars are chosen and UMAP's metric.
-        texts: (n,) texts for label terms (c-TF-IDF; single words: the exemplars).
+        texts: (n,) texts for label terms (c-TF-IDF; single words: central content words).
+        categories: (n,) each word's category (None: none), e.g. its WordNet one: a
+            category most of a cluster's words share leads its name.
         map_coords: (n, 2 or 3) map coordinates, needed when space is ``map``;
             rows with NaN coordinates (not drawn) get label -1.
         knn: optional (neighbours (n, ≥14), distances) of each row, self excluded,
@@ -313,10 +241,10 @@ def cluster(
     p = resolve_features(p, d)
     notes: list[str] = []
 
-    x, keep = _directions(x, metric, notes)
+    x, keep = directions(x, metric, notes)
     map_xy = None
     if p.features == "map":
-        map_xy = _map_features(map_coords, n)
+        map_xy = map_features(map_coords, n)
         undrawn = ~np.isfinite(map_xy).all(1)
         if (undrawn & keep).any():
             notes.append(f"{int((undrawn & keep).sum())} item(s) not on the map are not clustered.")
@@ -329,7 +257,10 @@ def cluster(
     labels = np.full(n, -1, dtype=np.int64)
     labels[rows] = algorithms.by_size(sub.labels)
     sub_texts = None if texts is None else [texts[int(r)] for r in rows]
-    infos = describe_clusters(xs, labels[rows], metric, sub_texts, p.n_terms, p.n_exemplars)
+    sub_cats = None if categories is None else [categories[int(r)] for r in rows]
+    infos = describe_clusters(
+        xs, labels[rows], metric, sub_texts, p.n_terms, p.n_exemplars, sub_cats
+    )
     for info in infos:  # positions in xs → rows of the input
         info.exemplars = [int(rows[i]) for i in info.exemplars]
     if not infos and rows.size and p.algorithm == "hdbscan" and sub.ran:
@@ -393,7 +324,7 @@ def _cluster_rows(
         if identical:
             notes.append(f"All {m} points are identical, so they form one cluster.")
             return _Sub(np.zeros(m, dtype=np.int64), f"{name}: not run (identical points)")
-        w, what = _features(x, p.features, metric, p.seed, map_xy, knn, notes)
+        w, what = features_of(x, p.features, metric, p.seed, map_xy, knn, notes)
         min_samples = p.min_samples
         if min_samples is not None and min_samples >= m:
             # The core distance needs min_samples other points.
@@ -408,7 +339,7 @@ def _cluster_rows(
         k = distinct
     if k == 1:
         return _Sub(np.zeros(m, dtype=np.int64), f"{name}: one cluster, nothing to split")
-    w, what = _features(x, p.features, metric, p.seed, map_xy, knn, notes)
+    w, what = features_of(x, p.features, metric, p.seed, map_xy, knn, notes)
     if p.algorithm == "kmeans":
         labels = algorithms.run_kmeans(w, k, p.seed)
         if m > algorithms.MINIBATCH_ABOVE:
@@ -431,7 +362,7 @@ def _auto(
     """HDBSCAN, unless it leaves too much noise or too few groups; then KMeans."""
     m = x.shape[0]
     assert p.features is not None
-    w, what = _features(x, p.features, metric, p.seed, map_xy, knn, notes)
+    w, what = features_of(x, p.features, metric, p.seed, map_xy, knn, notes)
     mcs = min(int(np.clip(m // 100, 10, 50)), m)
     labels = algorithms.run_hdbscan(w, mcs, None) if m > mcs else np.full(m, -1, np.int64)
     found = np.unique(labels[labels >= 0]).size
@@ -465,7 +396,7 @@ def clustering_key(
     key: dict[str, Any] = asdict(params)
     if params.features == "map":
         if map_coords is None:
-            raise InputError(_NEED_MAP)
+            raise InputError(NEED_MAP)
         if len(map_coords) != space.n_map:
             raise InputError(
                 f"The map has {len(map_coords)} points but this space maps "
@@ -498,8 +429,17 @@ def load_clustering(
     opened: OpenedSpace, params: ClusterParams, map_coords: np.ndarray | None = None
 ) -> Clustering | None:
     """The stored clustering of `params`, or None if it was never made."""
-    stored = steps.load(opened, "clustering", clustering_key(opened.space, params, map_coords))
-    return None if stored is None else _decode(stored)
+    key = clustering_key(opened.space, params, map_coords)
+    stored = steps.load(opened, "clustering", key)
+    return None if stored is None else with_given_names(opened, key, _decode(stored))
+
+
+def with_given_names(opened: OpenedSpace, key: dict[str, Any], c: Clustering) -> Clustering:
+    """`c` with the names people gave its clusters and broad regions (if any)."""
+    names = load_names(opened, key)
+    if not names.clusters and not names.broad:
+        return c
+    return replace(c, clusters=named(c.clusters, names.clusters), broad_names=names.broad)
 
 
 def clustering_stored(
@@ -546,7 +486,8 @@ def _compute(
     x = np.asarray(space.vectors[rows], dtype=np.float32)
     texts = [str(t) for t in space.display_text[rows]] if space.has_text else None
     mc = None if p.features != "map" or map_coords is None else np.asarray(map_coords)[rows]
-    res = cluster(x, p, metric=space.metric, texts=texts, map_coords=mc, knn=knn)
+    cats = categories_of(space, rows)
+    res = cluster(x, p, metric=space.metric, texts=texts, map_coords=mc, knn=knn, categories=cats)
     labels = np.full(n_map, -1, dtype=np.int64)
     labels[rows] = res.labels
     for info in res.clusters:  # positions in x → rows of the space
@@ -590,7 +531,7 @@ def cluster_space(
     stored = steps.run(
         o, "clustering", key, lambda: _compute(o.space, p, o.index_if_any, map_coords, progress)
     )
-    res = _decode(stored)
+    res = with_given_names(o, key, _decode(stored))
     if progress:
         progress(1.0, f"{len(res.clusters)} cluster(s) in {res.seconds:.1f} s")
     return res

@@ -16,8 +16,10 @@ import numpy as np
 
 from explorer.cluster.clusterings import Clustering
 from explorer.cluster.names import ClusterInfo, describe_clusters
+from explorer.cluster.renames import named
 from explorer.core.linalg import unit_rows
 from explorer.core.space import Space
+from explorer.ingest.word_categories import categories_of
 
 __all__ = ["BroadLevel", "broad_level"]
 
@@ -57,8 +59,10 @@ def broad_level(space: Space, clustering: Clustering, n_groups: int | None = Non
     renumber[order] = np.arange(order.size)
     broad = np.where(broad >= 0, renumber[np.maximum(broad, 0)], -1)
     texts = [str(t) for t in space.display_text[: len(labels)]] if space.has_text else None
-    groups = describe_clusters(x, broad, space.metric, texts, n_terms=4, n_exemplars=3)
+    cats = categories_of(space, np.arange(len(labels)))
+    groups = describe_clusters(x, broad, space.metric, texts, 4, 3, cats)
     members = {
         g: sorted(int(c) for c in np.flatnonzero(renumber[merge] == g)) for g in range(len(groups))
     }
+    groups = named(groups, clustering.broad_names)
     return BroadLevel(labels=broad, groups=groups, members=members)

@@ -50,7 +50,7 @@ CORE_FILES = ("items.parquet", "vectors.npy")
 # The only files a manifest may name: our own data files and stored steps.
 _FILE_NAME = re.compile(
     r"^(items\.parquet|vectors\.npy|thumbs\.npy|index\.bin|index\.json|index_rows\.npy"
-    r"|steps/(projection|clustering|quality)-[0-9a-f]{12}\.(npz|json)"
+    r"|steps/(projection|clustering|quality|names)-[0-9a-f]{12}\.(npz|json)"
     r"|tours/[a-z0-9][a-z0-9-]{0,59}\.json)$"
 )
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")

@@ -31,6 +31,7 @@ from explorer.index.hnsw import IndexParams, VectorIndex, build_index, tune_ef
 from explorer.ingest.embed import embed_texts
 from explorer.ingest.models import Precision, resolve_model
 from explorer.ingest.samples import load_sample
+from explorer.ingest.word_categories import with_word_categories
 from explorer.opened.handle import OpenedSpace
 
 __all__ = [
@@ -184,7 +185,7 @@ def build_space(
     map_rows: int | None = None,
     source: Mapping[str, Any] | None = None,
     notes: Sequence[str] = (),
-    precision: Precision = "fp32",
+    precision: Precision = "auto",
     index_params: IndexParams | None = None,
     duplicates: Literal["reject", "first"] = "reject",
     cache_dir: Path | None = None,
@@ -193,6 +194,7 @@ def build_space(
     overwrite: bool = False,
     wait: bool = False,
     thumbnails: np.ndarray | None = None,
+    word_categories: bool = True,
 ) -> tuple[Space, VectorIndex, BuildSummary]:
     """Build and save a space in `out`; embeds `items.text` when `vectors` is None.
 
@@ -209,9 +211,14 @@ def build_space(
             queries are embedded by it: a CLIP model's text side, say).
         thumbnails: (n, s, s, 3) uint8 small pictures of the items (images), saved
             as ``thumbs.npy`` for hover and neighbour lists (:mod:`explorer.ingest.thumbs`).
+        word_categories: single words get WordNet's categories as a column
+            (:mod:`explorer.ingest.word_categories`); False for items that carry them.
     """
     if len(items) == 0:
         raise InputError("No rows: the input is empty, so there is nothing to build.")
+    if word_categories:
+        items, note = with_word_categories(items)
+        notes = [*notes, note] if note else notes
     with new_version(Path(out), overwrite=overwrite, wait=wait) as version:
         space, index, emb, seconds = _build_into(
             version,
@@ -338,5 +345,6 @@ def build_sample(
         source={"sample": name, "title": sample.title},
         progress=progress,
         extra={"sample": name, "title": sample.title, "description": sample.description},
+        word_categories=data.word_categories,
         **build_kwargs,
     )

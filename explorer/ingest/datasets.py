@@ -28,6 +28,8 @@ __all__ = [
     "WORDNET_DIR",
     "fashion_mnist",
     "fortunes",
+    "wordnet_exceptions",
+    "wordnet_lexnames",
     "wordnet_nouns",
 ]
 
@@ -159,8 +161,8 @@ def _damaged(name: str, line: int) -> InputError:
     )
 
 
-def _synsets(text: str) -> dict[str, tuple[int, str]]:
-    """offset → (lexicographer file number, definition) of data.noun.
+def _synsets(text: str, name: str = "data.noun") -> dict[str, tuple[int, str]]:
+    """offset → (lexicographer file number, definition) of a data.* file.
 
     A line is ``offset lex_filenum ss_type w_cnt word lex_id ... | gloss``; the
     definition is the gloss up to its first quoted example.
@@ -175,7 +177,7 @@ def _synsets(text: str) -> dict[str, tuple[int, str]]:
             lexfile = int(f[1])
             LEXNAMES[lexfile]
         except (IndexError, ValueError):
-            raise _damaged("data.noun", no) from None
+            raise _damaged(name, no) from None
         definition = gloss.split('; "', 1)[0].strip().rstrip(";").strip()
         out[f[0]] = (lexfile, definition)
     return out
@@ -230,6 +232,58 @@ def wordnet_nouns(root: Path | None = None) -> pd.DataFrame:
         )
     cols = ["lemma", "category", "gloss", "synset", "senses", "tagged", "other_tagged"]
     return pd.DataFrame(rows, columns=cols)
+
+
+POS_ORDER = ("noun", "verb", "adj", "adv")  # a tie in tagged counts goes to the first
+
+
+def wordnet_lexnames(root: Path | None = None) -> dict[str, str]:
+    """Every WordNet lemma → the lexicographer file of its most frequent sense.
+
+    The part of speech whose senses are tagged most often in SemCor (WordNet's own
+    counts) wins, ties going to the first of :data:`POS_ORDER`; within it, the first
+    sense. Lemmas are lower case with underscores as spaces (``ice cream``).
+
+    Raises:
+        InputError: WordNet (Debian package wordnet-base) is not installed, or damaged.
+    """
+    root = WORDNET_DIR if root is None else Path(root)
+    files = tuple(f"{kind}.{pos}" for pos in POS_ORDER for kind in ("data", "index"))
+    _need(root, files, "WordNet", "the Debian package wordnet-base")
+    best: dict[str, tuple[int, str]] = {}  # lemma → (tagged count, lexname)
+    for pos in POS_ORDER:
+        data = _read_capped(root / f"data.{pos}", _MAX_WORDNET_BYTES, "WordNet")
+        synsets = _synsets(data.decode("utf-8", "replace"), f"data.{pos}")
+        index = _read_capped(root / f"index.{pos}", _MAX_WORDNET_BYTES, "WordNet")
+        counts = _tag_counts(index.decode("utf-8", "replace"), f"index.{pos}")
+        for lemma, (_, tagged, offsets) in counts.items():
+            first = synsets.get(offsets[0])
+            if first is None:
+                raise InputError(
+                    f"WordNet's index.{pos} names synset {offsets[0]} that data.{pos} lacks. "
+                    "Ask the operator to reinstall wordnet-base."
+                )
+            held = best.get(lemma)
+            if held is None or tagged > held[0]:
+                best[lemma] = (tagged, LEXNAMES[first[0]])
+    return {lemma.replace("_", " "): name for lemma, (_, name) in best.items()}
+
+
+def wordnet_exceptions(root: Path | None = None) -> dict[str, list[str]]:
+    """WordNet's irregular forms → their lemmas (``mice`` → ``mouse``), every part of
+    speech (the *.exc files; a missing one gives none)."""
+    root = WORDNET_DIR if root is None else Path(root)
+    out: dict[str, list[str]] = {}
+    for pos in POS_ORDER:
+        path = root / f"{pos}.exc"
+        if not path.is_file():
+            continue
+        text = _read_capped(path, _MAX_WORDNET_BYTES, "WordNet").decode("utf-8", "replace")
+        for line in text.splitlines():
+            form, *lemmas = line.split()
+            if lemmas:
+                out.setdefault(form, []).extend(lemmas)
+    return out
 
 
 # --------------------------------------------------------------------------- fortunes

@@ -20,7 +20,8 @@ from explorer.core.errors import InputError
 from explorer.core.linalg import unit_rows
 from explorer.core.progress import Progress
 from explorer.ingest.embed_cache import EmbeddingCache, default_cache_dir
-from explorer.ingest.models import Precision, load_model, resolve_model, resolve_precision
+from explorer.ingest.fast_mode import choose_precision
+from explorer.ingest.models import Precision, load_model, resolve_model
 
 __all__ = ["DEFAULT_BATCH", "TOKENS_PER_THREAD", "Encoded", "Progress", "embed_texts"]
 
@@ -80,9 +81,9 @@ def embed_texts(
     of similar length and pads little; progress is reported as (fraction 0..1,
     message) after every chunk, and each chunk is cached as soon as it is done.
     batch_size None sizes each chunk's batches to a token budget (few long texts or
-    many short ones per batch: on CPU both run fastest so). precision "bf16" uses
-    bfloat16 where the CPU runs it natively and otherwise falls back to float32,
-    saying so in `note`.
+    many short ones per batch: on CPU both run fastest so). precision "auto" or "bf16"
+    uses bfloat16 where the CPU runs it natively and the model passes the probe of
+    :mod:`explorer.ingest.fast_mode`, and otherwise float32, saying why in `note`.
 
     Returns:
         Encoded, whose vectors are (len(texts), d) float32 unit rows in input order.
@@ -93,7 +94,8 @@ def embed_texts(
         raise InputError(f"batch_size must be at least 1, not {batch_size}.")
     t0 = time.perf_counter()
     info = resolve_model(spec)
-    run_as, note = resolve_precision(precision)
+    verdict = choose_precision(spec, precision)
+    run_as, note = verdict.precision, verdict.note
     model = load_model(spec, run_as)
     as_str = [str(t) for t in texts]
     job = _Job(

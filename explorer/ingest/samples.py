@@ -69,6 +69,7 @@ class SampleData:
     vectors: np.ndarray | None
     metric: Metric
     map_rows: int | None = None
+    word_categories: bool = True  # False: the items carry WordNet's categories already
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def wordnet_items(per_category: int = 250) -> pd.DataFrame:
 
 
 def _wordnet_minilm() -> SampleData:
-    return SampleData(wordnet_items(), None, "cosine")
+    return SampleData(wordnet_items(), None, "cosine", word_categories=False)
 
 
 def _wordnet_glove(extra_words: int = 50_000) -> SampleData:
@@ -231,7 +232,8 @@ def _wordnet_glove(extra_words: int = 50_000) -> SampleData:
     extra = [w for w in words[: extra_words + len(items)] if w not in taken][:extra_words]
     rows = np.asarray([row_of[w] for w in [*items["id"], *extra]], dtype=np.int64)
     table = pd.concat([items, pd.DataFrame({"id": extra, "text": extra})], ignore_index=True)
-    return SampleData(table, np.asarray(vectors[rows], dtype=np.float32), "cosine", len(items))
+    vectors = np.asarray(vectors[rows], dtype=np.float32)
+    return SampleData(table, vectors, "cosine", len(items), word_categories=False)
 
 
 def fortune_items(per_topic: int = 300, max_chars: int = 300, seed: int = 0) -> pd.DataFrame:

@@ -2,8 +2,10 @@
 
 Very small or degenerate inputs fall back to PCA with a note instead of failing,
 and inputs that are already 2-D or 3-D are shown as they are. A map of a space is a
-stored step (``explorer.opened.steps``) that keeps its quality figures with it:
-trustworthiness, continuity and per-point neighbourhood preservation at k = 10.
+stored step (``explorer.opened.steps``); its quality figures (trustworthiness,
+continuity and per-point neighbourhood preservation at k = 10) are measured with it,
+or, for a map wanted on screen at once (``quality=False``), later as a step of their
+own, from the true neighbours the map kept.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ __all__ = [
     "projection_quality",
     "projection_record",
     "projection_stored",
+    "quality_stored",
     "store_projection",
 ]
 
@@ -162,7 +165,9 @@ class Projection:
     coords: (n_map, dims) float32; NaN rows were left out (zero vectors under cosine).
     method: what actually ran ("pca" when a small input fell back, "as-is" for 2-D/3-D).
     quality: how faithful the map is at k = 10, stored with it (None for a bare
-        :func:`project` of vectors).
+        :func:`project` of vectors, or a map made without it: see :func:`project_space`).
+    neighbours: (m, ≥10) the true neighbours UMAP used, as positions among the map rows
+        with a direction (None: searched again when the quality is measured).
     """
 
     coords: np.ndarray
@@ -171,6 +176,7 @@ class Projection:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     quality: MapQuality | None = None
+    neighbours: np.ndarray | None = None
 
 
 def _tsne(x: np.ndarray, p: ProjectionParams, metric: Metric) -> np.ndarray:
@@ -316,17 +322,22 @@ def _check_size(method: str, n: int) -> None:
 
 
 def _compute(
-    space: Space, p: ProjectionParams, index: VectorIndex | None, progress: Progress | None
+    space: Space,
+    p: ProjectionParams,
+    index: VectorIndex | None,
+    progress: Progress | None,
+    measure: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """A map of the space's map rows, and its quality: the arrays and record to store."""
+    """A map of the space's map rows, and its quality unless not `measure`: the arrays
+    and record to store."""
     n_map = space.n_map
     rows = space.mapped_rows
     check_cost(space, p)
     x = np.asarray(space.vectors[rows], dtype=np.float32)
     if p.method == "axis":
-        return _axis_compute(space, p, rows, x, index, progress)
+        return _axis_compute(space, p, rows, x, index, progress, measure)
     if p.method == "given":
-        return _given_compute(space, p, index)
+        return _given_compute(space, p, index, measure)
     knn = None
     if p.method == "umap" and x.shape[1] > 3 and rows.size > p.n_neighbors:
         rows, knn = map_graph(space, p.n_neighbors - 1, index, progress)
@@ -337,11 +348,13 @@ def _compute(
     coords[rows] = proj.coords
     if rows.size < n_map:
         proj.notes.append(f"{n_map - rows.size} item(s) with a zero vector are not drawn.")
-    if progress:
+    if progress and measure:
         progress(0.9, "Measuring how faithful the map is")
     # UMAP's graph already holds the true neighbours; other methods search once here.
     graph = None if knn is None else knn[0]
-    return projection_record(space, coords, index, proj.method, proj.notes, proj.seconds, graph)
+    return projection_record(
+        space, coords, index, proj.method, proj.notes, proj.seconds, graph, measure=measure
+    )
 
 
 def projection_record(
@@ -353,22 +366,25 @@ def projection_record(
     seconds: float,
     graph: np.ndarray | None = None,
     extra: dict[str, Any] | None = None,
+    *,
+    measure: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """What a map's step stores: its coordinates and its quality, measured now (the one
-    record of a map, whoever made it).
+    """What a map's step stores: its coordinates and its quality, measured now unless
+    not `measure` (the one record of a map, whoever made it).
 
     graph: (m, ≥k) neighbour positions among the map rows that have a direction, when
-        the caller has them (UMAP's graph); else they are searched here.
+        the caller has them (UMAP's graph); else they are searched here. A map stored
+        without its quality keeps the first k columns, to measure it from later.
     extra: more of the map's record (how a fit-and-place map was made).
     """
+    meta = {"method": method, "notes": notes, "seconds": seconds, **(extra or {})}
+    if not measure:
+        arrays = {"coords": coords}
+        if graph is not None and graph.shape[1] >= QUALITY_K:
+            arrays["neighbours"] = np.ascontiguousarray(graph[:, :QUALITY_K], dtype=np.int32)
+        return arrays, meta
     quality = _quality_of(space, coords, index, QUALITY_K, graph)
-    meta = {
-        "method": method,
-        "notes": notes,
-        "seconds": seconds,
-        "quality": _quality_record(quality),
-        **(extra or {}),
-    }
+    meta["quality"] = _quality_record(quality)
     return {"coords": coords, "preservation": quality.preservation}, meta
 
 
@@ -379,6 +395,7 @@ def _axis_compute(
     x: np.ndarray,
     index: VectorIndex | None,
     progress: Progress | None,
+    measure: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """A semantic-axis map of the space's map rows (see ``explorer.maps.axes``)."""
     t0 = time.perf_counter()
@@ -393,9 +410,10 @@ def _axis_compute(
     coords = np.full((space.n_map, 2), np.nan, dtype=np.float32)
     coords[rows] = xy
     notes.insert(0, f"x runs from {ax.name.replace(' → ', ' (left) to ')} (right).")
-    if progress:
+    if progress and measure:
         progress(0.9, "Measuring how faithful the map is")
-    return projection_record(space, coords, index, "axis", notes, time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    return projection_record(space, coords, index, "axis", notes, seconds, measure=measure)
 
 
 def given_columns(space: Space) -> list[str]:
@@ -412,7 +430,7 @@ def default_params(space: Space) -> ProjectionParams:
 
 
 def _given_compute(
-    space: Space, p: ProjectionParams, index: VectorIndex | None
+    space: Space, p: ProjectionParams, index: VectorIndex | None, measure: bool = True
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The map in the items' x, y (, z) columns, measured like any other."""
     t0 = time.perf_counter()
@@ -430,7 +448,8 @@ def _given_compute(
     missing = int(np.isnan(coords[:, 0]).sum())
     if missing:
         notes.append(f"{missing} item(s) have no given position and are not drawn.")
-    return projection_record(space, coords, index, "given", notes, time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    return projection_record(space, coords, index, "given", notes, seconds, measure=measure)
 
 
 def _decode(stored: steps.Stored) -> Projection:
@@ -442,6 +461,7 @@ def _decode(stored: steps.Stored) -> Projection:
         notes=list(meta.get("notes", [])),
         seconds=float(meta.get("seconds", 0.0)),
         quality=_quality_from(stored.arrays, meta.get("quality")),
+        neighbours=stored.arrays.get("neighbours"),
     )
 
 
@@ -450,6 +470,7 @@ def project_space(
     params: ProjectionParams | None = None,
     *,
     progress: Progress | None = None,
+    quality: bool = True,
 ) -> Projection:
     """The map of the space's map rows: read back when stored, else made (and stored
     with a saved space's version).
@@ -457,17 +478,23 @@ def project_space(
     Rows without a direction (zero vectors under cosine) get NaN coordinates.
     The kNN graph comes from the space's index when it covers exactly the map rows,
     else from a temporary index over them. The map's quality at k = 10 is measured
-    once, when the map is made, and stored with it.
+    once and stored: with the map; or, with `quality` False, not now (the map is
+    wanted at once), and later by :func:`projection_quality` or a call with `quality`.
     """
     o = as_opened(opened)
     p = params or ProjectionParams()
     p.validate()
     stored = steps.run(
-        o, "projection", asdict(p), lambda: _compute(o.space, p, o.index_if_any, progress)
+        o,
+        "projection",
+        asdict(p),
+        lambda: _compute(o.space, p, o.index_if_any, progress, measure=quality),
     )
     proj = _decode(stored)
     if progress:
         progress(1.0, f"{proj.method.upper()} done in {proj.seconds:.1f} s")
+    if quality and proj.quality is None:
+        proj.quality = _later_quality(o, p, proj, QUALITY_K)
     return proj
 
 
@@ -504,12 +531,30 @@ def projection_quality(
     """
     k = check_k(k)
     o = as_opened(opened)
-    proj = project_space(o, params)
+    proj = project_space(o, params, quality=False)
     if proj.quality is not None and proj.quality.k == k:
         return proj.quality
+    return _later_quality(o, params, proj, k)
+
+
+def quality_stored(opened: OpenedSpace, params: ProjectionParams, k: int = QUALITY_K) -> bool:
+    """Whether the quality at k of the (stored) map of `params` is stored: with the map,
+    or as its own step. Cheap for a map measured later; reads the map's record else."""
+    if steps.is_stored(opened, "quality", {**asdict(params), "quality_k": k}):
+        return True
+    proj = load_projection(opened, params) if projection_stored(opened, params) else None
+    return proj is not None and proj.quality is not None and proj.quality.k == k
+
+
+def _later_quality(
+    o: OpenedSpace, params: ProjectionParams, proj: Projection, k: int
+) -> MapQuality:
+    """The quality at k of the map `proj`, a step of its own (measured once, stored).
+
+    Uses the true neighbours the map kept when they reach k, else searches them."""
 
     def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        q = _quality_of(o.space, proj.coords, o.index_if_any, k)
+        q = _quality_of(o.space, proj.coords, o.index_if_any, k, proj.neighbours)
         return {"preservation": q.preservation}, {"quality": _quality_record(q)}
 
     stored = steps.run(o, "quality", {**asdict(params), "quality_k": k}, compute)

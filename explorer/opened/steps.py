@@ -17,9 +17,9 @@ import numpy as np
 
 from explorer.opened.handle import OpenedSpace
 
-__all__ = ["Kind", "Stored", "is_stored", "load", "run"]
+__all__ = ["Kind", "Stored", "is_stored", "load", "run", "save"]
 
-Kind = Literal["projection", "clustering", "quality"]
+Kind = Literal["projection", "clustering", "quality", "names"]
 
 
 @dataclass(frozen=True)
@@ -61,3 +61,17 @@ def run(
     meta = {**meta, "params": dict(params), "n_map": space.n_map, "fingerprint": space.fingerprint}
     opened.save_step(kind, params, arrays, meta)
     return Stored(arrays, meta)
+
+
+def save(
+    opened: OpenedSpace,
+    kind: Kind,
+    params: Mapping[str, Any],
+    arrays: dict[str, np.ndarray],
+    meta: dict[str, Any],
+) -> None:
+    """Store (or store again) a record that people write, not a computation: given
+    names. The parameters and the space's fingerprint are added to meta, as by :func:`run`."""
+    space = opened.space
+    meta = {**meta, "params": dict(params), "n_map": space.n_map, "fingerprint": space.fingerprint}
+    opened.save_step(kind, params, arrays, meta)

@@ -8,6 +8,7 @@ same colours, as the page it came from.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,9 +19,11 @@ from explorer.cluster.clusterings import Clustering
 from explorer.cluster.levels import BroadLevel, broad_level
 from explorer.core.errors import InputError
 from explorer.core.space import Space
+from explorer.ingest.word_categories import COLUMN as WORDNET_COLUMN
 from explorer.render.labels import MapLabel, place_labels
 
 __all__ = [
+    "BROAD_FROM",
     "LEVELS",
     "NONE",
     "MapStyle",
@@ -35,18 +38,21 @@ Level = Literal["broad regions", "each cluster"]
 LEVELS: tuple[Level, ...] = ("broad regions", "each cluster")
 # Fewer clusters than this are named one by one even when broad regions are asked for:
 # with three or fewer there is nothing to merge.
-_BROAD_FROM = 4
+BROAD_FROM = 4
 
 
-def colour_options(space: Space) -> list[str]:
-    """What a map of `space` can be coloured by: nothing, its clusters, or a column."""
-    return [NONE, "cluster", *space.metadata_columns]
+def colour_options(space: Space, figures: Sequence[str] = ()) -> list[str]:
+    """What a map of `space` can be coloured by: nothing, its clusters, a per-point figure
+    the caller has (the map's neighbours kept, a zero-shot margin), or a column."""
+    return [NONE, "cluster", *figures, *space.metadata_columns]
 
 
 def default_colour(space: Space) -> str:
-    """The colour a map opens with: the first category column, else the clusters (a map
-    in one colour says little)."""
-    return space.category_columns[0] if space.category_columns else "cluster"
+    """The colour a map opens with: the first category column the data came with, else
+    the clusters (a map in one colour says little). WordNet's categories, added to word
+    spaces, are offered but not opened on: their clusters, named with them, say more."""
+    given = [c for c in space.category_columns if c != WORDNET_COLUMN]
+    return given[0] if given else "cluster"
 
 
 @dataclass(frozen=True)
@@ -64,11 +70,12 @@ class MapView:
     names: bool = True
     level: Level = "broad regions"
 
-    def validate(self, space: Space) -> MapView:
-        """This view with a colour `space` has (None when it names none) and a known level."""
+    def validate(self, space: Space, figures: Sequence[str] = ()) -> MapView:
+        """This view with a colour `space` (or `figures`) has (None when it names none)
+        and a known level."""
         if self.level not in LEVELS:
             raise InputError(f"Unknown names level {self.level!r}; use one of {', '.join(LEVELS)}.")
-        if self.colour_by is not None and self.colour_by not in colour_options(space):
+        if self.colour_by is not None and self.colour_by not in colour_options(space, figures):
             return MapView(None, self.names, self.level)
         return self
 
@@ -82,19 +89,19 @@ class MapStyle:
     colour_name: str = ""
     muted: tuple[str, ...] = ()
     labels: list[MapLabel] = field(default_factory=list)
+    # True: a continuous scale even for few distinct values (a share of 10 neighbours);
+    # None: decided by the values.
+    numeric: bool | None = None
 
     def scatter_args(self) -> dict[str, Any]:
         """Keywords of ``explorer.render.scatter.scatter_map`` (and ``map_figure.draw_map``)."""
         return {
             "colour": self.colour,
             "colour_name": self.colour_name if self.colour is not None else "",
+            "numeric": self.numeric,
             "muted": self.muted,
             "map_labels": self.labels,
         }
-
-
-def _short(terms: list[str]) -> str:
-    return " · ".join(terms[:3])
 
 
 def map_style(
@@ -104,6 +111,7 @@ def map_style(
     view: MapView,
     *,
     broad: BroadLevel | None = None,
+    figures: Mapping[str, np.ndarray] | None = None,
 ) -> MapStyle:
     """The colours and names of the map `coords` of `space` under `view`.
 
@@ -111,11 +119,19 @@ def map_style(
         clustering: the clustering shown (needed to colour or name by cluster).
         broad: its broad level when the caller has it already (the app caches it);
             else it is computed here when the view asks for broad regions.
+        figures: per-point figures by name, each (n_map,) numbers (NaN: none), drawn
+            on a continuous scale with a colour bar when the view colours by one.
     """
-    view = view.validate(space)
+    figures = dict(figures or {})
+    view = view.validate(space, list(figures))
     colour_by = view.colour_by or default_colour(space)
     if colour_by == NONE:
         return MapStyle()
+    if colour_by in figures:
+        values = np.asarray(figures[colour_by], dtype=np.float32)
+        if values.shape != (space.n_map,):
+            raise InputError(f"{colour_by} has {values.size} values for {space.n_map} points.")
+        return MapStyle(pd.Series(values), colour_by, numeric=True)
     if colour_by != "cluster":
         return MapStyle(
             space.items[colour_by].iloc[: space.n_map].reset_index(drop=True), colour_by
@@ -126,11 +142,11 @@ def map_style(
     colour = pd.Series([names.get(int(v), "noise") for v in clustering.labels])
     labels: list[MapLabel] = []
     if view.names and coords.shape[1] == 2:
-        if view.level == "broad regions" and len(clustering.clusters) >= _BROAD_FROM:
+        if view.level == "broad regions" and len(clustering.clusters) >= BROAD_FROM:
             broad = broad or broad_level(space, clustering)
-            short = {g.cluster: _short(g.terms) for g in broad.groups}
+            short = {g.cluster: g.short_name for g in broad.groups}
             labels = place_labels(coords, broad.labels, short, max_labels=12, max_font=24)
         else:
-            short = {c.cluster: _short(c.terms) for c in clustering.clusters}
+            short = {c.cluster: c.short_name for c in clustering.clusters}
             labels = place_labels(coords, clustering.labels, short)
     return MapStyle(colour, "cluster", ("noise",), labels)

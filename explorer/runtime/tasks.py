@@ -22,17 +22,33 @@ __all__ = [
     "build_sample",
     "make_clustering",
     "make_map",
+    "measure_map",
     "rebuild_index",
 ]
 
 
-def make_map(version: str, name: str, params: dict[str, Any], *, progress: Progress) -> None:
-    """Compute and store the map of `params` of the space `name` in its `version` folder."""
+def make_map(
+    version: str, name: str, params: dict[str, Any], quality: bool = True, *, progress: Progress
+) -> None:
+    """Compute and store the map of `params` of the space `name` in its `version` folder
+    (with its quality, unless `quality` is False: see :func:`measure_map`)."""
     from explorer.maps.projections import ProjectionParams, project_space
     from explorer.opened.handle import open_version
 
     opened = open_version(Path(version), name)
-    project_space(opened, ProjectionParams(**params), progress=progress)
+    project_space(opened, ProjectionParams(**params), progress=progress, quality=quality)
+
+
+def measure_map(
+    version: str, name: str, params: dict[str, Any], k: int, *, progress: Progress
+) -> None:
+    """Measure and store the quality at `k` of the map of `params` (made if need be)."""
+    from explorer.maps.projections import ProjectionParams, projection_quality
+    from explorer.opened.handle import open_version
+
+    opened = open_version(Path(version), name)
+    progress(0.1, "Measuring how faithful the map is")
+    projection_quality(opened, ProjectionParams(**params), k)
 
 
 def make_clustering(

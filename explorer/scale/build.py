@@ -107,7 +107,7 @@ class RayOptions:
     fit_sample: int = 20_000
     seed: int = 42
     model: str | None = None
-    precision: Precision = "fp32"
+    precision: Precision = "auto"
     index_params: IndexParams | None = None
 
     def validate(self) -> None:
@@ -474,10 +474,12 @@ class EmbedActor:
     """
 
     def __init__(self, spec: str, precision: Precision, on_gpu: bool) -> None:
-        from explorer.ingest.models import load_model, resolve_precision
+        from explorer.ingest.fast_mode import choose_precision
+        from explorer.ingest.models import load_model
 
         self.spec = spec
-        self.precision, _ = resolve_precision(precision)
+        with trusted_models():
+            self.precision = choose_precision(spec, precision).precision
         model = load_model(spec, self.precision, trusted=True)
         if on_gpu:
             model.to("cuda")  # loaded on CPU; this actor's process owns its copy
