@@ -2,9 +2,9 @@
 
 A new map is drawn as soon as its layout is done; its quality (trustworthiness,
 continuity, neighbours kept at k = 10) is measured by a worker afterwards
-(:func:`ui.cache.quality_in_background`). Until then the line says it is coming and a
-fragment asks again every :data:`POLL_S` seconds; once it is stored the page is run
-once more, and the line shows the figures from then on without asking.
+(:func:`ui.cache.quality_in_background`). Until then the line says it is coming, and
+a fragment (only the line, never the map) asks again every :data:`POLL_S` seconds and
+shows the figures once they are stored; the page's next run shows them without asking.
 """
 
 from __future__ import annotations
@@ -47,17 +47,15 @@ def _waiting(status: JobStatus | None) -> str:
 def quality_line(opened: OpenedSpace, params: ProjectionParams) -> None:
     """One line under the map: its quality figures, or that they are being measured."""
     with common.friendly("Measuring the map"):
-        q, status = cache.quality_in_background(opened, asdict(params))
+        q, _ = cache.quality_in_background(opened, asdict(params))
         if q is not None:
             st.caption(_figures(q))
             return
-        st.caption(_waiting(status))
         st.fragment(run_every=POLL_S)(_poll)(opened, asdict(params))
 
 
 def _poll(opened: OpenedSpace, params: dict[str, Any]) -> None:
-    """Ask again; when the figures are stored, run the page once more to show them."""
+    """The line, asked again every POLL_S seconds: only it is redrawn, never the map."""
     with common.friendly("Measuring the map"):
-        q, _ = cache.quality_in_background(opened, params)
-        if q is not None:
-            st.rerun(scope="app")
+        q, status = cache.quality_in_background(opened, params)
+        st.caption(_waiting(status) if q is None else _figures(q))
