@@ -36,6 +36,7 @@ from explorer.cluster.levels import broad_level as engine_broad_level
 from explorer.cluster.renames import Level, rename, reset_names
 from explorer.core.errors import ExplorerError
 from explorer.core.limits import limits
+from explorer.core.validate import check_k
 from explorer.index.knn import map_knn
 from explorer.maps.projections import (
     Projection,
@@ -60,11 +61,11 @@ __all__ = [
     "open_space",
     "projection",
     "quality_in_background",
-    "stored_quality",
     "rename_cluster",
     "reset_cluster_names",
     "run_job",
     "silhouette_score",
+    "stored_quality",
     "zero_shot",
 ]
 
@@ -232,6 +233,7 @@ def map_quality(
     """The quality of the map of `params` at k: stored with the map, or as its own step
     measured by a worker process (queued, with progress) if new."""
     p = ProjectionParams(**params)
+    k = check_k(k)  # bounded before it is queued
     if not quality_stored(opened, p, k):
         key = opened.job_key("quality", {**params, "quality_k": k})
         version = str(opened.version)
