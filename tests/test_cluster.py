@@ -409,3 +409,17 @@ def test_the_default_clustering_matches_the_categories_better(name: str) -> None
     ari_new = cluster_agreement(new.labels, truth)["ari"]
     ari_old = cluster_agreement(old.labels, truth)["ari"]
     assert ari_new > ari_old + 0.1, (ari_new, ari_old)
+
+
+def test_automatic_kmeans_makes_no_more_clusters_than_a_map_has_colours() -> None:
+    """When "auto" falls back to KMeans on a large space, every cluster gets a colour of
+    its own on the map (none is folded into the grey "other")."""
+    from explorer.cluster.clusterings import AUTO_MAX_CLUSTERS
+    from explorer.render.colours import MAX_CATEGORIES
+
+    assert AUTO_MAX_CLUSTERS <= MAX_CATEGORIES
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(12_000, 8)).astype(np.float32)  # no dense groups: KMeans
+    res = cluster(x, ClusterParams(features="full"), metric="l2")
+    assert "KMeans" in res.ran_on
+    assert len(res.clusters) == AUTO_MAX_CLUSTERS  # √(12,000/20) ≈ 24, capped

@@ -86,6 +86,9 @@ _ALGO_NAMES = {
 }
 # "auto" keeps HDBSCAN's clusters unless it leaves more than this share as noise.
 AUTO_MAX_NOISE = 0.3
+# The most clusters "auto"'s KMeans makes (about √(n/20) of them): as many as a map has
+# distinct colours (explorer.render.colours.MAX_CATEGORIES), so none is drawn as "other".
+AUTO_MAX_CLUSTERS = 20
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ class ClusterParams:
     1% of the points (10 to 50), chosen because it agrees better than KMeans with the
     labelled samples' real categories (the ARIs are in docs/design-figures.md). When
     HDBSCAN leaves more than 30% of the points as noise, or finds fewer than two
-    groups, as on large word spaces, it uses KMeans with √(n/20) clusters (2 to 30) on
+    groups, as on large word spaces, it uses KMeans with √(n/20) clusters (2 to 20) on
     the same features instead, and says so.
     """
 
@@ -369,7 +372,7 @@ def _auto(
     noise = float((labels < 0).mean())
     if found >= 2 and noise <= AUTO_MAX_NOISE:
         return _Sub(labels, f"HDBSCAN (min cluster size {mcs}, automatic) on {what}", ran=True)
-    k = min(int(np.clip(round(np.sqrt(m / 20)), 2, 30)), distinct)
+    k = min(int(np.clip(round(np.sqrt(m / 20)), 2, AUTO_MAX_CLUSTERS)), distinct)
     if k < 2:
         return _Sub(np.zeros(m, dtype=np.int64), "Automatic: one cluster, nothing to split")
     notes.append(
