@@ -96,7 +96,7 @@ if proj.method == "axis":
 
 # Colour and highlights.
 c1, c2, c3 = st.columns([1, 1, 1])
-figure_names = map_figures.available(opened, common.map_params(opened))
+figure_names = map_figures.available(opened, params)
 options = colour_options(space, figure_names)
 if st.session_state.get("map_colour") not in options:  # e.g. a shared view of another space
     st.session_state.pop("map_colour", None)
@@ -132,7 +132,7 @@ if cl is not None and view_names.names and view_names.level == "broad regions":
 figures = {}
 if colour_by in figure_names:
     with common.friendly("Colouring the map"):
-        figures[colour_by] = map_figures.values(opened, common.map_params(opened), colour_by)
+        figures[colour_by] = map_figures.values(opened, params, colour_by)
 style = map_style(space, proj.coords, cl, view_names, broad=broad, figures=figures)
 
 highlight: list[int] = []
@@ -233,7 +233,7 @@ event = st.plotly_chart(
     selection_mode=("points", "box", "lasso"),
     width="stretch",
 )
-map_quality.quality_line(opened, common.map_params(opened))
+map_quality.quality_line(opened, params)
 
 points = (event or {}).get("selection", {}).get("points", []) if event else []
 if big and map_view.acted_on(event):

@@ -232,22 +232,17 @@ def map_quality(
 ) -> MapQuality:
     """The quality of the map of `params` at k: stored with the map, or as its own step
     measured by a worker process (queued, with progress) if new."""
-    p = ProjectionParams(**params)
     k = check_k(k)  # bounded before it is queued
-    if not quality_stored(opened, p, k):
-        key = opened.job_key("quality", {**params, "quality_k": k})
-        version = str(opened.version)
-        run_job(
-            key,
-            "Measuring the map",
-            tasks.measure_map,
-            version,
-            opened.name,
-            params,
-            k,
-            on_status=on_status,
-        )
+    if not quality_stored(opened, ProjectionParams(**params), k):
+        run_job(*_measuring(opened, params, k), on_status=on_status)
     return _map_quality(opened.key, params, k, opened)
+
+
+def _measuring(opened: OpenedSpace, params: dict[str, Any], k: int) -> tuple[Any, ...]:
+    """(key, label, task, its arguments) of the job measuring the map of `params` at k."""
+    key = opened.job_key("quality", {**params, "quality_k": k})
+    task_args = (str(opened.version), opened.name, params, k)
+    return (key, "Measuring the map", tasks.measure_map, *task_args)
 
 
 def stored_quality(opened: OpenedSpace, params: dict[str, Any]) -> MapQuality | None:
@@ -270,20 +265,9 @@ def quality_in_background(
     measured = stored_quality(opened, params)
     if measured is not None:
         return measured, None
-    key = opened.job_key("quality", {**params, "quality_k": QUALITY_K})
     queue = job_queue()
     slot = f"{st.session_state.get('current_page', '')}:quality"
-    job = queue.submit(
-        key,
-        "Measuring the map",
-        tasks.measure_map,
-        str(opened.version),
-        opened.name,
-        params,
-        QUALITY_K,
-        session=_session(),
-        slot=slot,
-    )
+    job = queue.submit(*_measuring(opened, params, QUALITY_K), session=_session(), slot=slot)
     status = queue.status(job)
     if status.state == "failed":
         assert status.error is not None

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from explorer.cluster.clusterings import Clustering, ClusterParams
@@ -275,21 +276,24 @@ def shown_cluster_params(where: OpenedSpace | str) -> dict[str, Any]:
     return cluster_params(where) or asdict(ClusterParams())
 
 
+def cluster_coords(params: dict[str, Any], proj: Projection | None) -> np.ndarray | None:
+    """The map coordinates the clustering of `params` runs on (features "map"), else None."""
+    return proj.coords if params.get("features") == "map" and proj is not None else None
+
+
 def current_clustering(opened: OpenedSpace, proj: Projection | None) -> Clustering | None:
     """The clustering the Map and Clusters pages show (see :func:`shown_cluster_params`).
 
     None when it cannot be made; computed with a progress bar if needed.
     """
     params = shown_cluster_params(opened)
-    on_map = params.get("features") == "map"
-    if on_map and proj is None:
+    if params.get("features") == "map" and proj is None:
         st.warning("This clustering runs on the map: make a map first.")
         return None
     bar = st.progress(0.0, text="Clustering…")
     try:
         with friendly("Clustering"):
-            coords = proj.coords if on_map and proj is not None else None
-            return cache.clustering(opened, params, coords, job_bar(bar))
+            return cache.clustering(opened, params, cluster_coords(params, proj), job_bar(bar))
         return None
     finally:
         bar.empty()

@@ -26,7 +26,7 @@ _LEVELS: dict[str, Level] = {"a cluster": "cluster", "a broad region": "broad"}
 def rename_panel(opened: OpenedSpace, result: Clustering, proj: Projection | None) -> None:
     """Rename one cluster or broad region of `result`, or reset them all."""
     params: dict[str, Any] = common.shown_cluster_params(opened)
-    coords = proj.coords if params.get("features") == "map" and proj is not None else None
+    coords = common.cluster_coords(params, proj)
     with st.container(border=True):
         st.markdown("**Rename clusters and broad regions**")
         kinds = list(_LEVELS) if len(result.clusters) >= BROAD_FROM else ["a cluster"]

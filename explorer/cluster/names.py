@@ -150,14 +150,15 @@ def describe_clusters(
     """
     k = int(labels.max()) + 1 if labels.size else 0
     members = [np.flatnonzero(labels == c) for c in range(k)]
-    exemplars = [_exemplars(x, m, n_exemplars, metric) for m in members]
+    # Every member, most central first: word spaces name clusters from the whole order.
+    central = [_exemplars(x, m, m.size, metric) for m in members]
+    exemplars = [rows[:n_exemplars] for rows in central]
     terms: list[list[str]] = [[] for _ in range(k)]
     heads: list[str | None] = [None] * k
     if texts is not None and k:
         from_ex = [[_short(texts[r]) for r in ex] for ex in exemplars]
         if is_word_list([texts[int(i)] for i in np.flatnonzero(labels >= 0)]):
             # Single words: the most central content words say it best.
-            central = [_exemplars(x, m, m.size, metric) for m in members]
             terms = [_content_first([_short(texts[r]) for r in rows]) for rows in central]
             if categories is not None:
                 heads = [dominant_category([categories[int(r)] for r in m]) for m in members]
